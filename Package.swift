@@ -1,0 +1,76 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Settings shared by the Swift targets that run on the device.
+let runtimeSwiftSettings: [SwiftSetting] = [
+  .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+  .define("EMBER_CHECKS", .when(configuration: .debug)),
+]
+
+let package = Package(
+  name: "Ember",
+  products: [
+    .executable(name: "ember", targets: ["EmberCLI"]),
+    .library(name: "EmberFormat", targets: ["EmberFormat"]),
+    .library(name: "EmberRuntime", targets: ["EmberRuntime"]),
+    .library(name: "EmberTrainer", targets: ["EmberTrainer"]),
+    .library(name: "CEmber", type: .dynamic, targets: ["EmberC"]),
+    .library(name: "CEmberStatic", type: .static, targets: ["EmberC"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
+  ],
+  targets: [
+    // C++ over the flatc-generated header, exposed as a plain C API (ember_fb.h).
+    .target(
+      name: "_EmberFlatBuffers",
+      exclude: ["generated"],
+      cxxSettings: [
+        .define("FLATBUFFERS_MAX_ALIGNMENT", to: "64"),
+        .define("NDEBUG"),
+        .unsafeFlags(["-O2"]),
+      ]
+    ),
+    // The file format: schema-backed reading, verification, validation and writing.
+    .target(
+      name: "EmberFormat",
+      dependencies: ["_EmberFlatBuffers"],
+      swiftSettings: runtimeSwiftSettings
+    ),
+    // Math on the device: preprocessing, energies, scoring, classification, samplers.
+    .target(
+      name: "EmberRuntime",
+      dependencies: ["EmberFormat", .product(name: "RealModule", package: "swift-numerics")],
+      swiftSettings: runtimeSwiftSettings
+    ),
+    // Offline training: CSV ingest, objectives, calibration, export.
+    .target(
+      name: "EmberTrainer",
+      dependencies: [
+        "EmberFormat", "EmberRuntime",
+        .product(name: "CSV", package: "CSV.swift"),
+      ],
+      swiftSettings: runtimeSwiftSettings
+    ),
+    // The C API (ember.h) for C, C++ and Python hosts.
+    .target(
+      name: "EmberC",
+      dependencies: ["EmberFormat", "EmberRuntime"],
+      swiftSettings: runtimeSwiftSettings
+    ),
+    .executableTarget(
+      name: "EmberCLI",
+      dependencies: [
+        "EmberFormat", "EmberRuntime", "EmberTrainer",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "EmberFormatTests", dependencies: ["EmberFormat"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "EmberRuntimeTests", dependencies: ["EmberRuntime", "EmberFormat"]),
+    .testTarget(name: "EmberTrainerTests", dependencies: ["EmberTrainer", "EmberRuntime", "EmberFormat"]),
+    .testTarget(name: "EmberCLITests", dependencies: ["EmberFormat"]),
+  ],
+  cxxLanguageStandard: .cxx17
+)

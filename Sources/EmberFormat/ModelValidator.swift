@@ -1,0 +1,211 @@
+/// Semantic rules every model obeys, applied on load (to the file) and on write (to the spec),
+/// so a writer can never produce a file a reader refuses.
+enum ModelValidator {
+  /// Shape and finiteness summary of one layer, gathered from a file view or a spec.
+  struct LayerFacts {
+    var inputs: Int
+    var outputs: Int
+    var weightCount: Int
+    var biasCount: Int
+    /// Index of the first non-finite weight, if any.
+    var badWeight: Int?
+    /// Index of the first non-finite bias, if any.
+    var badBias: Int?
+  }
+
+  /// The facts about one class that the rules look at.
+  struct ClassFacts {
+    var label: String
+    var prior: Double
+    var output: OutputMode?
+    var layers: [LayerFacts]
+    var base: (components: Int, means: Int, logWeights: Int, precision: Int, logDet: Double, bad: String?)?
+    var networkScale: Float
+    var calibration: Calibration?
+    var sampler: SamplerDefaults?
+    var startingCount: Int
+    var badStart: Int?
+    var offset: Float
+  }
+
+  static func validate(_ spec: ModelSpec) throws {
+    let classes = spec.classes.map { c in
+      ClassFacts(
+        label: c.label, prior: c.prior, output: c.layers.isEmpty ? nil : c.output,
+        layers: c.layers.map { l in
+          let limit: Float = l.weightType == .float16 ? 65504 : .greatestFiniteMagnitude
+          return LayerFacts(
+            inputs: l.inputs, outputs: l.outputs, weightCount: l.weights.count, biasCount: l.bias.count,
+            badWeight: l.weights.firstIndex { !$0.isFinite || abs($0) > limit },
+            badBias: firstNonFinite(l.bias))
+        },
+        base: c.base.map { g in
+          (g.components, g.means.count, g.logWeights.count, g.precision.count, g.logDetCovariance,
+           firstNonFinite(g.means).map { "mean \($0)" } ?? firstNonFinite(g.logWeights).map { "log weight \($0)" }
+            ?? firstNonFinite(g.precision).map { "precision \($0)" })
+        },
+        networkScale: c.networkScale, calibration: c.calibration, sampler: c.sampler,
+        startingCount: c.startingRows?.count ?? 0, badStart: c.startingRows.flatMap(firstNonFinite),
+        offset: c.offset)
+    }
+    try check(
+      features: spec.features, encodedWidth: spec.encodedWidth, temperature: spec.temperature,
+      scoreCalibration: spec.scoreCalibration, classes: classes)
+  }
+
+  static func validate(_ model: EmberModel) throws {
+    let classes = model.classes.map { c in
+      ClassFacts(
+        label: c.label, prior: c.prior, output: c.output,
+        layers: c.layers.map { l in
+          var bad: Int? = nil
+          switch l.weights {
+          case .float32(let p): bad = firstNonFinite(p)
+          case .float16(let p): bad = p.firstIndex { ($0 & 0x7C00) == 0x7C00 }
+          }
+          return LayerFacts(
+            inputs: l.inputs, outputs: l.outputs, weightCount: l.weights.count, biasCount: l.bias.count,
+            badWeight: bad, badBias: firstNonFinite(l.bias))
+        },
+        base: c.base.map { g in
+          (g.components, g.means.count, g.logWeights.count, g.precision.count, g.logDetCovariance,
+           firstNonFinite(g.means).map { "mean \($0)" } ?? firstNonFinite(g.logWeights).map { "log weight \($0)" }
+            ?? firstNonFinite(g.precision).map { "precision \($0)" })
+        },
+        networkScale: c.networkScale, calibration: c.calibration, sampler: c.sampler,
+        startingCount: c.startingRows.count, badStart: firstNonFinite(c.startingRows), offset: c.offset)
+    }
+    try check(
+      features: model.features, encodedWidth: model.encodedWidth, temperature: model.temperature,
+      scoreCalibration: model.scoreCalibration, classes: classes)
+  }
+
+  static func firstNonFinite<C: Collection>(_ values: C) -> Int? where C.Element == Float {
+    var i = 0
+    for v in values {
+      if !v.isFinite { return i }
+      i += 1
+    }
+    return nil
+  }
+
+  static func invalid(_ message: String, _ at: String) -> EmberFormatError {
+    EmberFormatError(.invalid, message, at: at)
+  }
+
+  static func check(
+    features: [FeatureSpec], encodedWidth: Int, temperature: Float, scoreCalibration: Calibration?,
+    classes: [ClassFacts]
+  ) throws {
+    guard !features.isEmpty else { throw invalid("the model has no features", "features") }
+    guard !classes.isEmpty else { throw invalid("the model has no classes", "classes") }
+    var names = Set<String>()
+    var slot = 0
+    for (i, f) in features.enumerated() {
+      let at = "feature \(i) \"\(f.name)\""
+      guard !f.name.isEmpty else { throw invalid("empty feature name", "feature \(i) name") }
+      guard names.insert(f.name).inserted else { throw invalid("duplicate feature name", at) }
+      guard f.slotOffset == slot else {
+        throw invalid("slot offset \(f.slotOffset), expected \(slot) (slots must be contiguous)", "\(at) slot_offset")
+      }
+      for (value, field) in [(f.mean, "mean"), (f.std, "std"), (f.min, "min"), (f.max, "max"), (f.imputeValue, "impute_value")] {
+        guard value.isFinite else { throw invalid("\(field) is not finite", "\(at) \(field)") }
+      }
+      guard f.std > 0 else { throw invalid("std must be > 0, found \(f.std)", "\(at) std") }
+      guard f.min <= f.max else { throw invalid("min \(f.min) exceeds max \(f.max)", "\(at) min") }
+      switch f.kind {
+      case .numeric, .integer:
+        guard f.slotCount == 1 else { throw invalid("a \(f.kind) feature has 1 slot, found \(f.slotCount)", "\(at) slot_count") }
+        guard f.categories.isEmpty else { throw invalid("a \(f.kind) feature has no categories", "\(at) categories") }
+      case .categorical:
+        guard !f.categories.isEmpty else { throw invalid("a categorical feature needs categories", "\(at) categories") }
+        guard f.slotCount == f.categories.count else {
+          throw invalid("slot count \(f.slotCount) differs from \(f.categories.count) categories", "\(at) slot_count")
+        }
+        guard Set(f.categories).count == f.categories.count else { throw invalid("duplicate category", "\(at) categories") }
+        guard f.imputeValue >= 0, f.imputeValue < Double(f.categories.count), f.imputeValue.rounded() == f.imputeValue else {
+          throw invalid("impute value \(f.imputeValue) is not a category index", "\(at) impute_value")
+        }
+      }
+      slot += f.slotCount
+    }
+    guard encodedWidth == slot else {
+      throw invalid("encoded width \(encodedWidth) differs from the features' \(slot) slots", "encoded_width")
+    }
+    let d = encodedWidth
+    guard temperature.isFinite, temperature > 0 else { throw invalid("temperature must be finite and > 0", "temperature") }
+    if let s = scoreCalibration { try check(s, at: "score_calibration") }
+    var labels = Set<String>()
+    for (i, c) in classes.enumerated() {
+      let at = "class \(i) \"\(c.label)\""
+      guard !c.label.isEmpty else { throw invalid("empty class label", "class \(i) label") }
+      guard labels.insert(c.label).inserted else { throw invalid("duplicate class label", at) }
+      guard c.prior.isFinite, c.prior > 0, c.prior <= 1 else {
+        throw invalid("prior \(c.prior) is not in (0, 1]", "\(at) prior")
+      }
+      guard c.networkScale.isFinite, c.offset.isFinite else { throw invalid("network scale or offset is not finite", at) }
+      guard c.output != nil || c.base != nil else {
+        throw invalid("a class needs a network, a base term, or both", at)
+      }
+      if let output = c.output {
+        guard !c.layers.isEmpty else { throw invalid("the network has no layers", "\(at) network") }
+        var width = d
+        for (j, l) in c.layers.enumerated() {
+          let lat = "\(at) layer \(j)"
+          guard l.inputs == width else { throw invalid("layer takes \(l.inputs) inputs, expected \(width)", "\(lat) inputs") }
+          guard l.outputs > 0, l.outputs <= 1 << 16 else { throw invalid("bad output width \(l.outputs)", "\(lat) outputs") }
+          guard l.weightCount == l.inputs * l.outputs else {
+            throw invalid("\(l.weightCount) weights, expected \(l.inputs)×\(l.outputs) = \(l.inputs * l.outputs)", "\(lat) weights")
+          }
+          guard l.biasCount == l.outputs else { throw invalid("\(l.biasCount) biases, expected \(l.outputs)", "\(lat) bias") }
+          if let k = l.badWeight { throw invalid("weight \(k) is not finite", "\(lat) weights") }
+          if let k = l.badBias { throw invalid("bias \(k) is not finite", "\(lat) bias") }
+          width = l.outputs
+        }
+        if output != .logSumExp, width != 1 {
+          throw invalid("output mode \(output) needs 1 output, the last layer has \(width)", "\(at) network output")
+        }
+      }
+      if let b = c.base {
+        let bat = "\(at) base"
+        guard b.components >= 1, b.logWeights == b.components else {
+          throw invalid("\(b.logWeights) log weights for \(b.components) components", "\(bat) log_weights")
+        }
+        guard b.means == b.components * d else { throw invalid("\(b.means) mean values, expected \(b.components)×\(d)", "\(bat) means") }
+        guard b.precision == d * d else { throw invalid("\(b.precision) precision values, expected \(d)×\(d)", "\(bat) precision") }
+        guard b.logDet.isFinite else { throw invalid("log det is not finite", "\(bat) log_det_covariance") }
+        if let bad = b.bad { throw invalid("\(bad) is not finite", bat) }
+      }
+      if let cal = c.calibration { try check(cal, at: "\(at) calibration") }
+      if let s = c.sampler {
+        let sat = "\(at) sampler"
+        guard s.steps >= 0, s.steps <= 1_000_000 else { throw invalid("steps \(s.steps) outside 0…1,000,000", "\(sat) steps") }
+        for (v, f) in [(s.stepSize, "step_size"), (s.noiseScale, "noise_scale"), (s.temperature, "temperature"), (s.initNoise, "init_noise"), (s.gradClip, "grad_clip")] {
+          guard v.isFinite else { throw invalid("\(f) is not finite", "\(sat) \(f)") }
+        }
+        guard s.stepSize > 0 else { throw invalid("step size must be > 0", "\(sat) step_size") }
+        guard s.temperature > 0 else { throw invalid("temperature must be > 0", "\(sat) temperature") }
+        guard s.initNoise >= 0, s.gradClip >= 0 else { throw invalid("init noise and grad clip must be ≥ 0", sat) }
+      }
+      guard c.startingCount % max(d, 1) == 0 else {
+        throw invalid("\(c.startingCount) starting values are not a multiple of the width \(d)", "\(at) starting_rows")
+      }
+      if let k = c.badStart { throw invalid("starting value \(k) is not finite", "\(at) starting_rows") }
+    }
+  }
+
+  static func check(_ c: Calibration, at: String) throws {
+    guard c.levels.count == c.quantiles.count else {
+      throw invalid("\(c.levels.count) levels but \(c.quantiles.count) quantiles", at)
+    }
+    guard c.threshold.isFinite else { throw invalid("threshold is not finite", "\(at) threshold") }
+    for i in c.levels.indices {
+      guard c.levels[i].isFinite, c.quantiles[i].isFinite, c.levels[i] >= 0, c.levels[i] <= 1 else {
+        throw invalid("entry \(i) is not finite or its level is outside [0, 1]", at)
+      }
+      if i > 0, c.levels[i] <= c.levels[i - 1] || c.quantiles[i] < c.quantiles[i - 1] {
+        throw invalid("entry \(i) breaks the order (levels increase, quantiles do not decrease)", at)
+      }
+    }
+  }
+}

@@ -33,6 +33,12 @@ let package = Package(
         .unsafeFlags(["-O2"]),
       ]
     ),
+    // SIMD kernels (packed matrix product, activations) with run-time CPU dispatch.
+    .target(
+      name: "_EmberKernels",
+      exclude: ["kernels_impl.h"],
+      cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-Wno-psabi"])]
+    ),
     // The file format: schema-backed reading, verification, validation and writing.
     .target(
       name: "EmberFormat",
@@ -42,7 +48,9 @@ let package = Package(
     // Math on the device: preprocessing, energies, scoring, classification, samplers.
     .target(
       name: "EmberRuntime",
-      dependencies: ["EmberFormat", .product(name: "RealModule", package: "swift-numerics")],
+      dependencies: [
+        "EmberFormat", "_EmberKernels", .product(name: "RealModule", package: "swift-numerics"),
+      ],
       swiftSettings: runtimeSwiftSettings
     ),
     // Offline training: CSV ingest, objectives, calibration, export.

@@ -1,0 +1,292 @@
+import EmberFormat
+import RealModule
+
+/// Settings of one sampling run (from a class's ``SamplerDefaults``, overridable).
+public struct SamplerSettings: Sendable, Equatable {
+  /// Algorithm.
+  public var kind: SamplerKind
+  /// Update steps per chain.
+  public var steps: Int
+  /// Step size ε (gradient multiplier; TabEBM's α).
+  public var stepSize: Float
+  /// Noise standard deviation per step; negative means √(2εT).
+  public var noiseScale: Float
+  /// Temperature T.
+  public var temperature: Float
+  /// Standard deviation of the noise added to starting rows.
+  public var initNoise: Float
+  /// Gradient-norm clip (0 = none).
+  public var gradClip: Float
+  /// Where chains start when no rows are supplied.
+  public var initialization: ChainInit
+  /// Chains leaving this box (|x_i| > limit, encoded units) or turning non-finite restart.
+  public var divergenceLimit: Float = 100
+
+  /// Settings from file defaults.
+  public init(_ d: SamplerDefaults) {
+    kind = d.kind
+    steps = d.steps
+    stepSize = d.stepSize
+    noiseScale = d.noiseScale
+    temperature = d.temperature
+    initNoise = d.initNoise
+    gradClip = d.gradClip
+    initialization = d.initialization
+  }
+
+  /// Per-step noise σ actually used. MALA always uses √(2εT) (its acceptance rule needs it).
+  public var sigma: Float {
+    if kind == .mala || noiseScale < 0 { return (2 * stepSize * temperature).squareRoot() }
+    return noiseScale
+  }
+}
+
+/// Where chains start.
+public enum ChainStarts: Sendable {
+  /// As the settings say: stored starting rows (falling back to the base when the file has
+  /// none) or draws from the base.
+  case model
+  /// Encoded rows supplied by the caller (n×d); each chain picks one at random.
+  case rows([Float])
+}
+
+/// What a sampling run did.
+public struct SamplingStats: Sendable, Equatable {
+  /// Chains run.
+  public var chains = 0
+  /// Chains restarted after diverging (non-finite or out of the box).
+  public var restarts = 0
+  /// MALA proposals and acceptances (0 for other samplers).
+  public var proposals = 0
+  public var accepted = 0
+
+  /// Accepted / proposed (NaN when not MALA).
+  public var acceptanceRate: Double { proposals > 0 ? Double(accepted) / Double(proposals) : .nan }
+
+  /// Adds another run's counts.
+  public mutating func merge(_ o: SamplingStats) {
+    chains += o.chains
+    restarts += o.restarts
+    proposals += o.proposals
+    accepted += o.accepted
+  }
+}
+
+/// Runs SGLD-family chains on one class's energy: TabEBM's Algorithm 1 (each chain's own
+/// gradient), unadjusted Langevin at temperature T, or MALA. Chain g of class c draws from the
+/// stream (seed, c, g), so output depends only on the seed, never on threads or blocking.
+/// Memory is O(threads · block · widest layer), independent of the number of samples.
+public final class Sampler: @unchecked Sendable {
+  /// The energies sampled from.
+  public let energy: EnergyModel
+  /// Chains evaluated together in one batch.
+  public let blockSize: Int
+
+  /// A sampler over `energy`.
+  public init(_ energy: EnergyModel, blockSize: Int = 256) {
+    self.energy = energy
+    self.blockSize = max(blockSize, 1)
+  }
+
+  /// Draws `count` rows of class `classIndex` and hands them, in chain order, to `emit` in
+  /// blocks (encoded rows, row-major n×d). Throws `.badRequest` when there is nowhere to start.
+  public func run(
+    classIndex: Int, count: Int, seed: UInt64, settings: SamplerSettings, starts: ChainStarts = .model,
+    threads: Int = 1, emit: (UnsafeBufferPointer<Float>, Int) throws -> Void
+  ) throws -> SamplingStats {
+    let info = energy.model.classes[classIndex]
+    let d = energy.width
+    let stored = info.startingRows
+    var source: StartPlan
+    switch starts {
+    case .rows(let rows):
+      guard rows.count >= d, rows.count % d == 0 else {
+        throw EmberRuntimeError(.badRequest, "no usable starting rows were supplied")
+      }
+      source = .rows(rows)
+    case .model:
+      if settings.initialization == .startingRows, stored.count >= d {
+        source = .rows(Array(stored))
+      } else if energy.classes[classIndex].base != nil {
+        source = .base
+      } else if stored.count >= d {
+        source = .rows(Array(stored))
+      } else {
+        throw EmberRuntimeError(
+          .badRequest, "class \"\(info.label)\" has neither stored starting rows nor a base term to start chains from; pass --init-from",
+          at: "class \(classIndex)")
+      }
+    }
+    var stats = SamplingStats()
+    let workers = max(1, threads)
+    let superBlock = blockSize * workers
+    let states = (0..<workers).map { _ in ChainBlock(energy, batch: blockSize) }
+    var done = 0
+    while done < count {
+      let n = min(superBlock, count - done)
+      let pieces = (n + blockSize - 1) / blockSize
+      let first = done
+      Parallel.forEach(pieces, threads: workers) { p in
+        let start = first + p * self.blockSize
+        let m = min(self.blockSize, first + n - start)
+        states[p % workers].run(
+          classIndex: classIndex, chains: start..<(start + m), seed: seed, settings: settings, source: source,
+          prepared: self.energy.classes[classIndex])
+      }
+      for p in 0..<pieces {
+        let block = states[p % workers]
+        let m = min(blockSize, first + n - (first + p * blockSize))
+        try emit(UnsafeBufferPointer(start: block.x.pointer, count: m * d), m)
+        stats.merge(block.stats)
+      }
+      done += n
+    }
+    return stats
+  }
+
+  enum StartPlan {
+    case rows([Float])
+    case base
+  }
+}
+
+/// Chain state and scratch memory for one block of chains.
+final class ChainBlock: @unchecked Sendable {
+  let energy: EnergyModel
+  let d: Int
+  let gs: Int
+  let batch: Int
+  let workspace: EnergyWorkspace
+  let x: AlignedBuffer
+  let proposal: AlignedBuffer
+  let grad: AlignedBuffer
+  let proposalGrad: AlignedBuffer
+  let e: AlignedBuffer
+  let proposalE: AlignedBuffer
+  var rngs: [RandomSource] = []
+  var stats = SamplingStats()
+
+  init(_ energy: EnergyModel, batch: Int) {
+    self.energy = energy
+    d = energy.width
+    gs = energy.gradientStride
+    self.batch = batch
+    workspace = EnergyWorkspace(energy, batch: batch)
+    x = AlignedBuffer(count: batch * d)
+    proposal = AlignedBuffer(count: batch * d)
+    grad = AlignedBuffer(count: batch * gs)
+    proposalGrad = AlignedBuffer(count: batch * gs)
+    e = AlignedBuffer(count: batch)
+    proposalE = AlignedBuffer(count: batch)
+  }
+
+  private func start(_ i: Int, _ source: Sampler.StartPlan, _ settings: SamplerSettings, _ prepared: PreparedClass) {
+    let row = x.pointer + i * d
+    switch source {
+    case .rows(let rows):
+      let k = rngs[i].nextInt(below: rows.count / d)
+      for j in 0..<d { row[j] = rows[k * d + j] + settings.initNoise * rngs[i].nextNormalFloat() }
+    case .base:
+      prepared.base!.draw(using: &rngs[i], into: row)
+    }
+  }
+
+  private func evaluate(_ rows: AlignedBuffer, _ n: Int, _ classIndex: Int, _ en: AlignedBuffer, _ g: AlignedBuffer, clip: Float) {
+    energy.energy(classIndex: classIndex, rows: rows.pointer, count: n, into: en.pointer, gradients: g.pointer, workspace: workspace)
+    guard clip > 0 else { return }
+    for i in 0..<n {
+      let gi = g.pointer + i * gs
+      var norm: Float = 0
+      for j in 0..<d { norm = Relaxed.multiplyAdd(gi[j], gi[j], norm) }
+      norm = norm.squareRoot()
+      if norm > clip {
+        let s = clip / norm
+        for j in 0..<d { gi[j] *= s }
+      }
+    }
+  }
+
+  private func diverged(_ row: UnsafePointer<Float>, energy: Float, limit: Float) -> Bool {
+    guard energy.isFinite else { return true }
+    for j in 0..<d where !(abs(row[j]) <= limit) { return true }
+    return false
+  }
+
+  func run(
+    classIndex: Int, chains: Range<Int>, seed: UInt64, settings: SamplerSettings, source: Sampler.StartPlan,
+    prepared: PreparedClass
+  ) {
+    let n = chains.count
+    stats = SamplingStats(chains: n)
+    rngs = chains.map { RandomSource(seed: seed, stream: UInt64(classIndex), UInt64($0)) }
+    for i in 0..<n { start(i, source, settings, prepared) }
+    let eps = settings.stepSize
+    let sigma = settings.sigma
+    let limit = settings.divergenceLimit
+    let xp = x.pointer
+    let gp = grad.pointer
+    switch settings.kind {
+    case .tabebm, .langevin:
+      for _ in 0..<settings.steps {
+        evaluate(x, n, classIndex, e, grad, clip: settings.gradClip)
+        for i in 0..<n {
+          let row = xp + i * d
+          let g = gp + i * gs
+          if !e.pointer[i].isFinite {
+            stats.restarts += 1
+            start(i, source, settings, prepared)
+            continue
+          }
+          for j in 0..<d { row[j] = row[j] - eps * g[j] + sigma * rngs[i].nextNormalFloat() }
+          if diverged(row, energy: 0, limit: limit) {
+            stats.restarts += 1
+            start(i, source, settings, prepared)
+          }
+        }
+      }
+    case .mala:
+      let yp = proposal.pointer
+      let gyp = proposalGrad.pointer
+      let twoSigma2 = 2 * sigma * sigma
+      evaluate(x, n, classIndex, e, grad, clip: settings.gradClip)
+      for _ in 0..<settings.steps {
+        for i in 0..<n {
+          let row = xp + i * d
+          let g = gp + i * gs
+          let y = yp + i * d
+          for j in 0..<d { y[j] = row[j] - eps * g[j] + sigma * rngs[i].nextNormalFloat() }
+        }
+        evaluate(proposal, n, classIndex, proposalE, proposalGrad, clip: settings.gradClip)
+        for i in 0..<n {
+          let row = xp + i * d
+          let y = yp + i * d
+          let gx = gp + i * gs
+          let gy = gyp + i * gs
+          let ey = proposalE.pointer[i]
+          let ex = e.pointer[i]
+          stats.proposals += 1
+          var forward: Float = 0
+          var reverse: Float = 0
+          for j in 0..<d {
+            let f = y[j] - row[j] + eps * gx[j]
+            let r = row[j] - y[j] + eps * gy[j]
+            forward = Relaxed.multiplyAdd(f, f, forward)
+            reverse = Relaxed.multiplyAdd(r, r, reverse)
+          }
+          let logAccept = -(ey - ex) / settings.temperature - (reverse - forward) / twoSigma2
+          let u = Float(rngs[i].nextUniform())
+          if ey.isFinite, !diverged(y, energy: ey, limit: limit), logAccept >= 0 || u < Float.exp(logAccept) {
+            stats.accepted += 1
+            for j in 0..<d { row[j] = y[j] }
+            for j in 0..<gs { gx[j] = gy[j] }
+            e.pointer[i] = ey
+          }
+        }
+      }
+      for i in 0..<n where diverged(xp + i * d, energy: e.pointer[i], limit: limit) {
+        stats.restarts += 1
+        start(i, source, settings, prepared)
+      }
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import EmberFormat
+import RealModule
+
+/// Turning per-class energies into anomaly scores and class probabilities.
+///
+/// - Score: the free energy s(x) = −log Σ_c π_c e^{−E_c(x)} (higher = more anomalous): the
+///   negative log density of the prior-weighted mixture of the class models.
+/// - Classification: logit_c = −E_c(x)/T + log π_c + offset_c, p(c|x) = softmax over c, with
+///   the file's temperature T and offsets.
+public struct EnergyReadout: Sendable {
+  /// log π_c.
+  public let logPriors: [Float]
+  /// Classification offsets.
+  public let offsets: [Float]
+  /// Classification temperature.
+  public let temperature: Float
+  /// Overall score calibration from the file, if any.
+  public let scoreCalibration: Calibration?
+
+  /// Readout for `model`.
+  public init(_ model: EnergyModel) {
+    logPriors = model.logPriors
+    offsets = model.model.classes.map(\.offset)
+    temperature = model.model.temperature
+    scoreCalibration = model.model.scoreCalibration
+  }
+
+  /// Free-energy score of one row's energies (C values).
+  @inline(__always)
+  public func score(_ e: UnsafePointer<Float>) -> Float {
+    var top = -Float.infinity
+    for c in logPriors.indices { top = max(top, logPriors[c] - e[c]) }
+    guard top.isFinite else { return .greatestFiniteMagnitude }
+    var total: Float = 0
+    for c in logPriors.indices { total += Float.exp(logPriors[c] - e[c] - top) }
+    return -(top + Float.log(total))
+  }
+
+  /// Class probabilities (into `p`, C values) and the index of the most probable class.
+  @discardableResult
+  public func posteriors(_ e: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>) -> Int {
+    var top = -Float.infinity
+    var best = 0
+    for c in logPriors.indices {
+      let logit = -e[c] / temperature + logPriors[c] + offsets[c]
+      p[c] = logit
+      if logit > top {
+        top = logit
+        best = c
+      }
+    }
+    var total: Float = 0
+    for c in logPriors.indices {
+      p[c] = Float.exp(p[c] - top)
+      total += p[c]
+    }
+    for c in logPriors.indices { p[c] /= total }
+    return best
+  }
+}

@@ -1,0 +1,160 @@
+import ArgumentParser
+import EmberFormat
+import EmberRuntime
+
+/// What to do with a row that cannot be read.
+enum OnError: String, ExpressibleByArgument, CaseIterable {
+  case stop, skip
+}
+
+/// Input options shared by `score` and `classify`.
+struct RowInputOptions: ParsableArguments {
+  @Option(help: "Field delimiter: one character, or \\t for tab.")
+  var delimiter: String = ","
+
+  @Flag(help: "Impute categories the model does not know instead of failing.")
+  var unknownAsMissing = false
+
+  @Flag(help: "Treat NaN cells as missing (imputed) instead of failing.")
+  var nanAsMissing = false
+
+  @Option(help: "Threads to split rows across (default: all cores).")
+  var threads: Int?
+
+  @Flag(help: "Read rows one at a time and write each result at once (pipelines, sensors).")
+  var stream = false
+
+  @Option(help: "On a bad row: stop (exit non-zero) or skip (report it on stderr and go on). Default: stop, or skip with --stream.")
+  var onError: OnError?
+
+  @Option(help: "Input columns to copy into the output, comma-separated (e.g. an id).")
+  var keep: String?
+
+  func delimiterByte() throws -> UInt8 {
+    let d = delimiter == "\\t" ? "\t" : delimiter
+    guard d.utf8.count == 1, let b = d.utf8.first, b != 0x22, b != 0x0A, b != 0x0D else {
+      throw ValidationError("--delimiter must be a single character other than a quote or newline")
+    }
+    return b
+  }
+
+  var threadCount: Int { max(1, threads ?? Parallel.availableCores) }
+  var errorPolicy: OnError { onError ?? (stream ? .skip : .stop) }
+  var keptColumns: [String] { keep.map { $0.split(separator: ",").map { String($0) } } ?? [] }
+}
+
+/// Reads CSV rows, encodes them with the model's specs and evaluates all class energies in
+/// batches split across threads; hands each row's energies, in input order, to a callback.
+/// Memory is bounded by the batch size, not the input length.
+struct RowPipeline {
+  let energy: EnergyModel
+  let options: RowInputOptions
+  let inputPath: String
+
+  /// A row ready for output.
+  struct Row {
+    /// 1-based input line number.
+    let line: Int
+    /// Values of the `--keep` columns.
+    let kept: [String]
+  }
+
+  func run(header emitHeader: ([String]) throws -> Void, row emit: (Row, UnsafePointer<Float>) throws -> Void) throws {
+    let reader = try CSVRecordReader(path: inputPath, delimiter: try options.delimiterByte())
+    guard let header = try reader.next() else {
+      throw CLIFailure.input("\(reader.name):1: empty input: expected a header row with the columns \(energy.model.features.map(\.name).joined(separator: ", "))")
+    }
+    if header.count == 1, energy.model.features.count > 1 {
+      for (sep, name) in [(";", "';'"), ("\t", "'\\t'"), ("|", "'|'")] where header[0].contains(sep) {
+        throw CLIFailure.input("\(reader.name):1: the header has a single column \"\(header[0])\"; the file looks \(name)-separated: pass --delimiter \(name)")
+      }
+    }
+    let encoder: RowEncoder
+    do {
+      encoder = try RowEncoder(
+        model: energy.model, header: header, unknownCategories: options.unknownAsMissing ? .missing : .error,
+        nanIsMissing: options.nanAsMissing)
+    } catch let e as EmberRuntimeError {
+      throw CLIFailure.input("\(reader.name):1: \(e.message)")
+    }
+    let keptIndex = try options.keptColumns.map { name -> Int in
+      guard let i = header.firstIndex(of: name) else {
+        throw CLIFailure.input("\(reader.name):1: --keep column \"\(name)\" is not in the header")
+      }
+      return i
+    }
+    try emitHeader(options.keptColumns)
+    let d = energy.width
+    let c = energy.classCount
+    let threads = options.stream ? 1 : options.threadCount
+    let perThread = 256
+    let chunk = options.stream ? 1 : perThread * threads
+    let workspaces = (0..<threads).map { _ in EnergyWorkspace(energy, batch: perThread) }
+    var x = [Float](repeating: 0, count: chunk * d)
+    var e = [Float](repeating: 0, count: chunk * c)
+    var rows: [Row] = []
+    rows.reserveCapacity(chunk)
+    var total = 0
+    var skipped = 0
+    let fieldCount = header.count
+
+    func process() throws {
+      let n = rows.count
+      guard n > 0 else { return }
+      x.withUnsafeBufferPointer { xp in
+        e.withUnsafeMutableBufferPointer { ep in
+          let pieces = (n + perThread - 1) / perThread
+          Parallel.forEach(pieces, threads: threads) { p in
+            let start = p * perThread
+            let m = min(perThread, n - start)
+            energy.energies(rows: xp.baseAddress! + start * d, count: m, into: ep.baseAddress! + start * c, workspace: workspaces[p % threads])
+          }
+        }
+      }
+      try e.withUnsafeBufferPointer { ep in
+        for (i, row) in rows.enumerated() { try emit(row, ep.baseAddress! + i * c) }
+      }
+      rows.removeAll(keepingCapacity: true)
+    }
+
+    while true {
+      let fields: [String]
+      do {
+        guard let f = try reader.next() else { break }
+        fields = f
+      } catch let error as CSVInputError {
+        // A syntax error leaves the reader mid-record: always fatal.
+        throw error
+      }
+      let line = reader.recordLine
+      do {
+        guard fields.count == fieldCount else {
+          throw CLIFailure.input("\(reader.name):\(line): expected \(fieldCount) fields as in the header, found \(fields.count)")
+        }
+        try x.withUnsafeMutableBufferPointer { xp in
+          try encoder.encode(fields, into: xp.baseAddress! + rows.count * d)
+        }
+      } catch let failure as CLIFailure {
+        if options.errorPolicy == .stop { throw failure }
+        printNote("ember: skipped: \(failure.message)")
+        skipped += 1
+        continue
+      } catch let error as EmberRuntimeError {
+        let column = header.firstIndex(of: error.location).map { $0 + 1 }
+        let message = "\(reader.name):\(line):\(column.map(String.init) ?? "?"): column \"\(error.location)\": \(error.message)"
+        if options.errorPolicy == .stop { throw CLIFailure.input(message) }
+        printNote("ember: skipped: \(message)")
+        skipped += 1
+        continue
+      }
+      rows.append(Row(line: line, kept: keptIndex.map { fields[$0] }))
+      total += 1
+      if rows.count == chunk { try process() }
+    }
+    try process()
+    if total == 0 {
+      throw CLIFailure.input("\(reader.name): no data rows\(skipped > 0 ? " could be read (\(skipped) skipped)" : " after the header")")
+    }
+    if skipped > 0 { printNote("ember: \(skipped) row\(skipped == 1 ? "" : "s") skipped, \(total) processed") }
+  }
+}

@@ -1,0 +1,207 @@
+"""Tests of the pure-Python `.ember` reader, writer and numpy reference implementation.
+
+Run: ``tools/.venv/bin/python -m pytest tools/python -q``. With ``EMBER_BIN`` set to a built
+``ember`` executable, the Python-written files are also checked by ``ember verify``.
+"""
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ember_reader as er  # noqa: E402
+import ember_writer as ew  # noqa: E402
+
+
+def numeric_grad(cls: er.ClassModel, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    g = np.zeros_like(x)
+    for j in range(x.shape[1]):
+        e = np.zeros(x.shape[1])
+        e[j] = h
+        g[:, j] = (cls.energy(x + e) - cls.energy(x - e)) / (2 * h)
+    return g
+
+
+@pytest.fixture(scope="module")
+def model_bytes() -> bytes:
+    return ew.serialize(ew.random_model(d=6, hidden=(8, 8), classes=3, seed=7, categorical=True, components=2))
+
+
+def test_round_trip_is_byte_identical_and_aligned(model_bytes):
+    m = er.read_model(model_bytes)
+    assert m.format_version == (1, 0)
+    assert m.payload_crc32 == zlib.crc32(ew.serialize_payload(m))
+    assert len(model_bytes) % 64 == 0
+    assert ew.serialize(m) == model_bytes
+    c = m.classes[1]
+    for arr in (c.layers[0].weights, c.layers[0].bias, c.base.means, c.base.precision, c.starting_rows):
+        assert arr.ctypes.data % 64 == 0, "weight vectors must be 64-byte aligned"
+        assert not arr.flags.owndata, "float32 vectors are read in place"
+    assert [f.name for f in m.features] == ["x0", "x1", "x2", "color"]
+    assert m.features[3].categories == ["red", "green", "blue"]
+    assert m.classes[2].sampler.kind == "langevin" and m.classes[2].sampler.init == "starting_rows"
+    assert m.metadata == {"generator": "random_model"}
+
+
+def test_same_seed_same_bytes():
+    a = ew.serialize(ew.random_model(seed=3))
+    b = ew.serialize(ew.random_model(seed=3))
+    c = ew.serialize(ew.random_model(seed=4))
+    assert a == b and a != c
+
+
+def test_rejects_bad_identifier(model_bytes):
+    bad = bytearray(model_bytes)
+    bad[4:8] = b"XXXX"
+    with pytest.raises(er.EmberFileError) as e:
+        er.read_model(bytes(bad))
+    assert e.value.kind == "not_a_model"
+
+
+def test_rejects_truncated():
+    with pytest.raises(er.EmberFileError) as e:
+        er.read_model(b"\x00" * 8)
+    assert e.value.kind == "truncated"
+
+
+def test_detects_corrupted_weight(model_bytes):
+    m = er.read_model(model_bytes)
+    # Flip one bit inside the first layer's weights of class 0.
+    w = m.classes[0].layers[0].weights
+    base = np.frombuffer(m.raw, dtype=np.uint8).ctypes.data
+    pos = w.ctypes.data - base + 5
+    bad = bytearray(model_bytes)
+    bad[pos] ^= 0x10
+    with pytest.raises(er.EmberFileError) as e:
+        er.read_model(bytes(bad))
+    assert e.value.kind == "checksum_mismatch"
+    assert "checksum" in str(e.value)
+
+
+def test_rejects_newer_major_and_min_reader():
+    payload = ew.serialize_payload(ew.random_model())
+    with pytest.raises(er.EmberFileError) as e:
+        er.read_model(ew.wrap_payload(payload, version=(2, 0)))
+    assert e.value.kind == "unsupported_version"
+    with pytest.raises(er.EmberFileError) as e:
+        er.read_model(ew.wrap_payload(payload, version=(1, 3), min_reader=(1, 2)))
+    assert e.value.kind == "unsupported_version"
+    assert er.read_model(ew.wrap_payload(payload, version=(1, 7), min_reader=(1, 0))).format_version == (1, 7)
+
+
+def test_semantic_validation_names_location():
+    m = ew.random_model(d=4, hidden=(5,), classes=2)
+    m.classes[1].layers[1] = er.Layer(4, 1, "identity", "float32", np.zeros((1, 4), np.float32),
+                                      np.zeros(1, np.float32))
+    payload = ew.serialize_payload(m)
+    with pytest.raises(er.EmberFileError) as e:
+        er.read_model(ew.wrap_payload(payload))
+    assert e.value.kind == "invalid"
+    assert 'class 1 "class1" layer 1 inputs' in str(e.value)
+
+
+@pytest.mark.parametrize("act", er.ACTIVATIONS)
+@pytest.mark.parametrize("output", er.OUTPUT_MODES)
+def test_gradient_matches_finite_differences(act, output):
+    m = er.read_model(ew.serialize(ew.random_model(d=5, hidden=(7, 6), classes=1, seed=11, activation=act,
+                                                   output=output, components=3)))
+    x = np.random.default_rng(1).normal(size=(6, 5))
+    c = m.classes[0]
+    e, g = c.energy_and_grad(x)
+    assert e.shape == (6,) and g.shape == (6, 5)
+    ng = numeric_grad(c, x)
+    # relu kinks are measure-zero; random points are away from them at this h.
+    np.testing.assert_allclose(g, ng, rtol=1e-5, atol=1e-6)
+
+
+def test_energy_matches_hand_computation():
+    """One-hidden-unit network and a 1-D Gaussian base, computed by hand."""
+    feat = er.Feature("a", "numeric", 0.0, 0.0, 1.0, -10, 10, [], 0, 1, 0)
+    l1 = er.Layer(1, 1, "tanh", "float32", np.array([[2.0]], np.float32), np.array([0.5], np.float32))
+    l2 = er.Layer(1, 1, "identity", "float32", np.array([[-3.0]], np.float32), np.array([1.0], np.float32))
+    base = er.GaussianBase(np.array([[1.0]], np.float32), np.array([0.0], np.float32),
+                           np.array([[0.25]], np.float32), math.log(4.0), 1)
+    c = er.ClassModel("k", 1.0, 1, [l1, l2], "logodds", base, 0.5, None, None, np.zeros((0, 1), np.float32), 0.0)
+    m = er.Model((1, 0), (1, 0), 0, {}, "y", [feat], 1, [c], 1.0, None, {})
+    m2 = er.read_model(ew.serialize(m))
+    x = 0.3
+    r = -3.0 * math.tanh(2 * x + 0.5) + 1.0
+    eb = 0.5 * 0.25 * (x - 1) ** 2 + 0.5 * math.log(4.0) + 0.5 * math.log(2 * math.pi)
+    expected = 0.5 * (-r) + eb
+    assert m2.classes[0].energy(np.array([[x]]))[0] == pytest.approx(expected, rel=1e-6)
+    # and the free-energy score of a single class with prior 1 equals its energy
+    assert m2.scores(np.array([[x]]))[0] == pytest.approx(expected, rel=1e-6)
+
+
+def test_gelu_is_exact_erf_form():
+    z = np.array([-2.0, -0.5, 0.0, 0.7, 3.0])
+    expected = [0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in z]
+    np.testing.assert_allclose(er.activate("gelu", z), expected, rtol=1e-12)
+
+
+def test_float16_weights_are_widened():
+    m = ew.random_model(d=4, hidden=(6,), weight_type="float16", seed=5)
+    r = er.read_model(ew.serialize(m))
+    layer = r.classes[0].layers[0]
+    assert layer.weight_type == "float16" and layer.weights.dtype == np.float32
+    np.testing.assert_array_equal(layer.weights, m.classes[0].layers[0].weights)
+
+
+def test_encode_decode(model_bytes):
+    m = er.read_model(model_bytes)
+    f0, f1 = m.features[0], m.features[1]
+    rows = [{"x0": "3", "x1": "NA", "x2": 0.5, "color": "green"},
+            {"x0": None, "x1": 1.25, "x2": "", "color": ""}]
+    x = m.encode(rows)
+    assert x.shape == (2, 6)
+    assert x[0, 0] == pytest.approx((3 - f0.mean) / f0.std)
+    assert x[0, 1] == pytest.approx((f1.impute_value - f1.mean) / f1.std)
+    np.testing.assert_array_equal(x[0, 3:], [0, 1, 0])
+    np.testing.assert_array_equal(x[1, 3:], [0, 1, 0])  # missing → impute category index 1
+    back = m.decode(x)
+    assert back[0]["color"] == "green" and back[0]["x0"] == 3 and isinstance(back[0]["x0"], int)
+    assert back[1]["x1"] == pytest.approx(1.25)
+    # out-of-range values are clipped to the observed range on decode
+    far = x.copy()
+    far[0, 2] = 1e6
+    assert m.decode(far)[0]["x2"] == pytest.approx(m.features[2].max)
+    with pytest.raises(ValueError, match="unknown category 'purple'"):
+        m.encode([{"x0": 1, "x1": 1, "x2": 1, "color": "purple"}])
+    with pytest.raises(ValueError, match="row 1 column 'x1'"):
+        m.encode([{"x0": 1, "x1": "abc", "x2": 1, "color": "red"}])
+    # header + list rows
+    y = m.encode([["red", "1", "2", "3", "extra"]], header=["color", "x0", "x1", "x2", "junk"])
+    np.testing.assert_array_equal(y[0, 3:], [1, 0, 0])
+
+
+def test_posteriors_and_classify(model_bytes):
+    m = er.read_model(model_bytes)
+    x = np.random.default_rng(3).normal(size=(10, m.encoded_width))
+    p = m.posteriors(x)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
+    e = m.energies(x)
+    assert m.classify(x) == [m.labels[i] for i in np.argmin(e, axis=1)]  # equal priors, T=1, offsets 0
+
+
+def ember_bin() -> str | None:
+    path = os.environ.get("EMBER_BIN")
+    return path if path and os.path.exists(path) else None
+
+
+@pytest.mark.skipif(ember_bin() is None, reason="EMBER_BIN not set (path to a built ember executable)")
+def test_swift_verify_accepts_python_written_file(tmp_path, model_bytes):
+    path = tmp_path / "py.ember"
+    path.write_bytes(model_bytes)
+    out = subprocess.run([ember_bin(), "verify", str(path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    bad = bytearray(model_bytes)
+    bad[len(bad) // 2] ^= 0x01
+    path.write_bytes(bytes(bad))
+    out = subprocess.run([ember_bin(), "verify", str(path)], capture_output=True, text=True)
+    assert out.returncode != 0

@@ -9,7 +9,7 @@ struct Ember: ParsableCommand {
     version: "0.1.0",
     subcommands: [
       TrainCommand.self, InspectCommand.self, VerifyCommand.self, ScoreCommand.self,
-      ClassifyCommand.self, SampleCommand.self, BenchCommand.self,
+      ClassifyCommand.self, SampleCommand.self, BenchCommand.self, EnergyCommand.self,
     ]
   )
 }

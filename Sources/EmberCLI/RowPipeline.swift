@@ -59,7 +59,10 @@ struct RowPipeline {
     let kept: [String]
   }
 
-  func run(header emitHeader: ([String]) throws -> Void, row emit: (Row, UnsafePointer<Float>) throws -> Void) throws {
+  func run(
+    header emitHeader: ([String]) throws -> Void, row emit: (Row, UnsafePointer<Float>) throws -> Void,
+    encoded emitEncoded: ((Row, UnsafePointer<Float>) throws -> Void)? = nil
+  ) throws {
     let reader = try CSVRecordReader(path: inputPath, delimiter: try options.delimiterByte())
     guard let header = try reader.next() else {
       throw CLIFailure.input("\(reader.name):1: empty input: expected a header row with the columns \(energy.model.features.map(\.name).joined(separator: ", "))")
@@ -112,7 +115,12 @@ struct RowPipeline {
         }
       }
       try e.withUnsafeBufferPointer { ep in
-        for (i, row) in rows.enumerated() { try emit(row, ep.baseAddress! + i * c) }
+        try x.withUnsafeBufferPointer { xp in
+          for (i, row) in rows.enumerated() {
+            try emit(row, ep.baseAddress! + i * c)
+            try emitEncoded?(row, xp.baseAddress! + i * d)
+          }
+        }
       }
       rows.removeAll(keepingCapacity: true)
     }

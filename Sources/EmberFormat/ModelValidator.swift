@@ -29,6 +29,7 @@ enum ModelValidator {
   }
 
   static func validate(_ spec: ModelSpec) throws {
+    try checkStorableCounts(spec)
     let classes = spec.classes.map { c in
       ClassFacts(
         label: c.label, prior: c.prior, output: c.layers.isEmpty ? nil : c.output,
@@ -51,6 +52,33 @@ enum ModelValidator {
     try check(
       features: spec.features, encodedWidth: spec.encodedWidth, temperature: spec.temperature,
       scoreCalibration: spec.scoreCalibration, classes: classes)
+  }
+
+  /// Counts the file stores as unsigned 32-bit (64-bit for source rows) must fit, or the
+  /// writer would trap converting them.
+  static func checkStorableCounts(_ spec: ModelSpec) throws {
+    func fits(_ v: Int, _ at: String) throws {
+      guard v >= 0, v <= Int(UInt32.max) else { throw invalid("\(v) is outside 0…\(UInt32.max)", at) }
+    }
+    guard spec.provenance.sourceRows >= 0 else { throw invalid("negative source rows", "provenance source_rows") }
+    if let s = spec.scoreCalibration { try fits(s.rows, "score_calibration rows") }
+    for (i, f) in spec.features.enumerated() {
+      let at = "feature \(i) \"\(f.name)\""
+      try fits(f.slotOffset, "\(at) slot_offset")
+      try fits(f.slotCount, "\(at) slot_count")
+      try fits(f.missingCount, "\(at) missing_count")
+    }
+    for (i, c) in spec.classes.enumerated() {
+      let at = "class \(i) \"\(c.label)\""
+      try fits(c.trainRows, "\(at) train_rows")
+      if let cal = c.calibration { try fits(cal.rows, "\(at) calibration rows") }
+      if let s = c.sampler { try fits(s.steps, "\(at) sampler steps") }
+      if let b = c.base { try fits(b.components, "\(at) base components") }
+      for (j, l) in c.layers.enumerated() {
+        try fits(l.inputs, "\(at) layer \(j) inputs")
+        try fits(l.outputs, "\(at) layer \(j) outputs")
+      }
+    }
   }
 
   static func validate(_ model: EmberModel) throws {

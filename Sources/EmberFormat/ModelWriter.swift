@@ -12,15 +12,35 @@ public enum ModelWriter {
     } catch let error as EmberFormatError {
       throw EmberFormatError(.invalidDescription, error.message, at: error.location)
     }
-    let payload = payloadBytes(spec)
+    return try envelope(payload: payloadBytes(spec), version: .current, minReader: FormatVersion(major: FormatVersion.current.major, minor: 0))
+  }
+
+  /// Test and tooling hook: serialises `spec` with an arbitrary envelope version and minimum
+  /// reader version, optionally skipping the semantic checks (to craft files a reader must
+  /// refuse). Not for producing real models.
+  package static func serialize(
+    _ spec: ModelSpec, version: FormatVersion, minReader: FormatVersion, validating: Bool
+  ) throws -> [UInt8] {
+    if validating {
+      do {
+        try ModelValidator.validate(spec)
+      } catch let error as EmberFormatError {
+        throw EmberFormatError(.invalidDescription, error.message, at: error.location)
+      }
+    }
+    return try envelope(payload: payloadBytes(spec), version: version, minReader: minReader)
+  }
+
+  /// Test and tooling hook: wraps raw `Model` payload bytes (possibly patched) in an envelope
+  /// with a correct CRC-32, so the payload reaches the verifier and the semantic checks.
+  package static func envelope(payload: [UInt8], version: FormatVersion, minReader: FormatVersion) throws -> [UInt8] {
     let crc = payload.withUnsafeBufferPointer { embr_crc32(0, $0.baseAddress, $0.count) }
     guard let b = embr_builder_new(payload.count + 256) else {
       throw EmberFormatError(.io, "out of memory while building the file")
     }
     defer { embr_builder_free(b) }
-    let v = FormatVersion.current
     payload.withUnsafeBufferPointer {
-      embr_b_finish_envelope(b, $0.baseAddress, $0.count, v.major, v.minor, v.major, 0, crc)
+      embr_b_finish_envelope(b, $0.baseAddress, $0.count, version.major, version.minor, minReader.major, minReader.minor, crc)
     }
     return finishedBytes(b)
   }
@@ -37,7 +57,8 @@ public enum ModelWriter {
     return Array(UnsafeBufferPointer(start: data, count: size))
   }
 
-  static func payloadBytes(_ spec: ModelSpec) -> [UInt8] {
+  /// The `Model` payload bytes of `spec` (no envelope, no checks).
+  package static func payloadBytes(_ spec: ModelSpec) -> [UInt8] {
     let b = embr_builder_new(1 << 16)!
     defer { embr_builder_free(b) }
     var w = RefWriter(b: b)
@@ -118,7 +139,7 @@ private struct RefWriter {
     var a = embr_sampler(
       present: 1, kind: s.kind.rawValue, steps: UInt32(s.steps), step_size: s.stepSize,
       noise_scale: s.noiseScale, temperature: s.temperature, init_noise: s.initNoise,
-      grad_clip: s.gradClip, `init`: s.initialization.rawValue)
+      grad_clip: s.gradClip, init: s.initialization.rawValue)
     return embr_b_sampler(b, &a)
   }
 

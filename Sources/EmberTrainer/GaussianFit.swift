@@ -1,0 +1,139 @@
+import EmberFormat
+import Foundation
+
+/// A multivariate Gaussian in double precision: mean, covariance S, its Cholesky factor, the
+/// precision P = S⁻¹ and log det S. Used for the NCE noise distribution q_c and its base term.
+public struct GaussianFit: Sendable {
+  /// Dimension d.
+  public let d: Int
+  /// Mean (d).
+  public let mean: [Double]
+  /// Covariance S (d×d, row-major).
+  public let covariance: [Double]
+  /// Lower Cholesky factor L of S (S = L·Lᵀ).
+  public let lower: [Double]
+  /// Precision P = S⁻¹.
+  public let precision: [Double]
+  /// log det S.
+  public let logDet: Double
+
+  /// A Gaussian with the given mean and (symmetric positive definite) covariance.
+  public init(mean: [Double], covariance: [Double]) {
+    let d = mean.count
+    self.d = d
+    self.mean = mean
+    self.covariance = covariance
+    var l = [Double](repeating: 0, count: d * d)
+    for i in 0..<d {
+      for j in 0...i {
+        var s = covariance[i * d + j]
+        for k in 0..<j { s -= l[i * d + k] * l[j * d + k] }
+        if i == j {
+          l[i * d + i] = max(s, 1e-12).squareRoot()
+        } else {
+          l[i * d + j] = s / l[j * d + j]
+        }
+      }
+    }
+    lower = l
+    var ld = 0.0
+    for i in 0..<d { ld += 2 * log(l[i * d + i]) }
+    logDet = ld
+    // P = L⁻ᵀ L⁻¹: invert L by forward substitution, then multiply.
+    var inv = [Double](repeating: 0, count: d * d)
+    for j in 0..<d {
+      inv[j * d + j] = 1 / l[j * d + j]
+      for i in (j + 1)..<max(d, j + 1) {
+        var s = 0.0
+        for k in j..<i { s -= l[i * d + k] * inv[k * d + j] }
+        inv[i * d + j] = s / l[i * d + i]
+      }
+    }
+    var p = [Double](repeating: 0, count: d * d)
+    for i in 0..<d {
+      for j in 0...i {
+        var s = 0.0
+        for k in max(i, j)..<d { s += inv[k * d + i] * inv[k * d + j] }
+        p[i * d + j] = s
+        p[j * d + i] = s
+      }
+    }
+    precision = p
+  }
+
+  /// The Ledoit–Wolf shrunk covariance of `n` rows of `x` (n×d) and their mean, with the same
+  /// formula as scikit-learn's `ledoit_wolf` (shrinkage towards μ·I, μ = tr(S)/d).
+  public static func ledoitWolf(_ x: [Float], count n: Int, width d: Int) -> (mean: [Double], covariance: [Double]) {
+    var mean = [Double](repeating: 0, count: d)
+    for r in 0..<n { for j in 0..<d { mean[j] += Double(x[r * d + j]) } }
+    for j in 0..<d { mean[j] /= Double(max(n, 1)) }
+    var s = [Double](repeating: 0, count: d * d)
+    var s2 = [Double](repeating: 0, count: d * d)  // Σ_k x_ki² x_kj²
+    var c = [Double](repeating: 0, count: d)
+    for r in 0..<n {
+      for j in 0..<d { c[j] = Double(x[r * d + j]) - mean[j] }
+      for i in 0..<d {
+        let ci = c[i], ci2 = ci * ci
+        for j in 0...i {
+          s[i * d + j] += ci * c[j]
+          s2[i * d + j] += ci2 * c[j] * c[j]
+        }
+      }
+    }
+    let nn = Double(max(n, 1))
+    for i in 0..<d {
+      for j in 0...i {
+        s[i * d + j] /= nn
+        s[j * d + i] = s[i * d + j]
+        s2[j * d + i] = s2[i * d + j]
+      }
+    }
+    var trace = 0.0
+    for i in 0..<d { trace += s[i * d + i] }
+    let mu = trace / Double(d)
+    var beta_ = 0.0, delta_ = 0.0
+    for i in 0..<(d * d) {
+      beta_ += s2[i]
+      delta_ += s[i] * s[i]
+    }
+    // sklearn: delta_ = Σ(XᵀX)² / n², beta = (β_/n − delta_)/(d·n); delta = (delta_ − 2μ tr + dμ²)/d
+    var beta = 1 / (Double(d) * nn) * (beta_ / nn - delta_)
+    var delta = (delta_ - 2 * mu * trace + Double(d) * mu * mu) / Double(d)
+    beta = min(beta, delta)
+    delta = max(delta, 0)
+    let shrinkage = (beta <= 0 || delta <= 0) ? 0 : beta / delta
+    var shrunk = s
+    for i in 0..<(d * d) { shrunk[i] *= (1 - shrinkage) }
+    for i in 0..<d { shrunk[i * d + i] += shrinkage * mu }
+    return (mean, shrunk)
+  }
+
+  /// The NCE noise distribution of DESIGN §1: class mean, covariance 4·(Ledoit–Wolf + 0.05·I).
+  public static func nceNoise(_ x: [Float], count n: Int, width d: Int, scale: Double = 4, ridge: Double = 0.05)
+    -> GaussianFit
+  {
+    var (mean, cov) = ledoitWolf(x, count: n, width: d)
+    for i in 0..<d { cov[i * d + i] += ridge }
+    for i in 0..<(d * d) { cov[i] *= scale }
+    return GaussianFit(mean: mean, covariance: cov)
+  }
+
+  /// Draws `n` rows (n×d, Float) into `out`.
+  public func sample(_ n: Int, into out: UnsafeMutablePointer<Float>, rng: inout TrainerRandom) {
+    var z = [Double](repeating: 0, count: d)
+    for r in 0..<n {
+      for j in 0..<d { z[j] = rng.gaussian() }
+      for i in 0..<d {
+        var s = mean[i]
+        for k in 0...i { s += lower[i * d + k] * z[k] }
+        out[r * d + i] = Float(s)
+      }
+    }
+  }
+
+  /// The base term as stored in a model: one component at the mean, precision and log det S.
+  public var baseSpec: GaussianBaseSpec {
+    GaussianBaseSpec(
+      means: mean.map { Float($0) }, logWeights: [0], precision: precision.map { Float($0) }, logDetCovariance: logDet)
+  }
+}

@@ -1,0 +1,109 @@
+import EmberFormat
+import Foundation
+
+/// Everything `ember train` can be told.
+public struct TrainingOptions: Sendable {
+  /// Label column.
+  public var target: String
+  /// Objective and network hyper-parameters.
+  public var settings = ObjectiveSettings()
+  /// Seed of every random draw (split, initialisation, noise, jitter).
+  public var seed: UInt64 = 0
+  /// Classes with fewer rows are left out.
+  public var minClassRows = 10
+  /// Type overrides and ignored columns.
+  public var overrides = ColumnOverrides()
+  /// Store the encoded rows of each class as chain starting points (off for privacy).
+  public var storeStartingRows = true
+  /// Worker threads (0: one per core).
+  public var threads = 0
+  /// Share of each class held out for calibration and metrics.
+  public var heldoutFraction = 0.2
+  /// A model to extend with the classes of the CSV that it does not have yet.
+  public var addTo: String?
+  /// The command line, recorded in the provenance.
+  public var command = ""
+  /// Version recorded as the producer's.
+  public var producerVersion = "0.1.0"
+  /// When set, `created` takes this value and `trainSeconds` is 0, so that the same inputs give
+  /// the same bytes. Defaults to the `SOURCE_DATE_EPOCH` environment variable.
+  public var sourceDateEpoch: Int64? = TrainingOptions.environmentEpoch()
+
+  /// Options for the label column `target`, everything else at its default.
+  public init(target: String) {
+    self.target = target
+  }
+
+  /// `SOURCE_DATE_EPOCH` as an integer, if set.
+  public static func environmentEpoch() -> Int64? {
+    ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+  }
+}
+
+/// A progress report from a worker: class, epoch and the epoch's loss.
+public struct TrainingProgress: Sendable {
+  /// Index of the class among those being trained.
+  public var classIndex: Int
+  /// Its label.
+  public var label: String
+  /// Epoch just finished (1-based).
+  public var epoch: Int
+  /// Total epochs.
+  public var epochs: Int
+  /// Loss of that epoch (objective + penalty).
+  public var loss: Double
+  /// Classes being trained.
+  public var classCount: Int
+}
+
+/// What a training run did, for the summary on stderr and for tests.
+public struct TrainingSummary: Sendable {
+  /// One trained or kept class.
+  public struct ClassLine: Sendable {
+    /// Label.
+    public var label: String
+    /// Rows trained on.
+    public var trainRows: Int
+    /// Held-out rows.
+    public var heldoutRows: Int
+    /// Whether this run trained it (false: copied from `--add-to`).
+    public var trained: Bool
+    /// Held-out anomaly threshold of its energy (nil when not calibrated here).
+    public var threshold: Float?
+  }
+
+  /// Per class.
+  public var classes: [ClassLine]
+  /// Rows read from the CSV.
+  public var sourceRows: Int
+  /// Encoded width d.
+  public var width: Int
+  /// Wall-clock seconds of the whole run.
+  public var seconds: Double
+  /// Held-out balanced accuracy of argmin_c [E_c − log π_c].
+  public var balancedAccuracy: Double
+  /// Held-out mean one-class-vs-rest AUROC of E_c.
+  public var oodAUROC: Double
+  /// Held-out rows scored.
+  public var heldoutRows: Int
+  /// Notes on the data (dropped classes, imputed cells, …).
+  public var warnings: [String]
+
+  /// A few human-readable lines.
+  public var text: String {
+    var lines: [String] = []
+    for w in warnings { lines.append("warning: \(w)") }
+    lines.append("data: \(sourceRows) rows, \(classes.count) classes, encoded width \(width)")
+    for c in classes {
+      let t = c.threshold.map { String(format: "%.3f", $0) } ?? "-"
+      lines.append(
+        "  class \"\(c.label)\": \(c.trainRows) train, \(c.heldoutRows) held out\(c.trained ? "" : " (kept from the model)"), threshold \(t)"
+      )
+    }
+    lines.append(
+      String(
+        format: "held-out (%d rows): balanced accuracy %.3f, OOD AUROC %.3f; %.1f s", heldoutRows, balancedAccuracy,
+        oodAUROC, seconds))
+    return lines.joined(separator: "\n")
+  }
+}

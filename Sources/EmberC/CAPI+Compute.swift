@@ -1,0 +1,215 @@
+import EmberFormat
+import EmberRuntime
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+// Encoding raw rows, energies, scores, classification and decoding. See include/ember.h.
+
+/// `EMBER_ENCODE_UNKNOWN_AS_MISSING`: impute unknown categories instead of failing.
+let encodeUnknownAsMissing: UInt32 = 1
+/// `EMBER_ENCODE_NAN_AS_MISSING`: treat `NaN` cells as missing instead of failing.
+let encodeNaNAsMissing: UInt32 = 2
+
+/// What an `ember_encoder *` points to: a header matched once against a model's features.
+final class EncoderHandle: @unchecked Sendable {
+  let handle: ModelHandle
+  let encoder: RowEncoder
+  let columns: Int
+
+  init(_ handle: ModelHandle, names: [String], flags: UInt32) throws {
+    self.handle = handle
+    columns = names.count
+    encoder = try RowEncoder(
+      model: handle.model, header: names,
+      unknownCategories: flags & encodeUnknownAsMissing != 0 ? .missing : .error,
+      nanIsMissing: flags & encodeNaNAsMissing != 0)
+  }
+
+  /// Encodes one row of `columns` C strings (NULL = missing) into `out`.
+  func encode(_ values: UnsafePointer<UnsafePointer<CChar>?>, into out: UnsafeMutablePointer<Float>) throws {
+    var fields = [String]()
+    fields.reserveCapacity(columns)
+    for i in 0..<columns { fields.append(values[i].map { String(cString: $0) } ?? "") }
+    try encoder.encode(fields, into: out)
+  }
+
+  static func from(_ p: OpaquePointer?) throws -> EncoderHandle {
+    guard let p else { throw APIError(.invalidArgument, "encoder is NULL") }
+    return Unmanaged<EncoderHandle>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+  }
+}
+
+/// Column names from a C array.
+private func names(_ p: UnsafePointer<UnsafePointer<CChar>?>?, _ n: Int) throws -> [String] {
+  guard n >= 0 else { throw APIError(.invalidArgument, "ncols is too large") }
+  if n == 0 { return [] }
+  let p = try required(p, "names")
+  return try (0..<n).map { i in
+    guard let s = p[i] else { throw APIError(.invalidArgument, "names[\(i)] is NULL") }
+    return String(cString: s)
+  }
+}
+
+/// `ember_status ember_encoder_new(const ember_model *, const char *const *names, size_t ncols,
+/// uint32_t flags, ember_encoder **out_encoder)`.
+@_cdecl("ember_encoder_new")
+public func ember_encoder_new(
+  _ model: OpaquePointer?, _ columnNames: UnsafePointer<UnsafePointer<CChar>?>?, _ ncols: Int, _ flags: UInt32,
+  _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+  out?.pointee = nil
+  return guarded("ember_encoder_new") {
+    let h = try ModelHandle.from(model)
+    let out = try required(out, "out_encoder")
+    let e = try EncoderHandle(h, names: try names(columnNames, ncols), flags: flags)
+    out.pointee = OpaquePointer(Unmanaged.passRetained(e).toOpaque())
+  }
+}
+
+/// `ember_status ember_encoder_encode(const ember_encoder *, const char *const *values, float *out)`.
+@_cdecl("ember_encoder_encode")
+public func ember_encoder_encode(
+  _ encoder: OpaquePointer?, _ values: UnsafePointer<UnsafePointer<CChar>?>?, _ out: UnsafeMutablePointer<Float>?
+) -> Int32 {
+  guarded("ember_encoder_encode") {
+    let e = try EncoderHandle.from(encoder)
+    let out = try required(out, "out")
+    if e.columns == 0 {
+      let none: [UnsafePointer<CChar>?] = [nil]
+      try none.withUnsafeBufferPointer { try e.encode($0.baseAddress!, into: out) }
+    } else {
+      try e.encode(try required(values, "values"), into: out)
+    }
+  }
+}
+
+/// `void ember_encoder_free(ember_encoder *)`; NULL is a no-op.
+@_cdecl("ember_encoder_free")
+public func ember_encoder_free(_ encoder: OpaquePointer?) {
+  guard let encoder else { return }
+  Unmanaged<EncoderHandle>.fromOpaque(UnsafeRawPointer(encoder)).release()
+}
+
+/// `ember_status ember_encode(const ember_model *, const char *const *names,
+/// const char *const *values, size_t ncols, uint32_t flags, float *out)`.
+@_cdecl("ember_encode")
+public func ember_encode(
+  _ model: OpaquePointer?, _ columnNames: UnsafePointer<UnsafePointer<CChar>?>?,
+  _ values: UnsafePointer<UnsafePointer<CChar>?>?, _ ncols: Int, _ flags: UInt32, _ out: UnsafeMutablePointer<Float>?
+) -> Int32 {
+  guarded("ember_encode") {
+    let h = try ModelHandle.from(model)
+    let out = try required(out, "out")
+    let e = try EncoderHandle(h, names: try names(columnNames, ncols), flags: flags)
+    if ncols == 0 {
+      let none: [UnsafePointer<CChar>?] = [nil]
+      try none.withUnsafeBufferPointer { try e.encode($0.baseAddress!, into: out) }
+    } else {
+      try e.encode(try required(values, "values"), into: out)
+    }
+  }
+}
+
+/// Validates (rows, n) and returns the row pointer (nil only when n == 0).
+private func inputRows(_ h: ModelHandle, _ rows: UnsafePointer<Float>?, _ n: Int) throws -> UnsafePointer<Float>? {
+  _ = try checkedProduct(n, h.width, "rows")
+  _ = try checkedProduct(n, h.classCount, "outputs")
+  if n == 0 { return nil }
+  return try required(rows, "rows")
+}
+
+/// `ember_status ember_energies(const ember_model *, const float *rows, size_t n, float *out)`.
+@_cdecl("ember_energies")
+public func ember_energies(
+  _ model: OpaquePointer?, _ rows: UnsafePointer<Float>?, _ n: Int, _ out: UnsafeMutablePointer<Float>?
+) -> Int32 {
+  guarded("ember_energies") {
+    let h = try ModelHandle.from(model)
+    guard let x = try inputRows(h, rows, n) else { return }
+    let out = try required(out, "out")
+    let c = h.classCount
+    h.forEachBatch(rows: x, count: n) { start, m, e, _ in
+      (out + start * c).update(from: e, count: m * c)
+    }
+  }
+}
+
+/// `ember_status ember_score(const ember_model *, const float *rows, size_t n, float *scores,
+/// float *percentiles, uint8_t *anomalies)`; the last two may be NULL.
+@_cdecl("ember_score")
+public func ember_score(
+  _ model: OpaquePointer?, _ rows: UnsafePointer<Float>?, _ n: Int, _ scores: UnsafeMutablePointer<Float>?,
+  _ percentiles: UnsafeMutablePointer<Float>?, _ anomalies: UnsafeMutablePointer<UInt8>?
+) -> Int32 {
+  guarded("ember_score") {
+    let h = try ModelHandle.from(model)
+    let calibration = h.readout.scoreCalibration
+    if calibration == nil, percentiles != nil || anomalies != nil {
+      throw APIError(.noCalibration, "percentiles and anomaly flags need a score calibration, which this model lacks; pass NULL for them")
+    }
+    guard let x = try inputRows(h, rows, n) else { return }
+    let scores = try required(scores, "scores")
+    let c = h.classCount
+    let readout = h.readout
+    h.forEachBatch(rows: x, count: n) { start, m, e, _ in
+      for i in 0..<m {
+        let s = readout.score(e + i * c)
+        scores[start + i] = s
+        if let cal = calibration {
+          percentiles?[start + i] = cal.percentile(of: s)
+          anomalies?[start + i] = s > cal.threshold ? 1 : 0
+        }
+      }
+    }
+  }
+}
+
+/// `ember_status ember_classify(const ember_model *, const float *rows, size_t n,
+/// int32_t *labels, float *probs)`; `probs` (n×C) may be NULL.
+@_cdecl("ember_classify")
+public func ember_classify(
+  _ model: OpaquePointer?, _ rows: UnsafePointer<Float>?, _ n: Int, _ labels: UnsafeMutablePointer<Int32>?,
+  _ probs: UnsafeMutablePointer<Float>?
+) -> Int32 {
+  guarded("ember_classify") {
+    let h = try ModelHandle.from(model)
+    guard let x = try inputRows(h, rows, n) else { return }
+    let labels = try required(labels, "labels")
+    let c = h.classCount
+    let readout = h.readout
+    h.forEachBatch(rows: x, count: n) { start, m, e, s in
+      for i in 0..<m {
+        let p = probs.map { $0 + (start + i) * c } ?? s.probabilities
+        labels[start + i] = Int32(readout.posteriors(e + i * c, into: p))
+      }
+    }
+  }
+}
+
+/// `ember_status ember_decode_field(const ember_model *, const float *row, size_t feature,
+/// char *buf, size_t buflen, size_t *needed)`.
+@_cdecl("ember_decode_field")
+public func ember_decode_field(
+  _ model: OpaquePointer?, _ row: UnsafePointer<Float>?, _ feature: Int, _ buf: UnsafeMutablePointer<CChar>?,
+  _ length: Int, _ needed: UnsafeMutablePointer<Int>?
+) -> Int32 {
+  guarded("ember_decode_field") {
+    let h = try ModelHandle.from(model)
+    let row = try required(row, "row")
+    guard feature >= 0, feature < h.model.features.count else {
+      throw APIError(.invalidArgument, "feature \(feature) is out of range (the model has \(h.model.features.count))")
+    }
+    let text = h.decoder.field(feature, of: row)
+    let utf8 = Array(text.utf8)
+    needed?.pointee = utf8.count + 1
+    guard let buf, length > utf8.count else {
+      throw APIError(.bufferTooSmall, "feature \"\(h.model.features[feature].name)\" needs \(utf8.count + 1) bytes, the buffer has \(max(length, 0))")
+    }
+    for (i, b) in utf8.enumerated() { buf[i] = CChar(bitPattern: b) }
+    buf[utf8.count] = 0
+  }
+}

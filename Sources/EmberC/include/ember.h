@@ -1,0 +1,240 @@
+/*
+ * ember.h — C API of the Ember runtime (libCEmber.so / libCEmberStatic.a).
+ *
+ * Load a verified `.ember` model, encode raw rows, compute per-class energies, anomaly
+ * scores and class probabilities, and draw seeded synthetic rows. No Swift type crosses
+ * this ABI: handles are opaque pointers, data are plain float / int32 / char arrays.
+ *
+ * ERRORS
+ *   Every fallible function returns an `ember_status` (EMBER_OK == 0). On failure it also
+ *   records a one-line message for the *calling thread*, read with ember_last_error();
+ *   the message names the function and, where it applies, the file, column, class or
+ *   model field (e.g. "ember_encode: temperature: expected a number, found \"hot\"").
+ *   A call that returns EMBER_OK clears the calling thread's message. Threads never see
+ *   each other's messages (the message lives in thread-local storage). No function traps
+ *   or aborts on bad input: NULL pointers, out-of-range indices, sizes that overflow and
+ *   bad values all return a status.
+ *
+ * OWNERSHIP
+ *   - ember_model / ember_encoder handles are created by ember_open_* / ember_encoder_new
+ *     and released by ember_close / ember_encoder_free (both accept NULL). An encoder keeps
+ *     its model alive: closing the model while an encoder exists is allowed; the model is
+ *     freed with the last of them.
+ *   - Strings returned as `const char *` (labels, feature names, target name) belong to the
+ *     model handle and stay valid until it is released. ember_version() and
+ *     ember_error_message() return static strings. ember_last_error() returns a
+ *     library-owned string valid until the next ember_* call on the same thread.
+ *   - Every input buffer is only read during the call; every output buffer is allocated by
+ *     the caller with the size documented on the function, and only written during the call.
+ *     The library keeps no pointer to caller memory after a call returns.
+ *   - ember_open_bytes copies the bytes: the caller may free them as soon as it returns.
+ *     ember_open_path memory-maps the file read-only (MAP_PRIVATE) for the model's lifetime.
+ *
+ * THREAD SAFETY
+ *   A model handle is immutable after ember_open_* returns and may be shared by any number
+ *   of threads calling any function of this header concurrently. Per-call scratch memory
+ *   (network activations, energy buffers) comes from a per-handle pool guarded by a mutex
+ *   held only to take or return a scratch object, never during computation: concurrent
+ *   calls each get their own scratch, the pool grows to the largest number of calls that
+ *   ever ran at once, and steady-state calls allocate nothing for scoring. An encoder is
+ *   likewise immutable and shareable. ember_close / ember_encoder_free must not race with
+ *   calls that use the same handle.
+ *
+ * ENCODED ROWS
+ *   The networks read rows in the model's encoded space of width d = ember_encoded_width():
+ *   numeric and integer features z-scored, categoricals one-hot. Use ember_encode (or an
+ *   encoder) to go from raw text to encoded rows, ember_decode_field to go back. Row
+ *   batches are row-major n×d float arrays. Non-finite encoded values give non-finite
+ *   results for that row; they are not checked.
+ *
+ * DETERMINISM
+ *   ember_sample output depends only on (model, class_index, count, seed, options): never
+ *   on `threads`, batching or the machine's SIMD level beyond float rounding.
+ */
+#ifndef EMBER_H
+#define EMBER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Status of a call. Values are stable across versions. */
+typedef int32_t ember_status;
+enum {
+  EMBER_OK = 0,
+  EMBER_E_INVALID_ARGUMENT = 1,   /**< NULL where a pointer is required, index out of range, size overflow. */
+  EMBER_E_IO = 2,                 /**< The file could not be opened, stat'ed or mapped. */
+  EMBER_E_TRUNCATED = 3,          /**< Too short to be a model (or empty). */
+  EMBER_E_NOT_A_MODEL = 4,        /**< Missing the EMBR file identifier. */
+  EMBER_E_MALFORMED = 5,          /**< The FlatBuffers verifier rejected the bytes. */
+  EMBER_E_UNSUPPORTED_VERSION = 6,/**< Format major version / minimum reader version too new. */
+  EMBER_E_CHECKSUM = 7,           /**< Payload CRC-32 mismatch: modified or corrupted file. */
+  EMBER_E_INVALID_MODEL = 8,      /**< Semantic validation failed (shapes, finiteness, enums). */
+  EMBER_E_UNUSABLE_MODEL = 9,     /**< Valid file the runtime cannot prepare (e.g. precision not PD). */
+  EMBER_E_MISSING_COLUMNS = 10,   /**< Columns the model needs are not among the names given. */
+  EMBER_E_BAD_VALUE = 11,         /**< A value is not a finite number where one is required. */
+  EMBER_E_UNKNOWN_CATEGORY = 12,  /**< A categorical value the model does not know. */
+  EMBER_E_UNKNOWN_CLASS = 13,     /**< No class with that label / index. */
+  EMBER_E_BAD_REQUEST = 14,       /**< E.g. sampling a class with no starting rows and no base. */
+  EMBER_E_BUFFER_TOO_SMALL = 15,  /**< An output text buffer is too small (see `needed`). */
+  EMBER_E_NO_CALIBRATION = 16,    /**< Percentiles / anomaly flags asked of an uncalibrated model. */
+  EMBER_E_INTERNAL = 99           /**< A bug: please report with ember_last_error(). */
+};
+
+/** A loaded, verified model (opaque). */
+typedef struct ember_model ember_model;
+/** A column header matched against a model's features (opaque). */
+typedef struct ember_encoder ember_encoder;
+
+/** Library version, e.g. "0.1.0". Static string. */
+const char *ember_version(void);
+/** Fixed English description of a status code. Static string; never NULL. */
+const char *ember_error_message(ember_status status);
+/** The calling thread's message for its last failed call, or "" after a successful call.
+ *  Owned by the library; valid until the next ember_* call on this thread. Never NULL. */
+const char *ember_last_error(void);
+
+/* ---- Loading ------------------------------------------------------------------------- */
+
+/** Maps, verifies (FlatBuffers verifier, version, CRC-32, semantic validation) and prepares
+ *  the model at `path`. On success stores a new handle in *out_model (release with
+ *  ember_close); on failure stores NULL. Cost: O(file size) + O(parameters) to pack weights. */
+ember_status ember_open_path(const char *path, ember_model **out_model);
+/** As ember_open_path, from `len` bytes in memory (copied; the caller keeps ownership). */
+ember_status ember_open_bytes(const void *bytes, size_t len, ember_model **out_model);
+/** Releases a handle. NULL is a no-op. */
+void ember_close(ember_model *model);
+
+/* ---- Describing ---------------------------------------------------------------------- */
+
+/** Number of classes C (0 for NULL). */
+size_t ember_class_count(const ember_model *model);
+/** Label of class i (model order), or NULL when i >= C. Owned by the model. */
+const char *ember_class_label(const ember_model *model, size_t i);
+/** Prior π_i of class i, or NaN when out of range. */
+double ember_class_prior(const ember_model *model, size_t i);
+/** Index of the class labelled `label` (EMBER_E_UNKNOWN_CLASS if none). */
+ember_status ember_class_index(const ember_model *model, const char *label, int32_t *out_index);
+/** Name of the label column the model was trained on. Owned by the model. */
+const char *ember_target_name(const ember_model *model);
+/** Number of raw input features (0 for NULL). */
+size_t ember_feature_count(const ember_model *model);
+/** Name of raw feature i (a CSV column name), or NULL when out of range. Owned by the model. */
+const char *ember_feature_name(const ember_model *model, size_t i);
+/** Feature kinds returned by ember_feature_kind. */
+enum { EMBER_FEATURE_NUMERIC = 0, EMBER_FEATURE_INTEGER = 1, EMBER_FEATURE_CATEGORICAL = 2 };
+/** Kind of raw feature i (EMBER_FEATURE_*), or -1 when out of range. */
+int32_t ember_feature_kind(const ember_model *model, size_t i);
+/** Encoded width d (0 for NULL). */
+size_t ember_encoded_width(const ember_model *model);
+/** The calibrated anomaly threshold on the score scale (EMBER_E_NO_CALIBRATION if none). */
+ember_status ember_score_threshold(const ember_model *model, float *out_threshold);
+
+/* ---- Encoding raw rows ----------------------------------------------------------------- */
+
+/** Flags for ember_encode / ember_encoder_new. */
+enum {
+  EMBER_ENCODE_UNKNOWN_AS_MISSING = 1u, /**< Impute unknown categories (else EMBER_E_UNKNOWN_CATEGORY). */
+  EMBER_ENCODE_NAN_AS_MISSING = 2u      /**< Treat "NaN" cells as missing (else EMBER_E_BAD_VALUE). */
+};
+
+/** Encodes one raw row given as `ncols` (name, value) pairs into `out` (d floats).
+ *  Columns are matched by name; extra columns are ignored; a feature with no column is
+ *  EMBER_E_MISSING_COLUMNS. A NULL value, "", "NA", "N/A", "na" or "?" is missing and
+ *  imputed with the training value. Surrounding spaces are ignored. Numbers are parsed
+ *  in the C locale ("1.5", "1e-3"). Matches the header on every call: for many rows, use
+ *  an ember_encoder. */
+ember_status ember_encode(const ember_model *model, const char *const *names, const char *const *values,
+                          size_t ncols, uint32_t flags, float *out);
+/** Matches a header of `ncols` column names once. Release with ember_encoder_free. */
+ember_status ember_encoder_new(const ember_model *model, const char *const *names, size_t ncols, uint32_t flags,
+                               ember_encoder **out_encoder);
+/** Encodes one row of values given in the encoder's header order (`ncols` entries, NULL =
+ *  missing) into `out` (d floats). */
+ember_status ember_encoder_encode(const ember_encoder *encoder, const char *const *values, float *out);
+/** Releases an encoder. NULL is a no-op. */
+void ember_encoder_free(ember_encoder *encoder);
+
+/** Writes raw feature `feature` of one encoded row (d floats) as NUL-terminated text into
+ *  `buf` (`buflen` bytes): un-standardised, clipped to the training range, integers rounded,
+ *  categoricals as the category with the largest slot. *needed (if not NULL) receives the
+ *  bytes required including the NUL; a short buffer gives EMBER_E_BUFFER_TOO_SMALL.
+ *  64 bytes always suffice for numeric and integer features. */
+ember_status ember_decode_field(const ember_model *model, const float *row, size_t feature, char *buf,
+                                size_t buflen, size_t *needed);
+
+/* ---- Energies, scores, classification ---------------------------------------------------- */
+
+/** Per-class energies E_c(x) of `n` encoded rows (`rows`: n×d) into `out` (n×C, row-major).
+ *  O(n · parameters). n == 0 is a no-op (pointers may then be NULL). */
+ember_status ember_energies(const ember_model *model, const float *rows, size_t n, float *out);
+
+/** Anomaly scores of `n` encoded rows into `scores` (n floats): the free energy
+ *  s(x) = −log Σ_c π_c exp(−E_c(x)); higher = more anomalous. Optionally, from the model's
+ *  score calibration: `percentiles` (n floats in [0, 1], the share of held-out rows scoring
+ *  at or below s) and `anomalies` (n bytes, 1 when s > the calibrated threshold). Pass NULL
+ *  to skip either; asking for them of an uncalibrated model is EMBER_E_NO_CALIBRATION. */
+ember_status ember_score(const ember_model *model, const float *rows, size_t n, float *scores, float *percentiles,
+                         uint8_t *anomalies);
+
+/** Most probable class of `n` encoded rows into `labels` (n class indices) and, when
+ *  `probs` is not NULL, p(c | x) into `probs` (n×C, rows sum to 1):
+ *  logit_c = −E_c/T + log π_c + offset_c with the file's temperature T and offsets. */
+ember_status ember_classify(const ember_model *model, const float *rows, size_t n, int32_t *labels, float *probs);
+
+/* ---- Sampling ------------------------------------------------------------------------- */
+
+/** Sampler algorithms (ember_sampler_options.kind). */
+enum { EMBER_SAMPLER_TABEBM = 0, EMBER_SAMPLER_LANGEVIN = 1, EMBER_SAMPLER_MALA = 2 };
+/** Chain starts (ember_sampler_options.init). */
+enum { EMBER_INIT_STARTING_ROWS = 0, EMBER_INIT_BASE = 1 };
+
+/** Overrides of a class's sampler defaults. Initialise with ember_sampler_options_init,
+ *  which sets every field to "use the file's value", then set what you want to change.
+ *  All fields are 4 bytes wide; the layout is fixed (44 bytes in this version). */
+typedef struct ember_sampler_options {
+  uint32_t struct_size;   /**< sizeof(ember_sampler_options), set by ember_sampler_options_init. */
+  int32_t kind;           /**< EMBER_SAMPLER_*, or -1 for the file's. */
+  int32_t steps;          /**< Update steps per chain, or -1. */
+  float step_size;        /**< Gradient step ε > 0, or NaN. */
+  float noise_scale;      /**< Per-step noise σ; negative = √(2εT); NaN = the file's. */
+  float temperature;      /**< T > 0, or NaN. */
+  float init_noise;       /**< σ of noise added to starting rows (≥ 0), or NaN. */
+  float grad_clip;        /**< Gradient-norm clip (0 = none), or NaN. */
+  int32_t init;           /**< EMBER_INIT_*, or -1. */
+  int32_t threads;        /**< Worker threads (≤ 0 means 1). Output never depends on it. */
+  float divergence_limit; /**< Chains leaving |x_i| ≤ limit (encoded units) restart; NaN = 100. */
+} ember_sampler_options;
+
+/** What a sampling call did (summed over classes). */
+typedef struct ember_sample_stats {
+  uint64_t chains;    /**< Chains run (== rows produced). */
+  uint64_t restarts;  /**< Chains restarted after diverging. */
+  uint64_t proposals; /**< MALA proposals (0 for other samplers). */
+  uint64_t accepted;  /**< MALA acceptances. */
+} ember_sample_stats;
+
+/** Sets every field of *opts to "use the file's value" (threads = 1). */
+void ember_sampler_options_init(ember_sampler_options *opts);
+/** sizeof(ember_sampler_options) this library was built with (for binding self-checks). */
+size_t ember_sampler_options_size(void);
+
+/** Draws `count` synthetic rows into `out_encoded` (count×d, encoded space; decode with
+ *  ember_decode_field). `class_index` ≥ 0 samples that class; -1 draws from every class in
+ *  proportion to the priors (largest-remainder rounding of count·π_c, ties to the lower
+ *  index), rows grouped by class in model order. `out_classes` (count int32, may be NULL)
+ *  receives each row's class. `opts` NULL = the file's defaults. `stats` may be NULL.
+ *  Chain g of class c uses the random stream (seed, c, g): the same arguments give the
+ *  same bytes. Memory: O(threads · 256 · widest layer), independent of `count`. */
+ember_status ember_sample(const ember_model *model, int32_t class_index, size_t count, uint64_t seed,
+                          const ember_sampler_options *opts, float *out_encoded, int32_t *out_classes,
+                          ember_sample_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EMBER_H */

@@ -96,40 +96,56 @@ final class CSVRecordReader {
 
   private func nextRaw() throws -> [String]? {
     var fields: [String] = []
-    var field: [UInt8] = []
+    var quoted: [UInt8] = []
     var inQuotes = false
     var quotedField = false
-    var i = start
+    // Offsets are relative to `start`, which `fill()` may move.
+    var fieldBegin = 0
+    var i = 0
     recordLine = nextLine
-    var column = 1
     var sawAny = false
-    while true {
-      if i >= end {
-        let consumed = i - start
-        let more = try fill()
-        i = start + consumed
-        if !more {
-          if inQuotes {
-            throw CSVInputError(file: name, line: recordLine, column: column, message: "unterminated quoted field at end of input")
+
+    func finishField() throws {
+      if quotedField {
+        fields.append(try text(quoted, column: fields.count + 1))
+        quoted.removeAll(keepingCapacity: true)
+      } else {
+        let s = try buffer.withUnsafeBufferPointer { p -> String in
+          let slice = UnsafeBufferPointer(rebasing: p[(start + fieldBegin)..<(start + i)])
+          if !slice.contains(where: { $0 >= 0x80 }) { return String(decoding: slice, as: UTF8.self) }
+          guard let s = String(validating: slice, as: UTF8.self) else {
+            throw CSVInputError(file: name, line: recordLine, column: fields.count + 1, message: "the field is not valid UTF-8")
           }
-          if !sawAny && field.isEmpty && fields.isEmpty { return nil }
-          fields.append(try text(field, column: column))
-          start = i
-          return fields
+          return s
         }
-        continue
+        fields.append(s)
       }
-      let b = buffer[i]
+      quotedField = false
+    }
+
+    func ensure(_ offset: Int) throws -> Bool {
+      while start + offset >= end {
+        if try !fill() { return false }
+      }
+      return true
+    }
+
+    while true {
+      guard try ensure(i) else {
+        if inQuotes {
+          throw CSVInputError(file: name, line: recordLine, column: fields.count + 1, message: "unterminated quoted field at end of input")
+        }
+        if !sawAny { return nil }
+        try finishField()
+        start += i
+        return fields
+      }
+      let b = buffer[start + i]
       sawAny = true
       if inQuotes {
         if b == 0x22 {
-          if i + 1 >= end {
-            let consumed = i - start
-            _ = try fill()
-            i = start + consumed
-          }
-          if i + 1 < end && buffer[i + 1] == 0x22 {
-            field.append(0x22)
+          if try ensure(i + 1), buffer[start + i + 1] == 0x22 {
+            quoted.append(0x22)
             i += 2
             continue
           }
@@ -138,44 +154,33 @@ final class CSVRecordReader {
           continue
         }
         if b == 0x0A { nextLine += 1 }
-        field.append(b)
+        quoted.append(b)
         i += 1
         continue
       }
       switch b {
-      case 0x22 where field.isEmpty && !quotedField:
+      case 0x22:
+        guard i == fieldBegin, !quotedField else {
+          throw CSVInputError(file: name, line: recordLine, column: fields.count + 1, message: "stray quote inside an unquoted field")
+        }
         inQuotes = true
         quotedField = true
         i += 1
-      case 0x22:
-        throw CSVInputError(file: name, line: recordLine, column: fields.count + 1, message: "stray quote inside an unquoted field")
       case delimiter:
-        fields.append(try text(field, column: fields.count + 1))
-        field.removeAll(keepingCapacity: true)
-        quotedField = false
-        column = fields.count + 1
+        try finishField()
         i += 1
+        fieldBegin = i
       case 0x0A, 0x0D:
-        if quotedField == false || true {
-          fields.append(try text(field, column: fields.count + 1))
-        }
-        if b == 0x0D {
-          if i + 1 >= end {
-            let consumed = i - start
-            _ = try fill()
-            i = start + consumed
-          }
-          if i + 1 < end && buffer[i + 1] == 0x0A { i += 1 }
-        }
+        try finishField()
+        if b == 0x0D, try ensure(i + 1), buffer[start + i + 1] == 0x0A { i += 1 }
         i += 1
         nextLine += 1
-        start = i
+        start += i
         return fields
       default:
         if quotedField {
           throw CSVInputError(file: name, line: recordLine, column: fields.count + 1, message: "text after a closing quote")
         }
-        field.append(b)
         i += 1
       }
     }

@@ -55,11 +55,20 @@ public struct RowEncoder: Sendable {
   /// Whether `text` is a missing-value token.
   @inline(__always)
   public static func isMissing<S: StringProtocol>(_ text: S) -> Bool {
-    text.isEmpty || text == "NA" || text == "N/A" || text == "?" || text == "na"
+    let u = text.utf8
+    switch u.count {
+    case 0: return true
+    case 1: return u.first == UInt8(ascii: "?")
+    case 2: return text == "NA" || text == "na"
+    case 3: return text == "N/A"
+    default: return false
+    }
   }
 
   /// Encodes one row's fields into `out` (width d). On failure throws an error whose location
   /// is the column name; the caller adds file and line.
+  @_specialize(where S == String)
+  @_specialize(where S == Substring)
   public func encode<S: StringProtocol>(_ fields: [S], into out: UnsafeMutablePointer<Float>) throws {
     for (f, spec) in features.enumerated() {
       let column = columns[f]

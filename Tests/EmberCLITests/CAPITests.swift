@@ -118,16 +118,6 @@ final class CAPITests: XCTestCase {
     XCTAssertFalse(r.stdout.contains("FAIL"), r.stdout)
   }
 
-  /// Writes the ~1 MB benchmark model when `EMBER_WRITE_BENCH_MODEL` names a path.
-  func testWriteBenchModel() throws {
-    guard let path = ProcessInfo.processInfo.environment["EMBER_WRITE_BENCH_MODEL"] else {
-      throw XCTSkip("set EMBER_WRITE_BENCH_MODEL=path to write the benchmark model")
-    }
-    try ModelWriter.write(DemoModel.benchSpec(), to: path)
-    let m = try EmberModel(path: path)
-    XCTAssertGreaterThan(m.byteCount, 900_000)
-  }
-
   // MARK: - Helpers
 
   func writeDemoModel() throws -> String {
@@ -256,31 +246,5 @@ enum DemoModel {
       provenance: Provenance(producer: "CAPITests", producerVersion: "1", source: "synthetic", objective: "demo"),
       target: "state", features: features, classes: [normal, fault], temperature: 1, scoreCalibration: calibration,
       metadata: ["purpose": "C API and Python binding examples"])
-  }
-
-  /// A ~1 MB model for memory and start-up budgets: 32 numeric features, 4 classes, each a
-  /// 32→240→240→1 SiLU network (≈ 66k float32 parameters) on a Gaussian base.
-  static func benchSpec() -> ModelSpec {
-    var rng = LCG(state: 7)
-    let d = 32
-    let features = (0..<d).map {
-      FeatureSpec(name: "x\($0)", kind: .numeric, imputeValue: 0, mean: 0, std: 1, min: -10, max: 10, slotOffset: $0)
-    }
-    let classes = (0..<4).map { c in
-      var mean = [Float](repeating: 0, count: d)
-      mean[c] = 2
-      var p = [Float](repeating: 0, count: d * d)
-      for i in 0..<d { p[i * d + i] = 1 }
-      return ClassSpec(
-        label: "c\(c)", prior: 0.25, trainRows: 1000,
-        layers: [layer(d, 240, .silu, &rng, scale: 0.2), layer(240, 240, .silu, &rng, scale: 0.1), layer(240, 1, .identity, &rng, scale: 0.1)],
-        output: .logOdds, base: GaussianBaseSpec(means: mean, logWeights: [0], precision: p, logDetCovariance: 0),
-        networkScale: 0.5,
-        sampler: SamplerDefaults(kind: .langevin, steps: 50, stepSize: 0.01, initialization: .base))
-    }
-    return ModelSpec(
-      provenance: Provenance(producer: "CAPITests", producerVersion: "1", source: "synthetic", objective: "bench"),
-      target: "y", features: features, classes: classes,
-      scoreCalibration: Calibration(levels: [0, 0.5, 1], quantiles: [40, 50, 70], threshold: 65, rows: 100))
   }
 }

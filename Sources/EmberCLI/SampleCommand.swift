@@ -9,7 +9,7 @@ extension SamplerKind: ExpressibleByArgument {
 
 /// Where chains start, as a command-line choice.
 enum InitChoice: String, ExpressibleByArgument, CaseIterable {
-  case stored, base
+  case stored, base, interpolate
 }
 
 /// `ember sample`: synthetic rows per class.
@@ -38,7 +38,7 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "Temperature T (Langevin, MALA).") var temperature: Float?
   @Option(help: "Noise added to starting rows (standard deviation, encoded units).") var initNoise: Float?
   @Option(help: "Gradient-norm clip (0 = off).") var gradClip: Float?
-  @Option(help: "Start chains at stored rows or at draws from the base term.") var initFrom: InitChoice?
+  @Option(help: "Start chains at stored rows, at draws from the base term, or SMOTE-style between a stored row and a near neighbour (interpolate).") var initFrom: InitChoice?
   @Option(help: "Start chains at rows of this CSV (its target column, if present, picks rows per class).") var initCSV: String?
   @Option(help: "Threads (default: all cores). Output does not depend on it.") var threads: Int?
   @Option(help: "Field delimiter of --init-csv.") var delimiter: String = ","
@@ -84,7 +84,13 @@ struct SampleCommand: ParsableCommand {
     if let temperature { s.temperature = temperature }
     if let initNoise { s.initNoise = initNoise }
     if let gradClip { s.gradClip = gradClip }
-    if let initFrom { s.initialization = initFrom == .stored ? .startingRows : .base }
+    if let initFrom {
+      switch initFrom {
+      case .stored: s.initialization = .startingRows
+      case .base: s.initialization = .base
+      case .interpolate: s.initialization = .interpolate
+      }
+    }
     return s
   }
 

@@ -122,9 +122,17 @@ public enum ChainInit: Int8, Sendable, CaseIterable, CustomStringConvertible {
   case startingRows = 0
   /// At draws from the class's Gaussian base.
   case base = 1
+  /// SMOTE-style: on the segment between a stored row and one of its 5 nearest stored rows.
+  case interpolate = 2
 
   /// Lower-case name.
-  public var description: String { self == .startingRows ? "starting-rows" : "base" }
+  public var description: String {
+    switch self {
+    case .startingRows: "starting-rows"
+    case .base: "base"
+    case .interpolate: "interpolate"
+    }
+  }
 }
 
 /// One raw input column and how it is encoded.

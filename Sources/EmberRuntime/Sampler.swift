@@ -105,7 +105,9 @@ public final class Sampler: @unchecked Sendable {
       }
       source = .rows(rows)
     case .model:
-      if settings.initialization == .startingRows, stored.count >= d {
+      if settings.initialization == .interpolate, stored.count >= 2 * d {
+        source = Sampler.interpolationPlan(Array(stored), width: d)
+      } else if settings.initialization == .startingRows, stored.count >= d {
         source = .rows(Array(stored))
       } else if energy.classes[classIndex].base != nil {
         source = .base
@@ -147,6 +149,40 @@ public final class Sampler: @unchecked Sendable {
   enum StartPlan {
     case rows([Float])
     case base
+    /// Rows and, for each, the indices of its nearest stored neighbours (row-major n×k).
+    case interpolate([Float], neighbours: [Int32], k: Int)
+  }
+
+  /// Nearest neighbours (Euclidean, encoded space) of every stored row among the others: up to
+  /// 5, or fewer when the class has fewer rows. Rows beyond 4,096 look among a deterministic
+  /// stride sample of 4,096 candidates. O(n · min(n, 4096) · d).
+  static func interpolationPlan(_ rows: [Float], width d: Int) -> StartPlan {
+    let n = rows.count / d
+    let k = min(5, n - 1)
+    let step = max(1, n / 4096)
+    let candidates = Swift.stride(from: 0, to: n, by: step).map { $0 }
+    var neighbours = [Int32](repeating: 0, count: n * k)
+    var best = [(Float, Int)](repeating: (.infinity, 0), count: k)
+    for i in 0..<n {
+      for j in 0..<k { best[j] = (.infinity, i) }
+      for j in candidates where j != i {
+        var dist: Float = 0
+        for t in 0..<d {
+          let diff = rows[i * d + t] - rows[j * d + t]
+          dist += diff * diff
+        }
+        if dist < best[k - 1].0 {
+          var p = k - 1
+          while p > 0 && best[p - 1].0 > dist {
+            best[p] = best[p - 1]
+            p -= 1
+          }
+          best[p] = (dist, j)
+        }
+      }
+      for j in 0..<k { neighbours[i * k + j] = Int32(best[j].1) }
+    }
+    return .interpolate(rows, neighbours: neighbours, k: k)
   }
 }
 
@@ -188,6 +224,13 @@ final class ChainBlock: @unchecked Sendable {
       for j in 0..<d { row[j] = rows[k * d + j] + settings.initNoise * rngs[i].nextNormalFloat() }
     case .base:
       prepared.base!.draw(using: &rngs[i], into: row)
+    case .interpolate(let rows, let neighbours, let k):
+      let a = rngs[i].nextInt(below: rows.count / d)
+      let b = Int(neighbours[a * k + rngs[i].nextInt(below: k)])
+      let lambda = Float(rngs[i].nextUniform())
+      for j in 0..<d {
+        row[j] = rows[a * d + j] + lambda * (rows[b * d + j] - rows[a * d + j]) + settings.initNoise * rngs[i].nextNormalFloat()
+      }
     }
   }
 

@@ -49,7 +49,7 @@ FEATURE_KINDS = ("numeric", "integer", "categorical")
 ACTIVATIONS = ("identity", "silu", "relu", "tanh", "softplus", "gelu")
 OUTPUT_MODES = ("logodds", "logsumexp", "scalar")
 SAMPLER_KINDS = ("tabebm", "langevin", "mala")
-CHAIN_INITS = ("starting_rows", "base")
+CHAIN_INITS = ("starting_rows", "base", "interpolate")
 MISSING_TOKENS = frozenset(["", "NA", "N/A", "?", "na"])
 LOG_2PI = math.log(2.0 * math.pi)
 

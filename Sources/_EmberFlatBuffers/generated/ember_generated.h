@@ -229,33 +229,37 @@ inline const char *EnumNameSamplerKind(SamplerKind e) {
   return EnumNamesSamplerKind()[index];
 }
 
-/// Where chains start by default.
+/// Where chains start by default. Interpolate: SMOTE-style, a random point on the segment between
+/// a stored starting row and one of its 5 nearest stored neighbours.
 enum class ChainInit : int8_t {
   StartingRows = 0,
   Base = 1,
+  Interpolate = 2,
   MIN = StartingRows,
-  MAX = Base
+  MAX = Interpolate
 };
 
-inline const ChainInit (&EnumValuesChainInit())[2] {
+inline const ChainInit (&EnumValuesChainInit())[3] {
   static const ChainInit values[] = {
     ChainInit::StartingRows,
-    ChainInit::Base
+    ChainInit::Base,
+    ChainInit::Interpolate
   };
   return values;
 }
 
 inline const char * const *EnumNamesChainInit() {
-  static const char * const names[3] = {
+  static const char * const names[4] = {
     "StartingRows",
     "Base",
+    "Interpolate",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameChainInit(ChainInit e) {
-  if (flatbuffers::IsOutRange(e, ChainInit::StartingRows, ChainInit::Base)) return "";
+  if (flatbuffers::IsOutRange(e, ChainInit::StartingRows, ChainInit::Interpolate)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesChainInit()[index];
 }

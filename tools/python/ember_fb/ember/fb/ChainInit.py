@@ -2,7 +2,9 @@
 
 # namespace: fb
 
-# Where chains start by default.
+# Where chains start by default. Interpolate: SMOTE-style, a random point on the segment between
+# a stored starting row and one of its 5 nearest stored neighbours.
 class ChainInit(object):
     StartingRows = 0
     Base = 1
+    Interpolate = 2

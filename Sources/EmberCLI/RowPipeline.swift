@@ -111,6 +111,7 @@ struct RowPipeline {
             let start = p * perThread
             let m = min(perThread, n - start)
             energy.energies(rows: xp.baseAddress! + start * d, count: m, into: ep.baseAddress! + start * c, workspace: workspaces[p % threads])
+            EnergyReadout.sanitize(ep.baseAddress! + start * c, count: m * c)
           }
         }
       }

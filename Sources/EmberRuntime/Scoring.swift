@@ -30,10 +30,11 @@ public struct EnergyReadout: Sendable {
   public func score(_ e: UnsafePointer<Float>) -> Float {
     var top = -Float.infinity
     for c in logPriors.indices { top = max(top, logPriors[c] - e[c]) }
-    guard top.isFinite else { return .greatestFiniteMagnitude }
+    guard top.isFinite else { return top == .infinity ? -.greatestFiniteMagnitude : .greatestFiniteMagnitude }
     var total: Float = 0
     for c in logPriors.indices { total += Float.exp(logPriors[c] - e[c] - top) }
-    return -(top + Float.log(total))
+    let s = -(top + Float.log(total))
+    return s.isFinite ? s : .greatestFiniteMagnitude
   }
 
   /// Class probabilities (into `p`, C values) and the index of the most probable class.
@@ -49,6 +50,16 @@ public struct EnergyReadout: Sendable {
         best = c
       }
     }
+    guard top.isFinite else {
+      // Every class's energy overflowed (a row astronomically far from all data): fall back
+      // to the priors rather than emit NaN.
+      var bestPrior = 0
+      for c in logPriors.indices {
+        p[c] = Float.exp(logPriors[c])
+        if logPriors[c] > logPriors[bestPrior] { bestPrior = c }
+      }
+      return bestPrior
+    }
     var total: Float = 0
     for c in logPriors.indices {
       p[c] = Float.exp(p[c] - top)
@@ -56,5 +67,13 @@ public struct EnergyReadout: Sendable {
     }
     for c in logPriors.indices { p[c] /= total }
     return best
+  }
+
+  /// Replaces non-finite energies in place: NaN and +∞ (overflow far from the data) become the
+  /// largest finite Float, −∞ the most negative, so no downstream value is NaN or infinite.
+  public static func sanitize(_ e: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<count where !e[i].isFinite {
+      e[i] = e[i] == -.infinity ? -.greatestFiniteMagnitude : .greatestFiniteMagnitude
+    }
   }
 }

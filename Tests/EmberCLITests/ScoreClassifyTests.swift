@@ -89,6 +89,17 @@ final class ScoreClassifyTests: XCTestCase {
     XCTAssertTrue(missingModel.stderr.contains("cannot open"))
   }
 
+  func testAstronomicallyFarRowsGiveFiniteScoresAndProbabilities() throws {
+    let path = try dir.write("far.csv", "x,n,color\n1e38,2,red\n-3e38,1e30,blue\n")
+    for verb in ["score", "classify"] {
+      let r = try runEmber([verb, model, path] + (verb == "score" ? ["--energies"] : []))
+      XCTAssertEqual(r.status, 0, r.stderr)
+      XCTAssertFalse(r.stdout.lowercased().contains("nan"), r.stdout)
+      XCTAssertFalse(r.stdout.lowercased().contains("inf"), r.stdout)
+      XCTAssertEqual(parseCSV(r.stdout).rows.count, 2)
+    }
+  }
+
   func testUnknownCategoryCanBeImputedAndNaNTreatedAsMissingOnRequest() throws {
     let path = try dir.write("in.csv", "x,n,color\nnan,2,green\n")
     let r = try runEmber(["classify", model, path, "--unknown-as-missing", "--nan-as-missing"])

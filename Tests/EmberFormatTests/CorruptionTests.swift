@@ -170,5 +170,6 @@ final class CorruptionTests: XCTestCase {
   func testZZMoreThanTenThousandMutationsPerRun() {
     // The class runs its tests alphabetically; this name sorts last and sees the total.
     XCTAssertGreaterThanOrEqual(Self.mutationsTried, 10_000, "run the whole CorruptionTests class")
+    print("CorruptionTests: \(Self.mutationsTried) damaged files loaded")
   }
 }

@@ -36,7 +36,7 @@ PY
 train() {  # name target [extra options]
   local name=$1 target=$2
   shift 2
-  "$EMBER" train "models/data/$name.csv" --target "$target" --output "models/$name.ember" --seed 1 --quiet "$@"
+  "$EMBER" train "models/data/$name.csv" --target "$target" --output "models/$name.ember" --seed 1 "$@" 2>&1 | sed "s|^|  |"
   echo "models/$name.ember"
 }
 train iris species

@@ -49,6 +49,24 @@ enum DenseKernels {
         store4(c20, cp2); store4(c21, cp2 + 4); store4(c30, cp3); store4(c31, cp3 + 4)
         col += 8
       }
+      if col + 4 <= p {
+        let cp0 = c + r * p + col, cp1 = cp0 + p, cp2 = cp1 + p, cp3 = cp2 + p
+        var c0 = accumulate ? load4(cp0) : V4(), c1 = accumulate ? load4(cp1) : V4()
+        var c2 = accumulate ? load4(cp2) : V4(), c3 = accumulate ? load4(cp3) : V4()
+        var bp = b + col
+        var off = 0
+        for _ in 0..<q {
+          let b0 = load4(bp)
+          c0 += V4(repeating: a0[off]) * b0
+          c1 += V4(repeating: a1[off]) * b0
+          c2 += V4(repeating: a2[off]) * b0
+          c3 += V4(repeating: a3[off]) * b0
+          bp += p
+          off += ats
+        }
+        store4(c0, cp0); store4(c1, cp1); store4(c2, cp2); store4(c3, cp3)
+        col += 4
+      }
       if col < p {
         for rr in r..<(r + 4) { scalarRow(rr, from: col, p: p, q: q, a: a, ars: ars, ats: ats, b: b, c: c, accumulate) }
       }

@@ -16,6 +16,9 @@ public struct MLP: Sendable, Equatable {
   /// Offset of each layer's biases in `params`.
   public let biasOffsets: [Int]
 
+  /// Rows per chunk of the weight-gradient product.
+  static let chunkRows = 128
+
   /// Number of dense layers.
   public var layerCount: Int { sizes.count - 1 }
 
@@ -119,8 +122,15 @@ public struct MLP: Sendable, Equatable {
       let fin = sizes[l], fout = sizes[l + 1]
       let input: UnsafePointer<Float> = l == 0 ? x : UnsafePointer(ws.act[l - 1])
       // dW += dzᵀ · input
-      DenseKernels.gemm(
-        m: fout, p: fin, q: n, a: dz, ars: 1, ats: fout, b: input, c: grad + weightOffsets[l], accumulate: true)
+      // In chunks of rows so both operands of a chunk stay in L2.
+      var start = 0
+      while start < n {
+        let rows = min(Self.chunkRows, n - start)
+        DenseKernels.gemm(
+          m: fout, p: fin, q: rows, a: dz + start * fout, ars: 1, ats: fout, b: input + start * fin,
+          c: grad + weightOffsets[l], accumulate: true)
+        start += rows
+      }
       let db = grad + biasOffsets[l]
       for r in 0..<n {
         let row = dz + r * fout

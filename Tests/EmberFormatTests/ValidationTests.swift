@@ -99,6 +99,7 @@ final class ValidationTests: XCTestCase {
     assertInvalid(edit { $0.features[0].min = 10 }, at: "feature 0 \"x1\" min", message: "exceeds")
     assertInvalid(edit { $0.features[1].slotOffset = 2 }, at: "feature 1 \"x2\" slot_offset", message: "expected 1")
     assertInvalid(edit { $0.features[1].categories = ["u"] }, at: "feature 1 \"x2\" categories")
+    assertInvalid(edit { $0.features[1].slotCount = 2 }, at: "feature 1 \"x2\" slot_count", message: "1 slot")
   }
 
   func testCategoricalRules() {
@@ -180,6 +181,12 @@ final class ValidationTests: XCTestCase {
     assertFormatError(try EmberModel(bytes: outputs), .invalid, locationContains: "layer 0 outputs")
     let inputs = try P.file(TestModels.tiny()) { $0.setU32($0.field($0.layer(0, 1), P.Layer.inputs)!, 0xFFFF_FFFF) }
     assertFormatError(try EmberModel(bytes: inputs), .invalid, locationContains: "layer 1 inputs")
+  }
+
+  func testANetworkWithoutLayersIsRefused() throws {
+    typealias P = PayloadPatcher
+    let empty = try P.file(TestModels.tiny()) { $0.setU32($0.deref($0.network(0), P.Network.layers)!, 0) }
+    assertFormatError(try EmberModel(bytes: empty), .invalid, locationContains: "class 0 \"a\" network", messageContains: "no layers")
   }
 
   func testThePatcherItselfLeavesAValidFileValid() throws {

@@ -64,6 +64,29 @@ final class VersionTests: XCTestCase {
     assertFormatError(try EmberModel(bytes: bytes), .unsupportedVersion)
   }
 
+  /// Removes envelope field `id` (0 format_version, 1 min_reader_version, 2 payload_crc32,
+  /// 3 payload) by zeroing its vtable entry: the file then reads as if the writer omitted it.
+  func withoutEnvelopeField(_ id: Int, version: FormatVersion) throws -> [UInt8] {
+    var p = PayloadPatcher(bytes: try file(version, minReader: FormatVersion(major: version.major, minor: 0)))
+    let table = p.root
+    let vtable = table - Int(Int32(truncatingIfNeeded: p.u32(table)))
+    p.bytes[vtable + 4 + 2 * id] = 0
+    p.bytes[vtable + 5 + 2 * id] = 0
+    return p.bytes
+  }
+
+  func testAMissingMinimumReaderMeansTheFilesOwnVersion() throws {
+    XCTAssertEqual(try EmberModel(bytes: try withoutEnvelopeField(1, version: current)).minimumReaderVersion, current)
+    let newer = FormatVersion(major: current.major, minor: current.minor + 1)
+    assertFormatError(try EmberModel(bytes: try withoutEnvelopeField(1, version: newer)), .unsupportedVersion, locationContains: "min_reader_version")
+  }
+
+  func testMissingEnvelopeFields() throws {
+    assertFormatError(try EmberModel(bytes: try withoutEnvelopeField(0, version: current)), .malformed, locationContains: "format_version")
+    assertFormatError(try EmberModel(bytes: try withoutEnvelopeField(2, version: current)), .checksumMismatch)
+    assertFormatError(try EmberModel(bytes: try withoutEnvelopeField(3, version: current)), .truncated)
+  }
+
   func testVersionOrderingAndDescription() {
     XCTAssertLessThan(FormatVersion(major: 1, minor: 9), FormatVersion(major: 2, minor: 0))
     XCTAssertLessThan(FormatVersion(major: 1, minor: 0), FormatVersion(major: 1, minor: 1))

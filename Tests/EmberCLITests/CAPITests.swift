@@ -118,6 +118,28 @@ final class CAPITests: XCTestCase {
     XCTAssertFalse(r.stdout.contains("FAIL"), r.stdout)
   }
 
+  /// The streaming scorer reads CSV from stdin and writes one score line per row.
+  func testStreamingScorer() throws {
+    let model = try writeDemoModel()
+    let exe = try compile("ember_stream.c")
+    var csv = "mode,temperature,extra,vibration,load\n"
+    for i in 0..<600 { csv += i % 100 == 99 ? "idle,99,x,0.01,0\n" : "run,\(55 + i % 10),x,0.5,50\n" }
+    let input = work.appendingPathComponent("rows.csv")
+    try csv.write(to: input, atomically: true, encoding: .utf8)
+    let r = try run("/bin/sh", ["-c", "\"$0\" \"$1\" < \"$2\"", exe, model, input.path])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let lines = r.stdout.split(separator: "\n")
+    XCTAssertEqual(lines.first, "score,anomaly")
+    XCTAssertEqual(lines.count, 601)
+    let flagged = lines.dropFirst().enumerated().filter { $0.element.hasSuffix(",1") }.map(\.offset)
+    XCTAssertEqual(flagged, [99, 199, 299, 399, 499, 599])
+
+    try "temperature,vibration,load,mode\n60,0.5,50,run\nhot,0.5,50,run\n".write(to: input, atomically: true, encoding: .utf8)
+    let bad = try run("/bin/sh", ["-c", "\"$0\" \"$1\" < \"$2\"", exe, model, input.path])
+    XCTAssertEqual(bad.status, 1)
+    XCTAssertTrue(bad.stderr.contains("line 3") && bad.stderr.contains("temperature"), bad.stderr)
+  }
+
   // MARK: - Helpers
 
   func writeDemoModel() throws -> String {

@@ -152,6 +152,11 @@ public final class EmberModel: @unchecked Sendable {
     case Int32(EMBR_TOO_LARGE):
       throw EmberFormatError(.malformed, "file larger than the 2 GiB FlatBuffers limit")
     default:
+      if let end = declaredPayloadEnd(bytes, storage.count), end > storage.count {
+        throw EmberFormatError(
+          .truncated, "the payload runs past the end of the file (\(storage.count) bytes, payload ends at byte \(end))",
+          at: "payload")
+      }
       throw EmberFormatError(.malformed, "the FlatBuffers verifier rejected the file envelope (truncated or corrupted)")
     }
     guard env.has_version != 0 else {
@@ -230,6 +235,29 @@ public final class EmberModel: @unchecked Sendable {
       networkScale: c.networkScale, calibration: c.calibration, sampler: c.sampler,
       startingRows: c.startingRows.isEmpty ? nil : Array(c.startingRows), offset: c.offset)
   }
+}
+
+/// Where the envelope says its payload ends, read with bounds checks only (for telling a cut-off
+/// file from a corrupted one after the verifier refused it); nil when the envelope is too
+/// damaged to say.
+func declaredPayloadEnd(_ p: UnsafePointer<UInt8>, _ count: Int) -> Int? {
+  func u32(_ at: Int) -> Int? {
+    guard at >= 0, at + 4 <= count else { return nil }
+    return Int(p[at]) | Int(p[at + 1]) << 8 | Int(p[at + 2]) << 16 | Int(p[at + 3]) << 24
+  }
+  func u16(_ at: Int) -> Int? {
+    guard at >= 0, at + 2 <= count else { return nil }
+    return Int(p[at]) | Int(p[at + 1]) << 8
+  }
+  guard let table = u32(0), let soffset = u32(table) else { return nil }
+  let vtable = table - Int(Int32(truncatingIfNeeded: UInt32(soffset)))
+  // ModelFile.payload is field 3: vtable slot 4 + 2·3.
+  guard let vtableSize = u16(vtable), vtableSize >= 12, let fieldOffset = u16(vtable + 10), fieldOffset != 0 else { return nil }
+  let field = table + fieldOffset
+  guard let rel = u32(field) else { return nil }
+  let vector = field + rel
+  guard let length = u32(vector) else { return vector + 4 }
+  return vector + 4 + length
 }
 
 func hex(_ v: UInt32) -> String {

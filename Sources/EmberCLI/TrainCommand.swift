@@ -35,6 +35,8 @@ struct TrainCommand: ParsableCommand {
   var noStartingRows = false
   @Option(name: .customLong("add-to"), help: "Extend this model with the CSV's classes it does not have yet.")
   var addTo: String?
+  @Flag(name: .customLong("raw-energies"), help: "Classify with raw energies (T = 1, no per-class offsets fitted on held-out rows).")
+  var rawEnergies = false
   @Flag(help: "No progress display and no summary.") var quiet = false
   @Option(help: "Worker threads (default: one per core).") var threads: Int = 0
 
@@ -68,6 +70,7 @@ struct TrainCommand: ParsableCommand {
     options.overrides = ColumnOverrides(categorical: names(categorical), numeric: names(numeric), ignore: names(ignore))
     options.storeStartingRows = !noStartingRows
     options.addTo = addTo
+    options.fitReadout = !rawEnergies
     options.threads = threads
     options.command = (["ember"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
     let outputPath = output ?? Self.defaultOutput(for: data)

@@ -98,23 +98,47 @@ public enum Trainer {
       classes[j].calibration = Calibrator.table(own)
       _ = c
     }
-    let temperature = base?.temperature ?? 1
-    var predicted: [Int] = []
-    var scores: [Double] = []
-    for i in heldout.indices {
-      var best = 0
-      var bestLogit = -Double.infinity
-      for j in classes.indices {
-        let logit = -energies[j][i] / Double(temperature) + log(priors[j]) + Double(classes[j].offset)
-        if logit > bestLogit {
-          bestLogit = logit
-          best = j
+    // Classification read-out: T and per-class offsets fitted on the held-out rows (new
+    // classes' offsets only when extending a model). The reported balanced accuracy is
+    // cross-fitted: offsets fitted on one half of the held-out rows predict the other half.
+    let keptCount = base?.classes.count ?? 0
+    let logPriors = priors.map { log($0) }
+    let start = Calibrator.Readout(
+      temperature: Double(base?.temperature ?? 1), offsets: classes.map { Double($0.offset) })
+    let free = classes.indices.map { $0 >= keptCount }
+    let fitT = base == nil
+    let rawPredicted = Calibrator.predict(
+      energies: energies, rows: Array(heldout.indices), logPriors: logPriors, readout: start)
+    let rawBalanced = Calibrator.balancedAccuracy(predicted: rawPredicted, truth: truth, classes: classes.count)
+    var readout = start
+    var balanced = rawBalanced
+    if options.fitReadout && classes.count > 1 && !heldout.isEmpty {
+      var fold = [Int](repeating: 0, count: heldout.count)
+      var seen = [Int](repeating: 0, count: classes.count)
+      for i in heldout.indices {
+        fold[i] = seen[truth[i]] % 2
+        seen[truth[i]] += 1
+      }
+      var crossPredicted = rawPredicted
+      for f in 0..<2 {
+        let fitRows = heldout.indices.filter { fold[$0] != f }
+        let testRows = heldout.indices.filter { fold[$0] == f }
+        let r = Calibrator.fitReadout(
+          energies: energies, truth: truth, rows: fitRows, logPriors: logPriors, start: start, free: free,
+          fitTemperature: fitT)
+        for (i, p) in zip(testRows, Calibrator.predict(energies: energies, rows: testRows, logPriors: logPriors, readout: r)) {
+          crossPredicted[i] = p
         }
       }
-      predicted.append(best)
-      scores.append(Calibrator.score(energies: energies, priors: priors, row: i))
+      balanced = Calibrator.balancedAccuracy(predicted: crossPredicted, truth: truth, classes: classes.count)
+      readout = Calibrator.fitReadout(
+        energies: energies, truth: truth, rows: Array(heldout.indices), logPriors: logPriors, start: start, free: free,
+        fitTemperature: fitT)
+      for j in classes.indices where free[j] { classes[j].offset = Float(readout.offsets[j]) }
     }
-    let balanced = Calibrator.balancedAccuracy(predicted: predicted, truth: truth, classes: classes.count)
+    let temperature = fitT ? Float(readout.temperature) : (base?.temperature ?? 1)
+    var scores: [Double] = []
+    for i in heldout.indices { scores.append(Calibrator.score(energies: energies, priors: priors, row: i)) }
     var aurocs: [Double] = []
     for j in classes.indices {
       let inside = heldout.indices.filter { truth[$0] == j }.map { energies[j][$0] }
@@ -133,6 +157,8 @@ public enum Trainer {
     metadata["trainer.activation"] = s.activation.description
     metadata["trainer.epochs"] = String(s.epochs)
     metadata["trainer.gradient_penalty"] = "\(s.gradientPenalty) (finite-difference estimate, step \(s.penaltyStep))"
+    metadata["trainer.heldout_balanced_accuracy_raw"] = rawBalanced.isNaN ? "nan" : String(format: "%.4f", rawBalanced)
+    metadata["trainer.readout"] = options.fitReadout ? "temperature and offsets fitted on held-out rows" : "raw energies"
     if base != nil {
       metadata["trainer.added_classes"] = toTrain.map { data.classLabels[$0] }.joined(separator: ",")
     }
@@ -154,7 +180,8 @@ public enum Trainer {
           heldoutRows: cIndex.map { trained ? heldRows[$0].count : members[$0].count } ?? 0, trained: trained,
           threshold: c.calibration?.threshold)
       },
-      sourceRows: table.rows.count, width: d, seconds: seconds, balancedAccuracy: balanced, oodAUROC: auroc,
+      sourceRows: table.rows.count, width: d, seconds: seconds, balancedAccuracy: balanced,
+      rawBalancedAccuracy: rawBalanced, temperature: Double(temperature), oodAUROC: auroc,
       heldoutRows: heldout.count, warnings: data.warnings)
     return (spec, summary)
   }

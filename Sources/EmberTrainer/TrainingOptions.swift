@@ -19,6 +19,9 @@ public struct TrainingOptions: Sendable {
   public var threads = 0
   /// Share of each class held out for calibration and metrics.
   public var heldoutFraction = 0.2
+  /// Fit the classification temperature and per-class offsets on the held-out rows (else
+  /// T = 1, offsets 0: raw energies).
+  public var fitReadout = true
   /// A model to extend with the classes of the CSV that it does not have yet.
   public var addTo: String?
   /// The command line, recorded in the provenance.
@@ -80,8 +83,13 @@ public struct TrainingSummary: Sendable {
   public var width: Int
   /// Wall-clock seconds of the whole run.
   public var seconds: Double
-  /// Held-out balanced accuracy of argmin_c [E_c − log π_c].
+  /// Held-out balanced accuracy of argmax_c [−E_c/T + log π_c + offset_c] (cross-fitted when
+  /// the read-out is fitted).
   public var balancedAccuracy: Double
+  /// Held-out balanced accuracy with T = 1 and no offsets (raw energies).
+  public var rawBalancedAccuracy: Double
+  /// Classification temperature in the file.
+  public var temperature: Double
   /// Held-out mean one-class-vs-rest AUROC of E_c.
   public var oodAUROC: Double
   /// Held-out rows scored.
@@ -97,13 +105,15 @@ public struct TrainingSummary: Sendable {
     for c in classes {
       let t = c.threshold.map { String(format: "%.3f", $0) } ?? "-"
       lines.append(
-        "  class \"\(c.label)\": \(c.trainRows) train, \(c.heldoutRows) held out\(c.trained ? "" : " (kept from the model)"), threshold \(t)"
+        c.trained
+          ? "  class \"\(c.label)\": \(c.trainRows) train, \(c.heldoutRows) held out, threshold \(t)"
+          : "  class \"\(c.label)\": kept from the model (\(c.trainRows) train rows there); \(c.heldoutRows) rows of the CSV scored"
       )
     }
     lines.append(
       String(
-        format: "held-out (%d rows): balanced accuracy %.3f, OOD AUROC %.3f; %.1f s", heldoutRows, balancedAccuracy,
-        oodAUROC, seconds))
+        format: "held-out (%d rows): balanced accuracy %.3f (raw energies %.3f), OOD AUROC %.3f; %.1f s",
+        heldoutRows, balancedAccuracy, rawBalancedAccuracy, oodAUROC, seconds))
     return lines.joined(separator: "\n")
   }
 }

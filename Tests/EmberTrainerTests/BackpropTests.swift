@@ -116,4 +116,35 @@ final class BackpropTests: XCTestCase {
     XCTAssertEqual(t.quantiles[50], 50, accuracy: 1e-5)
     XCTAssertEqual(t.rows, 101)
   }
+
+  func testReadoutFitRecoversShiftedEnergies() {
+    // Class 1's energies carry a +3 bias: raw argmin picks class 0 for most rows of class 1.
+    var rng = TrainerRandom(seed: 8)
+    var e: [[Double]] = [[], []]
+    var truth: [Int] = []
+    for i in 0..<200 {
+      let y = i % 2
+      let own = rng.gaussian() * 0.5, other = 2 + rng.gaussian() * 0.5
+      e[0].append(y == 0 ? own : other)
+      e[1].append((y == 1 ? own : other) + 3)
+      truth.append(y)
+    }
+    let rows = Array(0..<200)
+    let lp = [log(0.5), log(0.5)]
+    let start = Calibrator.Readout(temperature: 1, offsets: [0, 0])
+    let raw = Calibrator.balancedAccuracy(
+      predicted: Calibrator.predict(energies: e, rows: rows, logPriors: lp, readout: start), truth: truth, classes: 2)
+    XCTAssertLessThan(raw, 0.7)
+    let fit = Calibrator.fitReadout(
+      energies: e, truth: truth, rows: rows, logPriors: lp, start: start, free: [true, true], fitTemperature: true)
+    let fitted = Calibrator.balancedAccuracy(
+      predicted: Calibrator.predict(energies: e, rows: rows, logPriors: lp, readout: fit), truth: truth, classes: 2)
+    XCTAssertGreaterThan(fitted, 0.95)
+    XCTAssertGreaterThan((fit.offsets[1] - fit.offsets[0]) * fit.temperature, 2, "offset difference undoes the bias")
+    // Fixed parameters stay put.
+    let partial = Calibrator.fitReadout(
+      energies: e, truth: truth, rows: rows, logPriors: lp, start: start, free: [false, true], fitTemperature: false)
+    XCTAssertEqual(partial.offsets[0], 0)
+    XCTAssertEqual(partial.temperature, 1)
+  }
 }

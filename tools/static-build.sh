@@ -10,6 +10,8 @@
 #   dist/include/ember.h        the C header
 #   dist/ember_example_static   examples/c/ember_example.c linked against libCEmberStatic.a,
 #                               run once on examples/c/demo.ember as a smoke test
+#   dist/ember_stream           examples/c/ember_stream.c (streaming CSV scorer) linked fully
+#                               static (cc -static): the runtime alone, within every budget
 #
 # Usage: tools/static-build.sh [--stdlib-only] [--scratch DIR]
 #   --stdlib-only   link dist/ember with --static-swift-stdlib instead (glibc stays dynamic)
@@ -75,11 +77,15 @@ step "smoke test: C example linked statically against libCEmberStatic.a"
 strip "$DIST/ember_example_static"
 "$DIST/ember_example_static" examples/c/demo.ember > "$DIST/ember_example_static.out"
 grep -q "label=normal" "$DIST/ember_example_static.out"
+# shellcheck disable=SC2046
+"$CC" -static -std=c11 -O2 -I"$DIST/include" examples/c/ember_stream.c -o "$DIST/ember_stream" \
+  $(sed "s|\$EMBER_DIST|$DIST|g" "$DIST/lib/cember-static.flags") -Wl,-s 2> >(grep -v "mktemp\|dlopen\|LibPrespecialized" >&2)
+printf 'temperature,vibration,load,mode\n99,0.01,0,idle\n' | "$DIST/ember_stream" examples/c/demo.ember | grep -q ',1$'
 exported=$(nm -D --defined-only "$DIST/lib/libCEmber.so" | awk '{print $3}' | grep -vc '^ember_' || true)
 [ "$exported" = 0 ] || { echo "static-build: libCEmber.so exports $exported non-ember symbols" >&2; exit 1; }
 
 step "sizes (bytes)"
-for f in "$DIST/ember" "$DIST/lib/libCEmber.so" "$DIST/lib/libCEmberStatic.a" "$DIST/ember_example_static"; do
+for f in "$DIST/ember" "$DIST/lib/libCEmber.so" "$DIST/lib/libCEmberStatic.a" "$DIST/ember_example_static" "$DIST/ember_stream"; do
   kind=$(file -b "$f" | grep -o 'statically linked\|dynamically linked\|shared object\|ar archive' | head -1)
   printf '%-30s %10d  %s%s\n' "$f" "$(stat -c %s "$f")" "$kind" "$(file -b "$f" | grep -q ', stripped' && echo ', stripped')"
 done

@@ -173,3 +173,44 @@ def test_threads_share_one_model(model):
         t.join()
     for r in results:
         np.testing.assert_array_equal(r, ref)
+
+
+def _cli():
+    env = os.environ.get("EMBER_BIN")
+    cands = [env] if env else [os.path.join(ROOT, p) for p in
+                               ("dist/ember", ".build/release/ember", ".build/debug/ember")]
+    return next((c for c in cands if c and os.path.isfile(c) and os.access(c, os.X_OK)), None)
+
+
+@pytest.mark.parametrize("name", ["iris", "penguins"])
+def test_matches_the_cli_on_trained_models(name, tmp_path):
+    """The C API and `ember score / classify / sample` agree on the committed models."""
+    import csv
+    import subprocess
+
+    exe = _cli()
+    path = os.path.join(ROOT, "models", f"{name}.ember")
+    data = os.path.join(ROOT, "models", "data", f"{name}.csv")
+    if exe is None or not (os.path.isfile(path) and os.path.isfile(data)):
+        pytest.skip("needs a built ember CLI (EMBER_BIN) and models/<name>.ember with models/data/<name>.csv")
+
+    def run(*args):
+        out = subprocess.run([exe, *args], check=True, capture_output=True, text=True).stdout
+        return list(csv.DictReader(out.splitlines()))
+
+    m = ec.Model(path)
+    rows = list(csv.DictReader(open(data, newline="")))
+    X = m.encode(rows, nan_as_missing=True)
+    s, p, a = m.score(X, details=True)
+    cli = run("score", path, data, "--nan-as-missing")
+    np.testing.assert_allclose([float(r["score"]) for r in cli], s, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose([float(r["percentile"]) for r in cli], 100 * p, atol=1e-3)
+    assert [r["anomaly"] == "1" for r in cli] == list(a)
+    labels, P = m.classify(X, probs=True)
+    cli = run("classify", path, data, "--nan-as-missing")
+    assert [r["label"] for r in cli] == [m.labels[i] for i in labels]
+    np.testing.assert_allclose([[float(r[f"p_{c}"]) for c in m.labels] for r in cli], P, rtol=1e-4, atol=1e-6)
+    S, cls = m.sample(9, seed=5, return_classes=True)
+    cli = run("sample", path, "--count", "9", "--seed", "5")
+    assert [[r[f] for f in m.features] for r in cli] == m.decode(S)
+    assert [r[m.target] for r in cli] == [m.labels[i] for i in cls]

@@ -1,14 +1,17 @@
 # Ember — every entry point a person or CI needs. `make demo` and `make test` set up a fresh
-# Debian machine themselves (apt packages, a Python venv for tools).
+# Debian machine themselves (apt packages, a Python venv for the tools).
 SWIFT ?= swift
-BUILD := .build/release
-EMBER := $(BUILD)/ember
+EMBER := .build/release/ember
+DEBUG_EMBER := .build/debug/ember
 VENV := tools/.venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := libflatbuffers-dev flatbuffers-compiler
 APT_GET := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
+DEMO_MODEL := models/iris.ember
+FUZZ_SECONDS ?= 15
 
-.PHONY: deps demo test build release check-schema clean venv
+.PHONY: deps venv build release check-schema demo test swift-test pytest-tools fuzz-smoke fuzz \
+        models static capi-test pytest-capi bench eval eval-quick clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -21,21 +24,60 @@ $(VENV)/.ok: tools/requirements.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r tools/requirements.txt
 	touch $@
 
-release: deps
-	$(SWIFT) build -c release --product ember
-
 build: deps
 	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product ember
 
 check-schema: deps
 	tools/gen-schema.sh --check
 
+## The main job on a shipped model: verify, inspect, sample, score and classify (trains nothing).
 demo: release
-	$(EMBER) inspect models/iris.ember
+	@echo "== ember verify $(DEMO_MODEL)"
+	$(EMBER) verify $(DEMO_MODEL)
+	@echo "== ember inspect $(DEMO_MODEL)"
+	$(EMBER) inspect $(DEMO_MODEL)
+	@echo "== ember sample: 9 synthetic rows, class-proportional, seed 7"
+	$(EMBER) sample $(DEMO_MODEL) --count 9 --seed 7
+	@echo "== ember classify: the first 5 rows of the training CSV"
+	head -6 models/data/iris.csv | $(EMBER) classify $(DEMO_MODEL) -
+	@echo "== ember score: a typical row, then an out-of-distribution one"
+	printf 'sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)\n5.1,3.5,1.4,0.2\n7.9,2.0,1.0,2.5\n' \
+	  | $(EMBER) score $(DEMO_MODEL) - --energies
 
-test: deps check-schema
+## Every test: generated code fresh, Swift suites (incl. CLI + C API tests), Python tools, fuzz smoke.
+test: deps check-schema swift-test pytest-tools fuzz-smoke
+
+swift-test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+pytest-tools: venv swift-test
+	EMBER_BIN=$(CURDIR)/$(DEBUG_EMBER) EMBER_LIB=$(CURDIR)/.build/debug/libCEmber.so \
+	  $(PY) -m pytest -q tools/python
+
+fuzz-smoke: deps
+	tools/fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz: deps
+	tools/fuzz/run.sh 300
+
+models: release
+	tools/make-models.sh $(EMBER)
+
+static: deps
+	tools/static-build.sh
+
+capi-test: deps
+	$(SWIFT) build --product CEmber
+	$(SWIFT) test --filter CAPITests
+
+pytest-capi: venv
+	$(SWIFT) build --product CEmber
+	$(SWIFT) build --product ember
+	EMBER_LIB=$(CURDIR)/.build/debug/libCEmber.so EMBER_BIN=$(CURDIR)/$(DEBUG_EMBER) $(PY) -m pytest -q tools/python/test_ctypes.py
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-* dist

@@ -43,6 +43,9 @@ card() {
   summary=$("$EMBER" "${cmd[@]}" 2>&1) || { echo "$summary" >&2; exit 1; }
   local held=${summary##*held-out }
   held=${held%%;*}
+  local rows=${held%%)*}
+  rows=${rows#(}
+  held=${held#*: }
   {
     echo "# $title (\`models/$name.ember\`)"
     echo
@@ -51,7 +54,7 @@ card() {
     echo "- **Target**: \`$target\`. $notes"
     echo "- **Command** (run by \`tools/make-models.sh\` with \`SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH\`):"
     echo "  \`ember ${cmd[*]}\`"
-    echo "- **Held-out metrics** (20% of every class, never trained on): $held."
+    echo "- **Held-out metrics** ($rows of 20% of every class, never trained on): $held."
     echo "- Objective NCE (DESIGN §1), 2×128 SiLU per class, 400 epochs; chain starting rows stored."
     echo
     echo "Training summary:"
@@ -60,7 +63,7 @@ card() {
     echo "$summary" | grep -v "^wrote " | sed -E 's/; [0-9.]+ s$//'
     echo '```'
   } > "models/$name.md"
-  echo "models/$name.ember: $held"
+  echo "models/$name.ember ($rows held out): $held"
 }
 
 SK="scikit-learn's bundled copy (\`sklearn.datasets\`, scikit-learn $("$VENV/bin/python" -c 'import sklearn; print(sklearn.__version__)'))"

@@ -110,14 +110,23 @@ def n_real_sizes(ds: Dataset, sizes=N_REAL) -> list[int]:
 
 
 def real_split(ds: Dataset, pool: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train, validation) indices: ``n`` stratified rows from ``pool``, split 4:1 per class."""
+    """(train, validation) indices: ``n`` stratified rows from ``pool``, split 4:1 (round(n/5)
+    validation rows spread over the classes by share, every class keeping ≥ 1 training row)."""
     rng = np.random.default_rng(seed)
     y = ds.frame[TARGET].to_numpy()
     chosen = pool[stratified_take(y[pool], n, rng)]
+    classes, counts = np.unique(y[chosen], return_counts=True)
+    # round(n/5) validation rows, per class in proportion (largest remainder), never a class's last row.
+    want = counts / 5.0
+    take = np.minimum(np.floor(want).astype(int), counts - 1)
+    for i in np.argsort(-(want - np.floor(want)), kind="stable"):
+        if take.sum() >= int(round(n / 5)):
+            break
+        if counts[i] - take[i] >= 2:
+            take[i] += 1
     train, val = [], []
-    for c in np.unique(y[chosen]):
+    for c, k in zip(classes, take):
         rows = rng.permutation(chosen[y[chosen] == c])
-        k = int(round(len(rows) / 5)) if len(rows) >= 3 else 0
         val.extend(rows[:k].tolist())
         train.extend(rows[k:].tolist())
     return np.array(sorted(train), dtype=int), np.array(sorted(val), dtype=int)

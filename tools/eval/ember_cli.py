@@ -2,8 +2,12 @@
 
     ember train DATA.csv --target y --output M.ember --seed S --quiet [extra train args]
     ember sample M.ember --count N --seed S --output OUT.csv [--sampler K] [--class LABEL]
-    ember score M.ember IN.csv --output OUT.csv       (column `score`, higher = more anomalous)
-    ember classify M.ember IN.csv --output OUT.csv    (column `label`)
+    ember score M.ember IN.csv --output OUT.csv --unknown-as-missing   (`score`: higher = more anomalous)
+    ember classify M.ember IN.csv --output OUT.csv --unknown-as-missing  (`label`)
+
+``--unknown-as-missing``: a test row may hold a category the training split never showed (e.g.
+penguins' island Torgersen when Adelie is held out); it is imputed, as the baselines' one-hot
+encoder maps it to all zeros.
 """
 from __future__ import annotations
 
@@ -73,14 +77,14 @@ class EmberCLI:
         """Anomaly score per row (higher = more anomalous)."""
         inp, out = os.path.join(workdir, "score-in.csv"), os.path.join(workdir, "score-out.csv")
         write_csv(frame, inp)
-        self._run(["score", model, inp, "--output", out])
+        self._run(["score", model, inp, "--output", out, "--unknown-as-missing"] + self._threads())
         return pd.read_csv(out)["score"].to_numpy(dtype=float)
 
     def classify(self, model: str, frame: pd.DataFrame, workdir: str) -> np.ndarray:
         """Predicted label per row (strings)."""
         inp, out = os.path.join(workdir, "classify-in.csv"), os.path.join(workdir, "classify-out.csv")
         write_csv(frame, inp)
-        self._run(["classify", model, inp, "--output", out])
+        self._run(["classify", model, inp, "--output", out, "--unknown-as-missing"] + self._threads())
         return pd.read_csv(out, dtype={"label": str}, keep_default_na=False)["label"].to_numpy(dtype=object)
 
 

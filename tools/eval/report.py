@@ -137,12 +137,14 @@ def error_list(records: list[dict]) -> str:
         return "None.\n"
     seen, out = set(), []
     for r in errs:
-        key = (r.get("method"), (r.get("message") or "").splitlines()[0][:200])
+        lines = (r.get("message") or "").strip().splitlines() or [""]
+        key = (r.get("method"), lines[-1][:300])
         if key in seen:
             continue
         seen.add(key)
-        n = sum(1 for e in errs if e.get("method") == key[0] and (e.get("message") or "").startswith(key[1][:100]))
-        out.append(f"- `{key[0]}` ({n}×, e.g. {r.get('dataset')} N={r.get('n')}): {key[1]}")
+        n = sum(1 for e in errs if e.get("method") == key[0] and key[1] in (e.get("message") or ""))
+        where = f"N={r.get('n')}" if r.get("n") is not None else f"held-out {r.get('holdout')}"
+        out.append(f"- `{key[0]}` ({n}×, e.g. {r.get('dataset')} {where}): {key[1]}")
     return "\n".join(out) + "\n"
 
 

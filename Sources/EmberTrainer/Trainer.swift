@@ -1,4 +1,5 @@
 import EmberFormat
+import EmberRuntime
 import Foundation
 
 /// The trainer's entry point, shared by `ember train` and the evaluation harness.
@@ -91,7 +92,8 @@ public enum Trainer {
       truth += [Int](repeating: j, count: rows.count)
     }
     let hx = gather(data.x, heldout, d)
-    let energies = classes.map { ClassEnergy($0, width: d).energies(hx, count: heldout.count) }
+    let energies = try heldoutEnergies(
+      ModelSpec(target: options.target, features: data.features, classes: classes), rows: hx, count: heldout.count)
     for (k, c) in toTrain.enumerated() {
       let j = (base?.classes.count ?? 0) + k
       let own = heldout.indices.filter { truth[$0] == j }.map { energies[j][$0] }
@@ -199,6 +201,21 @@ public enum Trainer {
       throw TrainerError(.badOption, "the held-out fraction must be in [0, 0.5]")
     }
     guard o.threads >= 0 else { throw TrainerError(.badOption, "--threads must be ≥ 0") }
+  }
+
+  /// Energies `[class][row]` of `n` encoded rows, computed by the runtime (`EnergyModel`) on the
+  /// serialised model — exactly what a device computes from the file.
+  static func heldoutEnergies(_ spec: ModelSpec, rows x: [Float], count n: Int) throws -> [[Double]] {
+    guard n > 0 else { return spec.classes.map { _ in [] } }
+    let model = try EmberModel(bytes: try ModelWriter.serialize(spec))
+    let flat: [Float]
+    do {
+      flat = try EnergyModel(model).energies(x)
+    } catch {
+      throw TrainerError(.notEnoughData, "the trained model cannot be evaluated: \(error)")
+    }
+    let c = spec.classes.count
+    return (0..<c).map { j in (0..<n).map { Double(flat[$0 * c + j]) } }
   }
 
   /// Rows `idx` of `x` (width d), concatenated.

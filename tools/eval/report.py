@@ -74,7 +74,33 @@ def utility_tables(records: list[dict]) -> str:
         out.append("| " + m + " | " + " | ".join(
             f"{_mean([r['delta'] for r in util if r['method'] == m and r['n'] == n]):+.4f}"
             for n in sorted({r['n'] for r in util})) + " |")
+    if "smote" in methods:
+        out += ["", "### Paired difference to SMOTE (Δ_method − Δ_SMOTE per split, mean over models; "
+                "mean and 95% interval over all splits)", "",
+                "| method | N_real ≤ 50 | all N_real | splits |", "|---|---|---|---|"]
+        for m in methods:
+            if m == "smote":
+                continue
+            diffs_small, diffs_all = [], []
+            for (ds, n, mm, rp), v in per.items():
+                if mm != m or not per.get((ds, n, "smote", rp)):
+                    continue
+                dv = float(np.mean(v) - np.mean(per[(ds, n, "smote", rp)]))
+                diffs_all.append(dv)
+                if n <= 50:
+                    diffs_small.append(dv)
+            out.append(f"| {m} | {ci(diffs_small)} | {ci(diffs_all)} | {len(diffs_all)} |")
     return "\n".join(out) + "\n"
+
+
+def ci(values) -> str:
+    """mean ± 1.96·sd/√n."""
+    v = np.array(values, float)
+    if len(v) == 0:
+        return "–"
+    if len(v) == 1:
+        return f"{v[0]:+.4f}"
+    return f"{v.mean():+.4f} ± {1.96 * v.std(ddof=1) / math.sqrt(len(v)):.4f}"
 
 
 def fidelity_table(records: list[dict]) -> str:

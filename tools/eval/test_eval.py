@@ -215,8 +215,17 @@ def test_run_eval_end_to_end_writes_markdown_and_plots(tmp_path, fake_ember):
         assert needle in md, needle
     assert (tmp_path / "img" / "eval-delta-ba.png").stat().st_size > 1000
     assert (tmp_path / "img" / "eval-ood-auroc.png").stat().st_size > 1000
-    recs = json.loads((tmp_path / "rec.json").read_text())
+    saved = json.loads((tmp_path / "rec.json").read_text())
+    recs = saved["records"]
     assert {r["repeat"] for r in recs if r["kind"] == "utility"} == {0, 1}
+    assert "--repeats 2" in saved["meta"]["command"]
+    # re-rendering from the records gives the same tables
+    out2 = tmp_path / "EVAL2.md"
+    assert run_eval.main(["--from-records", str(tmp_path / "rec.json"), "--output", str(out2),
+                          "--img-dir", str(tmp_path / "img2")]) == 0
+    md2 = out2.read_text()
+    assert md2.split("## Augmentation utility")[1] == md.split("## Augmentation utility")[1]
+    assert "Paired difference to SMOTE" in md2
 
 
 def test_unknown_method_is_refused():

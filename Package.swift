@@ -11,6 +11,7 @@ let package = Package(
   name: "Ember",
   products: [
     .executable(name: "ember", targets: ["EmberCLI"]),
+    .executable(name: "ember-edge", targets: ["EmberEdge"]),
     .library(name: "EmberFormat", targets: ["EmberFormat"]),
     .library(name: "EmberRuntime", targets: ["EmberRuntime"]),
     .library(name: "EmberTrainer", targets: ["EmberTrainer"]),
@@ -68,18 +69,32 @@ let package = Package(
       dependencies: ["EmberFormat", "EmberRuntime"],
       swiftSettings: runtimeSwiftSettings
     ),
+    // The verbs of the CLI except train (options structs + run functions), without Foundation
+    // or ArgumentParser, shared by `ember` and `ember-edge`.
+    .target(
+      name: "EmberCommands",
+      dependencies: ["EmberFormat", "EmberRuntime"],
+      swiftSettings: runtimeSwiftSettings
+    ),
+    // `ember`: the full CLI for development machines (swift-argument-parser, train).
     .executableTarget(
       name: "EmberCLI",
       dependencies: [
-        "EmberFormat", "EmberRuntime", "EmberTrainer",
+        "EmberFormat", "EmberRuntime", "EmberTrainer", "EmberCommands",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
+      swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+    ),
+    // `ember-edge`: the device CLI (no Foundation, no ArgumentParser; every verb but train).
+    .executableTarget(
+      name: "EmberEdge",
+      dependencies: ["EmberCommands"],
       swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
     ),
     .testTarget(name: "EmberFormatTests", dependencies: ["EmberFormat"], resources: [.copy("Fixtures")]),
     .testTarget(name: "EmberRuntimeTests", dependencies: ["EmberRuntime", "EmberFormat"]),
     .testTarget(name: "EmberTrainerTests", dependencies: ["EmberTrainer", "EmberRuntime", "EmberFormat"]),
-    .testTarget(name: "EmberCLITests", dependencies: ["EmberFormat"]),
+    .testTarget(name: "EmberCLITests", dependencies: ["EmberFormat", "EmberCommands"]),
   ],
   cxxLanguageStandard: .cxx17
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EmberCommands
 
 /// The `ember` command: train, inspect and run energy-based models of tabular data.
 @main
@@ -6,7 +7,7 @@ struct Ember: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "ember",
     abstract: "Energy-based models of tabular data: train, verify, score, classify and sample.",
-    version: "0.1.0",
+    version: emberVersion,
     subcommands: [
       TrainCommand.self, InspectCommand.self, VerifyCommand.self, ScoreCommand.self,
       ClassifyCommand.self, SampleCommand.self, BenchCommand.self, EnergyCommand.self,

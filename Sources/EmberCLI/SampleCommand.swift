@@ -1,187 +1,54 @@
 import ArgumentParser
+import EmberCommands
 import EmberFormat
-import EmberRuntime
 
-extension SamplerKind: ExpressibleByArgument {
-  public init?(argument: String) { self.init(name: argument) }
-  public static var allValueStrings: [String] { allCases.map(\.description) }
-}
-
-/// Where chains start, as a command-line choice.
-enum InitChoice: String, ExpressibleByArgument, CaseIterable {
-  case stored, base, interpolate
-}
-
-/// `ember sample`: synthetic rows per class.
+/// `ember sample`: synthetic rows per class (``SampleOptions``).
 struct SampleCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "sample",
-    abstract: "Generate synthetic rows with SGLD-family samplers on the class energies.",
-    discussion: """
-      Writes the training CSV's columns (target included) in raw units: categories as strings, \
-      integers as integers, values clipped to the observed training range. Without --class, \
-      rows are drawn for every class in proportion to the class priors. Defaults for every \
-      sampler setting come from the model file. The same --seed gives byte-identical output \
-      whatever --threads is. Rows are written as they are produced (memory does not grow with \
-      --count). A summary (chains, restarts after divergence, MALA acceptance) goes to stderr.
-      """)
+  static let configuration = CommandConfiguration(VerbSpec.sample)
+  private static let spec = VerbSpec.sample
 
-  @Argument(help: "The model file.") var model: String
-  @Option(help: "Number of rows to generate.") var count: Int
-  @Option(name: .customLong("class"), help: "Generate only this class label (repeatable).") var classes: [String] = []
-  @Option(help: "Random seed.") var seed: UInt64 = 0
-  @Option(name: .shortAndLong, help: "Output CSV (default: standard output). Written atomically.") var output: String?
-  @Option(help: "Sampler: tabebm, langevin or mala (default: the model's).") var sampler: SamplerKind?
-  @Option(help: "Steps per chain.") var steps: Int?
-  @Option(help: "Step size ε (gradient multiplier).") var stepSize: Float?
-  @Option(help: "Per-step noise standard deviation (default: the model's, or √(2εT)).") var noise: Float?
-  @Option(help: "Temperature T (Langevin, MALA).") var temperature: Float?
-  @Option(help: "Noise added to starting rows (standard deviation, encoded units).") var initNoise: Float?
-  @Option(help: "Gradient-norm clip (0 = off).") var gradClip: Float?
-  @Option(help: "Start chains at stored rows, at draws from the base term, or SMOTE-style between a stored row and a near neighbour (interpolate).") var initFrom: InitChoice?
-  @Option(help: "Start chains at rows of this CSV (its target column, if present, picks rows per class).") var initCSV: String?
-  @Option(help: "Threads (default: all cores). Output does not depend on it.") var threads: Int?
-  @Option(help: "Field delimiter of --init-csv.") var delimiter: String = ","
-  @Flag(help: "No summary on stderr.") var quiet = false
+  @Argument(help: ArgumentHelp(spec, "model")) var model: String
+  @Option(help: ArgumentHelp(spec, "count")) var count: Int
+  @Option(name: .customLong("class"), help: ArgumentHelp(spec, "class")) var classes: [String] = []
+  @Option(help: ArgumentHelp(spec, "seed")) var seed: UInt64 = 0
+  @Option(name: .shortAndLong, help: ArgumentHelp(spec, "output")) var output: String?
+  @Option(help: ArgumentHelp(spec, "sampler")) var sampler: SamplerKind?
+  @Option(help: ArgumentHelp(spec, "steps")) var steps: Int?
+  @Option(help: ArgumentHelp(spec, "step-size")) var stepSize: Float?
+  @Option(help: ArgumentHelp(spec, "noise")) var noise: Float?
+  @Option(help: ArgumentHelp(spec, "temperature")) var temperature: Float?
+  @Option(help: ArgumentHelp(spec, "init-noise")) var initNoise: Float?
+  @Option(help: ArgumentHelp(spec, "grad-clip")) var gradClip: Float?
+  @Option(help: ArgumentHelp(spec, "init-from")) var initFrom: InitChoice?
+  @Option(help: ArgumentHelp(spec, "init-csv")) var initCSV: String?
+  @Option(help: ArgumentHelp(spec, "threads")) var threads: Int?
+  @Option(help: ArgumentHelp(spec, "delimiter")) var delimiter: String = ","
+  @Flag(help: ArgumentHelp(spec, "quiet")) var quiet = false
 
-  func validate() throws {
-    guard count > 0 else { throw ValidationError("--count must be positive") }
-    if let steps, steps < 0 || steps > 1_000_000 { throw ValidationError("--steps must be in 0…1000000") }
-    if let stepSize, !(stepSize > 0 && stepSize.isFinite) { throw ValidationError("--step-size must be a positive number") }
-    if let temperature, !(temperature > 0 && temperature.isFinite) { throw ValidationError("--temperature must be a positive number") }
-    if let noise, !(noise >= 0 && noise.isFinite) { throw ValidationError("--noise must be ≥ 0") }
-    if let initNoise, !(initNoise >= 0 && initNoise.isFinite) { throw ValidationError("--init-noise must be ≥ 0") }
-    if let gradClip, !(gradClip >= 0 && gradClip.isFinite) { throw ValidationError("--grad-clip must be ≥ 0") }
-    if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
+  var options: SampleOptions {
+    var o = SampleOptions(model: model, count: count)
+    o.classes = classes
+    o.seed = seed
+    o.output = output
+    o.sampler = sampler
+    o.steps = steps
+    o.stepSize = stepSize
+    o.noise = noise
+    o.temperature = temperature
+    o.initNoise = initNoise
+    o.gradClip = gradClip
+    o.initFrom = initFrom
+    o.initCSV = initCSV
+    o.threads = threads
+    o.delimiter = delimiter
+    o.quiet = quiet
+    return o
   }
 
-  /// Rows per class: `count` split by priors with largest remainders (ties: lower index).
-  static func allocate(_ count: Int, priors: [Double]) -> [Int] {
-    let total = priors.reduce(0, +)
-    let exact = priors.map { Double(count) * $0 / total }
-    var n = exact.map { Int($0.rounded(.down)) }
-    let order = exact.indices.sorted { (exact[$0] - Double(n[$0]), -$0) > (exact[$1] - Double(n[$1]), -$1) }
-    var left = count - n.reduce(0, +)
-    for i in order where left > 0 {
-      n[i] += 1
-      left -= 1
-    }
-    return n
-  }
-
-  func settings(for info: ClassInfo) -> SamplerSettings {
-    var s = SamplerSettings(info.sampler ?? SamplerDefaults())
-    if let sampler {
-      if sampler != s.kind, noise == nil {
-        // A different algorithm than the file's default: use its own noise rule.
-        s.noiseScale = sampler == .tabebm ? SamplerDefaults.tabebm.noiseScale : -1
-      }
-      s.kind = sampler
-    }
-    if let steps { s.steps = steps }
-    if let stepSize { s.stepSize = stepSize }
-    if let noise { s.noiseScale = noise }
-    if let temperature { s.temperature = temperature }
-    if let initNoise { s.initNoise = initNoise }
-    if let gradClip { s.gradClip = gradClip }
-    if let initFrom {
-      switch initFrom {
-      case .stored: s.initialization = .startingRows
-      case .base: s.initialization = .base
-      case .interpolate: s.initialization = .interpolate
-      }
-    }
-    return s
-  }
+  func validate() throws { try validating { try options.validate() } }
 
   func run() throws {
-    try reportingFailures {
-      let energy = try loadEnergyModel(model)
-      let m = energy.model
-      var counts: [Int]
-      if classes.isEmpty {
-        counts = Self.allocate(count, priors: m.classes.map(\.prior))
-      } else {
-        counts = [Int](repeating: 0, count: m.classes.count)
-        let indices = try classes.map { label -> Int in
-          guard let i = m.classIndex(of: label) else {
-            throw CLIFailure.input("class \"\(label)\" is not in the model (classes: \(m.classes.map(\.label).joined(separator: ", ")))")
-          }
-          return i
-        }
-        let split = Self.allocate(count, priors: indices.map { _ in 1.0 })
-        for (k, i) in indices.enumerated() { counts[i] += split[k] }
-      }
-      let userStarts = try initCSV.map { try loadStarts($0, energy: energy) }
-      let decoder = RowDecoder(model: m)
-      let sink = try OutputSink(path: output)
-      let features = m.features.map(\.name)
-      var position = features.count
-      if let p = m.metadata["target_position"].flatMap({ Int($0) }), p >= 0, p <= features.count { position = p }
-      var header = features
-      header.insert(m.target.isEmpty ? "label" : m.target, at: position)
-      try sink.writeRow(header)
-      let runner = Sampler(energy)
-      let threadCount = max(1, threads ?? Parallel.availableCores)
-      var summary: [String] = []
-      for (c, n) in counts.enumerated() where n > 0 {
-        let info = m.classes[c]
-        let s = settings(for: info)
-        var starts = ChainStarts.model
-        if let userStarts {
-          let rows = userStarts.perClass[info.label] ?? userStarts.all
-          guard !rows.isEmpty else { throw CLIFailure.input("\(initCSV!): no rows to start class \"\(info.label)\" from") }
-          starts = .rows(rows)
-        }
-        let stats = try runner.run(classIndex: c, count: n, seed: seed, settings: s, starts: starts, threads: threadCount) { block, rows in
-          for r in 0..<rows {
-            var fields = decoder.fields(of: block.baseAddress! + r * energy.width)
-            fields.insert(info.label, at: position)
-            try sink.writeRow(fields)
-          }
-        }
-        var line = "  \(info.label): \(n) rows, \(s.kind) \(s.steps) steps ε=\(s.stepSize) σ=\(s.sigma) T=\(s.temperature), restarts \(stats.restarts)"
-        if s.kind == .mala { line += ", acceptance \((stats.acceptanceRate * 1000).rounded() / 10)%" }
-        summary.append(line)
-      }
-      try sink.commit()
-      if !quiet { printNote("ember sample: \(count) rows, seed \(seed)\n" + summary.joined(separator: "\n")) }
-    }
-  }
-
-  struct Starts {
-    var all: [Float] = []
-    var perClass: [String: [Float]] = [:]
-  }
-
-  func loadStarts(_ path: String, energy: EnergyModel) throws -> Starts {
-    let d = delimiter == "\\t" ? "\t" : delimiter
-    guard d.utf8.count == 1 else { throw ValidationError("--delimiter must be one character") }
-    let reader = try CSVRecordReader(path: path, delimiter: d.utf8.first!)
-    guard let header = try reader.next() else { throw CLIFailure.input("\(reader.name):1: empty input: expected a header row") }
-    let encoder: RowEncoder
-    do {
-      encoder = try RowEncoder(model: energy.model, header: header)
-    } catch let e as EmberRuntimeError {
-      throw CLIFailure.input("\(reader.name):1: \(e.message)")
-    }
-    let target = header.firstIndex(of: energy.model.target)
-    var starts = Starts()
-    var row = [Float](repeating: 0, count: energy.width)
-    while let fields = try reader.next() {
-      guard fields.count == header.count else {
-        throw CLIFailure.input("\(reader.name):\(reader.recordLine): expected \(header.count) fields as in the header, found \(fields.count)")
-      }
-      do {
-        try row.withUnsafeMutableBufferPointer { try encoder.encode(fields, into: $0.baseAddress!) }
-      } catch let e as EmberRuntimeError {
-        let column = header.firstIndex(of: e.location).map { String($0 + 1) } ?? "?"
-        throw CLIFailure.input("\(reader.name):\(reader.recordLine):\(column): column \"\(e.location)\": \(e.message)")
-      }
-      starts.all += row
-      if let target { starts.perClass[fields[target], default: []] += row }
-    }
-    guard !starts.all.isEmpty else { throw CLIFailure.input("\(reader.name): no data rows after the header") }
-    return starts
+    let o = options
+    try runVerb { try o.run() }
   }
 }

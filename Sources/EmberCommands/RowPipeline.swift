@@ -1,39 +1,38 @@
-import ArgumentParser
 import EmberFormat
 import EmberRuntime
 
 /// What to do with a row that cannot be read.
-enum OnError: String, ExpressibleByArgument, CaseIterable {
-  case stop, skip
+public enum OnError: String, CaseIterable, Sendable {
+  /// Stop with a non-zero exit status.
+  case stop
+  /// Report the row on stderr and go on.
+  case skip
 }
 
-/// Input options shared by `score` and `classify`.
-struct RowInputOptions: ParsableArguments {
-  @Option(help: "Field delimiter: one character, or \\t for tab.")
-  var delimiter: String = ","
+/// Input options shared by `score`, `classify` and `energy`.
+public struct RowInputOptions: Sendable {
+  /// Field delimiter: one character, or `\t` for tab.
+  public var delimiter: String = ","
+  /// Impute categories the model does not know instead of failing.
+  public var unknownAsMissing = false
+  /// Treat NaN cells as missing (imputed) instead of failing.
+  public var nanAsMissing = false
+  /// Threads to split rows across (nil: all cores).
+  public var threads: Int?
+  /// Read rows one at a time and write each result at once.
+  public var stream = false
+  /// Policy for bad rows (nil: stop, or skip with ``stream``).
+  public var onError: OnError?
+  /// Input columns to copy into the output, comma-separated.
+  public var keep: String?
 
-  @Flag(help: "Impute categories the model does not know instead of failing.")
-  var unknownAsMissing = false
-
-  @Flag(help: "Treat NaN cells as missing (imputed) instead of failing.")
-  var nanAsMissing = false
-
-  @Option(help: "Threads to split rows across (default: all cores).")
-  var threads: Int?
-
-  @Flag(help: "Read rows one at a time and write each result at once (pipelines, sensors).")
-  var stream = false
-
-  @Option(help: "On a bad row: stop (exit non-zero) or skip (report it on stderr and go on). Default: stop, or skip with --stream.")
-  var onError: OnError?
-
-  @Option(help: "Input columns to copy into the output, comma-separated (e.g. an id).")
-  var keep: String?
+  /// Default options.
+  public init() {}
 
   func delimiterByte() throws -> UInt8 {
     let d = delimiter == "\\t" ? "\t" : delimiter
     guard d.utf8.count == 1, let b = d.utf8.first, b != 0x22, b != 0x0A, b != 0x0D else {
-      throw ValidationError("--delimiter must be a single character other than a quote or newline")
+      throw UsageError("--delimiter must be a single character other than a quote or newline")
     }
     return b
   }
@@ -92,7 +91,9 @@ struct RowPipeline {
     let threads = options.stream ? 1 : options.threadCount
     let perThread = 256
     let chunk = options.stream ? 1 : perThread * threads
-    let workspaces = (0..<threads).map { _ in EnergyWorkspace(energy, batch: perThread) }
+    // Workspaces for more than one thread are made only once a chunk holds more than one
+    // batch: a short input (one row, a few hundred) stays on one thread and one workspace.
+    var workspaces = [EnergyWorkspace(energy, batch: perThread)]
     var x = [Float](repeating: 0, count: chunk * d)
     var e = [Float](repeating: 0, count: chunk * c)
     var rows: [Row] = []
@@ -104,13 +105,16 @@ struct RowPipeline {
     func process() throws {
       let n = rows.count
       guard n > 0 else { return }
+      let pieces = (n + perThread - 1) / perThread
+      while workspaces.count < min(threads, pieces) { workspaces.append(EnergyWorkspace(energy, batch: perThread)) }
+      let used = workspaces.count
+      let ws = workspaces
       x.withUnsafeBufferPointer { xp in
         e.withUnsafeMutableBufferPointer { ep in
-          let pieces = (n + perThread - 1) / perThread
-          Parallel.forEach(pieces, threads: threads) { p in
+          Parallel.forEach(pieces, threads: used) { p in
             let start = p * perThread
             let m = min(perThread, n - start)
-            energy.energies(rows: xp.baseAddress! + start * d, count: m, into: ep.baseAddress! + start * c, workspace: workspaces[p % threads])
+            energy.energies(rows: xp.baseAddress! + start * d, count: m, into: ep.baseAddress! + start * c, workspace: ws[p % used])
             EnergyReadout.sanitize(ep.baseAddress! + start * c, count: m * c)
           }
         }

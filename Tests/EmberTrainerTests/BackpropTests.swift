@@ -61,7 +61,7 @@ final class BackpropTests: XCTestCase {
 
   func testGemmMatchesNaiveProduct() {
     var rng = TrainerRandom(seed: 3)
-    for (m, p, q) in [(1, 1, 1), (4, 8, 3), (9, 17, 13), (6, 3, 33), (5, 12, 7), (8, 30, 5)] {
+    for (m, p, q) in [(1, 1, 1), (4, 8, 3), (9, 17, 13), (6, 3, 33), (5, 12, 7), (8, 30, 5), (7, 16, 5), (13, 8, 9), (12, 24, 3)] {
       let a = (0..<(m * q)).map { _ in Float(rng.gaussian()) }
       let b = (0..<(q * p)).map { _ in Float(rng.gaussian()) }
       var c = [Float](repeating: 1, count: m * p)

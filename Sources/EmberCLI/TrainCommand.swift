@@ -37,6 +37,8 @@ struct TrainCommand: ParsableCommand {
   var addTo: String?
   @Flag(name: .customLong("raw-energies"), help: "Classify with raw energies (T = 1, no per-class offsets fitted on held-out rows).")
   var rawEnergies = false
+  @Flag(help: "After calibration, retrain every class on all its rows (calibration stays that of the held-out run).")
+  var refit = false
   @Flag(help: "No progress display and no summary.") var quiet = false
   @Option(help: "Worker threads (default: one per core).") var threads: Int = 0
 
@@ -71,6 +73,7 @@ struct TrainCommand: ParsableCommand {
     options.storeStartingRows = !noStartingRows
     options.addTo = addTo
     options.fitReadout = !rawEnergies
+    options.refit = refit
     options.threads = threads
     options.command = (["ember"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
     let outputPath = output ?? Self.defaultOutput(for: data)

@@ -150,6 +150,21 @@ public enum Trainer {
     }
     let auroc = aurocs.isEmpty ? Double.nan : aurocs.reduce(0, +) / Double(aurocs.count)
 
+    // Optional refit: retrain the new classes on all their rows (same per-class generators) and
+    // ship those networks and bases; calibration and read-out stay those measured above on the
+    // held-out run, so they describe the refit networks only approximately.
+    if options.refit {
+      let refits = try trainClasses(toTrain, data: data, trainRows: members, options: options, progress: progress)
+      for (k, c) in toTrain.enumerated() {
+        let j = keptCount + k
+        classes[j].layers = refits[k].0.layerSpecs()
+        classes[j].base = refits[k].1.baseSpec
+        classes[j].trainRows = members[c].count
+      }
+      let total = Double(classes.reduce(0) { $0 + $1.trainRows })
+      for i in classes.indices { classes[i].prior = Double(classes[i].trainRows) / total }
+    }
+
     let seconds = Date().timeIntervalSince(started)
     let reproducible = options.sourceDateEpoch != nil
     let s = options.settings
@@ -160,6 +175,7 @@ public enum Trainer {
     metadata["trainer.epochs"] = String(s.epochs)
     metadata["trainer.gradient_penalty"] = "\(s.gradientPenalty) (finite-difference estimate, step \(s.penaltyStep))"
     metadata["trainer.heldout_balanced_accuracy_raw"] = rawBalanced.isNaN ? "nan" : String(format: "%.4f", rawBalanced)
+    if options.refit { metadata["trainer.refit"] = "networks refit on all rows; calibration from the held-out run" }
     metadata["trainer.readout"] = options.fitReadout ? "temperature and offsets fitted on held-out rows" : "raw energies"
     if base != nil {
       metadata["trainer.added_classes"] = toTrain.map { data.classLabels[$0] }.joined(separator: ",")

@@ -22,6 +22,9 @@ public struct TrainingOptions: Sendable {
   /// Fit the classification temperature and per-class offsets on the held-out rows (else
   /// T = 1, offsets 0: raw energies).
   public var fitReadout = true
+  /// After calibrating on the held-out rows, retrain every new class on all its rows and ship
+  /// those networks (calibration tables and read-out stay those of the held-out run).
+  public var refit = false
   /// A model to extend with the classes of the CSV that it does not have yet.
   public var addTo: String?
   /// The command line, recorded in the provenance.

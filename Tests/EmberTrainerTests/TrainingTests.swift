@@ -144,4 +144,20 @@ final class TrainingTests: XCTestCase {
       XCTAssertEqual(c.sampler?.initialization, .base)
     }
   }
+
+  func testRefitShipsNetworksTrainedOnAllRows() throws {
+    let table = blobs(classes: ["a", "b"])
+    let (plain, _) = try Trainer.train(table: table, options: quickOptions())
+    var o = quickOptions()
+    o.refit = true
+    let (refit, _) = try Trainer.train(table: table, options: o)
+    XCTAssertEqual(refit.classes.map(\.trainRows), [60, 60])
+    for (p, r) in zip(plain.classes, refit.classes) {
+      XCTAssertEqual(p.calibration, r.calibration, "calibration comes from the held-out run")
+      XCTAssertNotEqual(p.layers, r.layers)
+      XCTAssertNotEqual(p.base, r.base)
+    }
+    XCTAssertNotNil(refit.metadata["trainer.refit"])
+    XCTAssertNoThrow(try ModelWriter.serialize(refit))
+  }
 }

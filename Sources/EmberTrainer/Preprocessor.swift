@@ -166,7 +166,7 @@ public enum Preprocessor {
       if isMissing(row[t]) { noTarget += 1 } else { counts[row[t], default: 0] += 1 }
     }
     if noTarget > 0 { warnings.append("\(noTarget) row(s) without a \"\(target)\" value: left out") }
-    var kept = counts.filter { $0.value >= minClassRows }
+    let kept = counts.filter { $0.value >= minClassRows }
     for (label, n) in counts.sorted(by: { $0.key < $1.key }) where n < minClassRows {
       warnings.append("class \"\(label)\" has \(n) row(s), fewer than --min-class-rows \(minClassRows): left out")
     }
@@ -187,7 +187,6 @@ public enum Preprocessor {
         y.append(c)
       }
     }
-    kept.removeAll()
     return (t, rows, ordered, y, warnings)
   }
 

@@ -94,11 +94,10 @@ public enum Trainer {
     let hx = gather(data.x, heldout, d)
     let energies = try heldoutEnergies(
       ModelSpec(target: options.target, features: data.features, classes: classes), rows: hx, count: heldout.count)
-    for (k, c) in toTrain.enumerated() {
+    for k in toTrain.indices {
       let j = (base?.classes.count ?? 0) + k
       let own = heldout.indices.filter { truth[$0] == j }.map { energies[j][$0] }
       classes[j].calibration = Calibrator.table(own)
-      _ = c
     }
     // Classification read-out: T and per-class offsets fitted on the held-out rows (new
     // classes' offsets only when extending a model). The reported balanced accuracy is

@@ -236,3 +236,38 @@ def test_swift_verify_accepts_python_written_file(tmp_path, model_bytes):
     path.write_bytes(bytes(bad))
     out = subprocess.run([ember_bin(), "verify", str(path)], capture_output=True, text=True)
     assert out.returncode != 0
+
+
+MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models")
+SHIPPED = sorted(f[:-6] for f in os.listdir(MODELS_DIR) if f.endswith(".ember")) if os.path.isdir(MODELS_DIR) else []
+
+
+@pytest.mark.skipif(ember_bin() is None, reason="EMBER_BIN not set (path to a built ember executable)")
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_energies_match_swift(name, tmp_path):
+    """Trainer-written models: the numpy reference energies and scores equal `ember score --energies`."""
+    import csv
+    model_path = os.path.join(MODELS_DIR, f"{name}.ember")
+    data_path = os.path.join(MODELS_DIR, "data", f"{name}.csv")
+    if not os.path.exists(data_path):
+        pytest.skip(f"no models/data/{name}.csv")
+    with open(data_path, newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    body = body[:: max(1, len(body) // 40)][:40]
+    sub = tmp_path / "rows.csv"
+    with open(sub, "w", newline="") as fh:
+        csv.writer(fh).writerows([header] + body)
+    m = er.read_model(model_path)
+    x = m.encode(body, header=header)
+    out = subprocess.run([ember_bin(), "score", model_path, str(sub), "--energies"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    lines = list(csv.reader(out.stdout.strip().splitlines()))
+    cols = lines[0]
+    got = np.array([[float(r[cols.index(f"energy_{c.label}")]) for c in m.classes] for r in lines[1:]])
+    np.testing.assert_allclose(got, m.energies(x), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose([float(r[cols.index("score")]) for r in lines[1:]], m.scores(x), rtol=1e-4, atol=1e-4)
+    out = subprocess.run([ember_bin(), "classify", model_path, str(sub)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    lines = list(csv.reader(out.stdout.strip().splitlines()))
+    assert [r[lines[0].index("label")] for r in lines[1:]] == m.classify(x)

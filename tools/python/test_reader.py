@@ -84,6 +84,26 @@ def test_detects_corrupted_weight(model_bytes):
     assert "checksum" in str(e.value)
 
 
+def test_mutations_and_truncations_raise_typed_errors(model_bytes):
+    """Random byte flips (envelope and payload) and truncations: a typed error or a valid model,
+    never another exception."""
+    rng = np.random.default_rng(0)
+    kinds = set()
+    for trial in range(300):
+        bad = bytearray(model_bytes)
+        for _ in range(int(rng.integers(1, 4))):
+            pos = int(rng.integers(0, 96)) if trial % 2 else int(rng.integers(0, len(bad)))
+            bad[pos] = int(rng.integers(0, 256))
+        try:
+            er.read_model(bytes(bad))
+        except er.EmberFileError as exc:
+            kinds.add(exc.kind)
+    for cut in range(0, len(model_bytes), 97):
+        with pytest.raises(er.EmberFileError):
+            er.read_model(model_bytes[:cut])
+    assert "checksum_mismatch" in kinds
+
+
 def test_rejects_newer_major_and_min_reader():
     payload = ew.serialize_payload(ew.random_model())
     with pytest.raises(er.EmberFileError) as e:

@@ -249,8 +249,12 @@ public enum Trainer {
     let results = ResultBox(count: classes.count)
     let workers = max(1, min(classes.count, options.threads > 0 ? options.threads : ProcessInfo.processInfo.activeProcessorCount))
     let d = data.width
+    // Largest classes first (cost grows with rows), so workers finish close together. Each
+    // class's result depends only on its own generator, never on this order.
+    let order = classes.indices.sorted { (trainRows[classes[$0]].count, -$0) > (trainRows[classes[$1]].count, -$1) }
     DispatchQueue.concurrentPerform(iterations: workers) { _ in
-      while let k = results.nextJob() {
+      while let slot = results.nextJob() {
+        let k = order[slot]
         let c = classes[k]
         let rows = gather(data.x, trainRows[c], d)
         let trainer = ClassTrainer(settings: options.settings, rows: rows, count: trainRows[c].count, width: d)

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Builds the deployable artefacts into dist/ (see docs/DEPLOYMENT.md):
 #
-#   dist/ember                  release CLI linked with -static-executable (no shared libraries
-#                               at all: glibc, libstdc++ and the Swift runtime inside), stripped
+#   dist/ember                  the device CLI: the `ember-edge` product (every verb but train,
+#                               no Foundation, no ArgumentParser) linked with -static-executable
+#                               (no shared libraries at all: glibc, libstdc++ and the Swift
+#                               runtime inside), stripped; must stay <= 8 MB
+#   dist/ember-full             only with --full: the development CLI (`ember` product, with
+#                               train; Foundation + ArgumentParser), fully static, ~60 MB
 #   dist/lib/libCEmberStatic.a  C API static library; link line in dist/lib/cember-static.flags
 #   dist/lib/libCEmber.so       self-contained C API shared library (Swift runtime linked in,
 #                               only the ember_* symbols exported), stripped; needs only libc,
@@ -13,8 +17,9 @@
 #   dist/ember_stream           examples/c/ember_stream.c (streaming CSV scorer) linked fully
 #                               static (cc -static): the runtime alone, within every budget
 #
-# Usage: tools/static-build.sh [--stdlib-only] [--scratch DIR]
-#   --stdlib-only   link dist/ember with --static-swift-stdlib instead (glibc stays dynamic)
+# Usage: tools/static-build.sh [--stdlib-only] [--full] [--scratch DIR]
+#   --stdlib-only   link the CLIs with --static-swift-stdlib instead (glibc stays dynamic)
+#   --full          also build dist/ember-full (about 2 more minutes on 2 cores)
 # Environment: SWIFT (default swift), CC (default cc), SCRATCH (default .build-static; the C
 # library builds in $SCRATCH-lib so that neither build invalidates the other).
 set -euo pipefail
@@ -24,11 +29,14 @@ SWIFT=${SWIFT:-swift}
 CC=${CC:-cc}
 SCRATCH=${SCRATCH:-.build-static}
 STDLIB_ONLY=0
+FULL=0
+MAX_EMBER_BYTES=${MAX_EMBER_BYTES:-8000000}
 while [ $# -gt 0 ]; do
   case "$1" in
     --stdlib-only) STDLIB_ONLY=1 ;;
+    --full) FULL=1 ;;
     --scratch) SCRATCH=$2; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "static-build: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -43,14 +51,42 @@ SWIFT_LIBS="-L$SWIFT_STATIC -lswiftCore -lswift_RegexParser -lswift_StringProces
 step() { printf '\n== %s\n' "$*"; }
 
 if [ "$STDLIB_ONLY" = 1 ]; then
-  step "CLI: release, --static-swift-stdlib, stripped"
-  "$SWIFT" build -c release --scratch-path "$SCRATCH" --static-swift-stdlib -Xlinker -s --product ember
+  LINK=(--static-swift-stdlib)
+  LINK_NAME="--static-swift-stdlib"
 else
-  step "CLI: release, -static-executable, stripped"
-  "$SWIFT" build -c release --scratch-path "$SCRATCH" -Xswiftc -static-executable -Xlinker -s --product ember
+  LINK=(-Xswiftc -static-executable)
+  LINK_NAME="-static-executable"
 fi
-install -m 755 "$SCRATCH/release/ember" "$DIST/ember"
+
+# The device CLI is linked by lld with identical-code folding (--icf=all): Swift's generic
+# specialisations repeat a lot of identical code, and folding it keeps dist/ember under 8 MB
+# (GNU ld / gold: +180 KB). lld ships with the Swift toolchain; without it, the default linker.
+EDGE_LINK=()
+if [ -x "$(dirname "$(readlink -f "$(command -v "$SWIFT")")")/ld.lld" ] || command -v ld.lld >/dev/null; then
+  EDGE_LINK=(-Xswiftc -use-ld=lld -Xlinker --icf=all)
+else
+  echo "static-build: ld.lld not found; linking dist/ember without code folding" >&2
+fi
+
+step "device CLI (ember-edge -> dist/ember): release, $LINK_NAME, stripped"
+"$SWIFT" build -c release --scratch-path "$SCRATCH" "${LINK[@]}" "${EDGE_LINK[@]}" -Xlinker -s --product ember-edge
+install -m 755 "$SCRATCH/release/ember-edge" "$DIST/ember"
 "$DIST/ember" --version >/dev/null
+printf 'temperature,vibration,load,mode\n99,0.01,0,idle\n' | "$DIST/ember" score examples/c/demo.ember | grep -q ',1,'
+size=$(stat -c %s "$DIST/ember")
+if [ "$size" -gt "$MAX_EMBER_BYTES" ]; then
+  echo "static-build: dist/ember is $size bytes, over the $MAX_EMBER_BYTES-byte budget" >&2
+  exit 1
+fi
+
+if [ "$FULL" = 1 ]; then
+  step "development CLI (ember -> dist/ember-full): release, $LINK_NAME, stripped"
+  "$SWIFT" build -c release --scratch-path "$SCRATCH-full" "${LINK[@]}" -Xlinker -s --product ember
+  install -m 755 "$SCRATCH-full/release/ember" "$DIST/ember-full"
+  "$DIST/ember-full" --version >/dev/null
+else
+  rm -f "$DIST/ember-full"
+fi
 
 step "C API: static library"
 "$SWIFT" build -c release --scratch-path "$SCRATCH-lib" --product CEmberStatic
@@ -85,7 +121,7 @@ exported=$(nm -D --defined-only "$DIST/lib/libCEmber.so" | awk '{print $3}' | gr
 [ "$exported" = 0 ] || { echo "static-build: libCEmber.so exports $exported non-ember symbols" >&2; exit 1; }
 
 step "sizes (bytes)"
-for f in "$DIST/ember" "$DIST/lib/libCEmber.so" "$DIST/lib/libCEmberStatic.a" "$DIST/ember_example_static" "$DIST/ember_stream"; do
+for f in "$DIST/ember" $([ "$FULL" = 1 ] && echo "$DIST/ember-full") "$DIST/lib/libCEmber.so" "$DIST/lib/libCEmberStatic.a" "$DIST/ember_example_static" "$DIST/ember_stream"; do
   kind=$(file -b "$f" | grep -o 'statically linked\|dynamically linked\|shared object\|ar archive' | head -1)
   printf '%-30s %10d  %s%s\n' "$f" "$(stat -c %s "$f")" "$kind" "$(file -b "$f" | grep -q ', stripped' && echo ', stripped')"
 done

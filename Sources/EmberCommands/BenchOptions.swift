@@ -52,7 +52,7 @@ public struct BenchOptions: Sendable {
     while fgets(&line, 256, f) != nil {
       let s = String(cString: line)
       if s.hasPrefix("VmHWM:") {
-        let digits = s.filter { $0.isNumber }
+        let digits = String(decoding: s.utf8.filter { $0 >= 0x30 && $0 <= 0x39 }, as: UTF8.self)
         return (Int(digits) ?? 0) * 1024
       }
     }

@@ -67,7 +67,10 @@ struct RowPipeline {
       throw CLIFailure.input("\(reader.name):1: empty input: expected a header row with the columns \(energy.model.features.map(\.name).joined(separator: ", "))")
     }
     if header.count == 1, energy.model.features.count > 1 {
-      for (sep, name) in [(";", "';'"), ("\t", "'\\t'"), ("|", "'|'")] where header[0].contains(sep) {
+      // Byte search, not String.contains(String): that one lives in _StringProcessing, which
+      // would drag the regex engine (+1.2 MB) into the static device binary.
+      for (sep, name) in [(UInt8(ascii: ";"), "';'"), (UInt8(ascii: "\t"), "'\\t'"), (UInt8(ascii: "|"), "'|'")]
+      where header[0].utf8.contains(sep) {
         throw CLIFailure.input("\(reader.name):1: the header has a single column \"\(header[0])\"; the file looks \(name)-separated: pass --delimiter \(name)")
       }
     }
@@ -89,7 +92,7 @@ struct RowPipeline {
     let d = energy.width
     let c = energy.classCount
     let threads = options.stream ? 1 : options.threadCount
-    let perThread = 256
+    let perThread = 64
     let chunk = options.stream ? 1 : perThread * threads
     // Workspaces for more than one thread are made only once a chunk holds more than one
     // batch: a short input (one row, a few hundred) stays on one thread and one workspace.

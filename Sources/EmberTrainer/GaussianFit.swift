@@ -118,17 +118,31 @@ public struct GaussianFit: Sendable {
     return GaussianFit(mean: mean, covariance: cov)
   }
 
-  /// Draws `n` rows (n×d, Float) into `out`.
+  /// Draws `n` rows (n×d, Float) into `out`: mean + z·Lᵀ with z ~ N(0, I), the product in
+  /// single precision through the training kernel.
   public func sample(_ n: Int, into out: UnsafeMutablePointer<Float>, rng: inout TrainerRandom) {
-    var z = [Double](repeating: 0, count: d)
+    guard n > 0 else { return }
+    var z = [Float](repeating: 0, count: n * d)
+    for i in 0..<(n * d) { z[i] = Float(rng.gaussian()) }
+    let m = mean.map { Float($0) }
     for r in 0..<n {
-      for j in 0..<d { z[j] = rng.gaussian() }
-      for i in 0..<d {
-        var s = mean[i]
-        for k in 0...i { s += lower[i * d + k] * z[k] }
-        out[r * d + i] = Float(s)
+      for j in 0..<d { out[r * d + j] = m[j] }
+    }
+    z.withUnsafeBufferPointer { zp in
+      lowerTransposed.withUnsafeBufferPointer { lp in
+        DenseKernels.gemm(
+          m: n, p: d, q: d, a: zp.baseAddress!, ars: d, ats: 1, b: lp.baseAddress!, c: out, accumulate: true)
       }
     }
+  }
+
+  /// Lᵀ in single precision (d×d, row-major), for sampling.
+  var lowerTransposed: [Float] {
+    var t = [Float](repeating: 0, count: d * d)
+    for i in 0..<d {
+      for k in 0...i { t[k * d + i] = Float(lower[i * d + k]) }
+    }
+    return t
   }
 
   /// The base term as stored in a model: one component at the mean, precision and log det S.

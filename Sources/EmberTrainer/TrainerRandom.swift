@@ -36,19 +36,21 @@ public struct TrainerRandom: RandomNumberGenerator, Sendable {
   /// Uniform integer in 0..<n (n > 0).
   public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 
-  /// Standard normal draw (Box–Muller, pairs cached).
+  /// Standard normal draw (Marsaglia's polar method, pairs cached).
   public mutating func gaussian() -> Double {
     if let s = spare {
       spare = nil
       return s
     }
-    var u = uniform()
-    while u <= 0 { u = uniform() }
-    let v = uniform()
-    let r = (-2 * log(u)).squareRoot()
-    let a = 2 * Double.pi * v
-    spare = r * sin(a)
-    return r * cos(a)
+    var u = 0.0, v = 0.0, s = 0.0
+    repeat {
+      u = 2 * uniform() - 1
+      v = 2 * uniform() - 1
+      s = u * u + v * v
+    } while s >= 1 || s == 0
+    let f = (-2 * log(s) / s).squareRoot()
+    spare = v * f
+    return u * f
   }
 
   /// Fisher–Yates shuffle of `a` in place.

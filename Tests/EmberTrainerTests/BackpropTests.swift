@@ -103,6 +103,23 @@ final class BackpropTests: XCTestCase {
     let det =
       c[0] * (c[4] * c[8] - c[5] * c[7]) - c[1] * (c[3] * c[8] - c[5] * c[6]) + c[2] * (c[3] * c[7] - c[4] * c[6])
     XCTAssertEqual(g.logDet, log(det), accuracy: 1e-9)
+    // Draws have the fit's mean and covariance (20,000 rows: sampling error ≈ 1–2%).
+    let m = 20_000
+    var draws = [Float](repeating: 0, count: m * d)
+    draws.withUnsafeMutableBufferPointer { g.sample(m, into: $0.baseAddress!, rng: &rng) }
+    for i in 0..<d {
+      var mu = 0.0
+      for r in 0..<m { mu += Double(draws[r * d + i]) }
+      mu /= Double(m)
+      XCTAssertEqual(mu, g.mean[i], accuracy: 0.05 * g.covariance[i * d + i].squareRoot())
+      for j in 0..<d {
+        var c = 0.0
+        for r in 0..<m { c += (Double(draws[r * d + i]) - g.mean[i]) * (Double(draws[r * d + j]) - g.mean[j]) }
+        c /= Double(m)
+        let scale = (g.covariance[i * d + i] * g.covariance[j * d + j]).squareRoot()
+        XCTAssertEqual(c, g.covariance[i * d + j], accuracy: 0.05 * scale, "cov[\(i)][\(j)]")
+      }
+    }
   }
 
   func testCalibratorStatistics() {

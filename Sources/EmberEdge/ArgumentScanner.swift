@@ -50,12 +50,15 @@ enum ScanResult {
   case run(ParsedArguments)
   /// Print this verb's help.
   case help(VerbSpec)
+  /// Print the version.
+  case version
 }
 
 /// A small command-line scanner over a ``VerbSpec``, with swift-argument-parser's rules:
 /// `--name value`, `--name=value`, `-o value`, `-o=value`, `-ovalue`, flags, `--` to end
-/// options, `-h`/`--help` anywhere. A value may not start with `-` unless it is `-` itself or
-/// joined with `=` (as `--threshold=-5`). Repeated single-value options: the last one wins.
+/// options, `-h`/`--help` and `--version` anywhere before `--`. A value may not start with
+/// `-` unless it is `-` itself or joined with `=` (as `--threshold=-5`). Repeated
+/// single-value options: the last one wins.
 enum ArgumentScanner {
   /// A usage error naming the verb's help.
   static func usage(_ message: String, verb: VerbSpec) -> UsageError {
@@ -64,7 +67,9 @@ enum ArgumentScanner {
 
   /// Scans the arguments after the verb name.
   static func scan(_ args: [String], verb: VerbSpec) throws -> ScanResult {
-    if args.contains(where: { $0 == "--help" || $0 == "-h" }) { return .help(verb) }
+    let options = args.prefix { $0 != "--" }
+    if options.contains(where: { $0 == "--help" || $0 == "-h" }) { return .help(verb) }
+    if options.contains("--version") { return .version }
     var parsed = ParsedArguments(verb: verb)
     var positional: [String] = []
     var i = 0
@@ -93,7 +98,6 @@ enum ArgumentScanner {
         let body = arg.dropFirst(2)
         let name = String(body.prefix { $0 != "=" })
         let inline = body.firstIndex(of: "=").map { String(body[body.index(after: $0)...]) }
-        if name == "version" { throw usage("Unknown option '--version' after the verb; use 'ember --version'", verb: verb) }
         guard let spec = verb.option(named: name) else { throw usage("Unknown option '--\(name)'", verb: verb) }
         if spec.isFlag {
           if inline != nil { throw usage("The flag '--\(name)' takes no value", verb: verb) }

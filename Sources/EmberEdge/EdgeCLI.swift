@@ -53,6 +53,9 @@ enum EdgeCLI {
       case .help(let v):
         print(HelpText.verb(v), terminator: "")
         return 0
+      case .version:
+        print(emberVersion)
+        return 0
       case .run(let parsed):
         let body = try command(parsed)
         return try CommandRunner.status(of: body)

@@ -48,6 +48,7 @@ enum HelpText {
       if !o.choices.isEmpty { help += " (values: \(o.choices.joined(separator: ", ")))" }
       out += entry(name, help)
     }
+    out += entry("--version", "Show the version.")
     out += entry("-h, --help", "Show help information.")
     return out
   }

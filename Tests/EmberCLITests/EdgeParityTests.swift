@@ -164,6 +164,7 @@ final class EdgeParityTests: XCTestCase {
 
   func testHelpVersionAndTrain() throws {
     try assertSame(["--version"])
+    try assertSame(["score", model, "--version"])
     let edge = try Self.edgePath()
     for verb in VerbSpec.deviceVerbs {
       let r = try Self.run(edge, [verb.name, "--help"])

@@ -168,6 +168,12 @@ public enum Trainer {
     let reproducible = options.sourceDateEpoch != nil
     let s = options.settings
     var metadata = base?.metadata ?? [:]
+    if metadata["target_position"] == nil, let t = table.header.firstIndex(of: options.target) {
+      // Where `ember sample` puts the target column: after the features that precede it in
+      // the training CSV, so samples have the training file's column order.
+      let names = Set(data.features.map(\.name))
+      metadata["target_position"] = String(table.header[..<t].filter { names.contains($0) }.count)
+    }
     metadata["trainer.heldout_fraction"] = String(options.heldoutFraction)
     metadata["trainer.hidden"] = s.hidden.map(String.init).joined(separator: ",")
     metadata["trainer.activation"] = s.activation.description

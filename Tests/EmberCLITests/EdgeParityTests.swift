@@ -187,6 +187,26 @@ final class EdgeParityTests: XCTestCase {
     XCTAssertTrue(train.stderr.contains("full ember CLI"), train.stderr)
   }
 
+  /// Timings differ from run to run, so bench is compared by its JSON keys.
+  func testBenchReportsTheSameFields() throws {
+    let args: [String] = ["bench", model!, "--seconds", "0.01", "--chains", "4", "--steps", "2", "--batch", "1,8", "--json"]
+    let full = try Self.run(try CLIRunner.executablePath(), args)
+    let edge = try Self.run(try Self.edgePath(), args)
+    XCTAssertEqual(full.status, 0, full.stderr)
+    XCTAssertEqual(edge.status, 0, edge.stderr)
+    func keys(_ r: CLIResult) throws -> [[String]] {
+      let objects = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdoutData) as? [[String: Any]])
+      return objects.map { object -> [String] in Array(object.keys).sorted() }
+    }
+    let edgeKeys: [[String]] = try keys(edge)
+    let fullKeys: [[String]] = try keys(full)
+    XCTAssertEqual(edgeKeys.count, 2)
+    XCTAssertEqual(edgeKeys, fullKeys)
+    let first: [String] = edgeKeys.first ?? []
+    XCTAssertTrue(first.contains("score_rows_per_s"), "\(first)")
+    XCTAssertTrue(first.contains("peak_rss_bytes"), "\(first)")
+  }
+
   // MARK: formatting without Foundation
 
   func testISO8601MatchesFoundation() {

@@ -11,7 +11,7 @@ DEMO_MODEL := models/iris.ember
 FUZZ_SECONDS ?= 15
 
 .PHONY: deps venv build release check-schema demo test swift-test pytest-tools fuzz-smoke fuzz \
-        models static capi-test pytest-capi bench eval eval-quick clean
+        models static static-full edge capi-test pytest-capi bench eval eval-quick clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -67,8 +67,16 @@ fuzz: deps
 models: release
 	tools/make-models.sh $(EMBER)
 
+## dist/ember = ember-edge (device CLI without train), fully static, checked ≤ 8 MB.
 static: deps
 	tools/static-build.sh
+
+## Also dist/ember-full (development CLI with train, ~60 MB because of Foundation).
+static-full: deps
+	tools/static-build.sh --full
+
+edge: deps
+	$(SWIFT) build -c release --product ember-edge
 
 capi-test: deps
 	$(SWIFT) build --product CEmber

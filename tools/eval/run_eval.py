@@ -54,9 +54,11 @@ def parse_args(argv=None):
                     help="extra `ember train` options (the default lets tiny classes of N_real = 20 train)")
     ap.add_argument("--ember-threads", type=int, default=1, help="--threads for ember train/sample (per job)")
     ap.add_argument("--jobs", type=int, default=2, help="parallel worker processes")
-    ap.add_argument("--output", default=os.path.join(ROOT, "docs", "EVALUATION.md"))
-    ap.add_argument("--img-dir", default=os.path.join(ROOT, "docs", "img"))
-    ap.add_argument("--records", default=os.path.join(HERE, "out", "records.json"), help="raw result records (JSON)")
+    ap.add_argument("--output", help="markdown report (default docs/EVALUATION.md; with --quick "
+                    "tools/eval/out/EVALUATION-quick.md, so a quick run never rewrites the docs)")
+    ap.add_argument("--img-dir", help="plots (default docs/img; with --quick tools/eval/out/img)")
+    ap.add_argument("--records", help="raw result records, JSON (default tools/eval/out/records.json; "
+                    "records-quick.json with --quick)")
     ap.add_argument("--from-records", metavar="JSON",
                     help="run nothing: re-render the markdown and plots from a saved records file")
     return ap.parse_args(argv)
@@ -210,6 +212,12 @@ def write_markdown(args, records, imgs, total, phase_seconds, ember, command=Non
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.output is None:
+        args.output = os.path.join(HERE, "out", "EVALUATION-quick.md") if args.quick else os.path.join(ROOT, "docs", "EVALUATION.md")
+    if args.img_dir is None:
+        args.img_dir = os.path.join(HERE, "out", "img") if args.quick else os.path.join(ROOT, "docs", "img")
+    if args.records is None:
+        args.records = os.path.join(HERE, "out", "records-quick.json" if args.quick else "records.json")
     args.argv = list(sys.argv[1:] if argv is None else argv)
     return render(args) if args.from_records else run(args)
 

@@ -36,6 +36,13 @@ SAMPLE_CONFIGS = {
     "interp30-T1": ["--init-from", "interpolate", "--steps", "30", "--temperature", "1"],
     "interp-noise": ["--init-from", "interpolate", "--steps", "0", "--init-noise", "0.13"],
     "base-T1": ["--init-from", "base", "--temperature", "1", "--steps", "300", "--step-size", "0.02"],
+    "interp10-T1": ["--init-from", "interpolate", "--steps", "10", "--temperature", "1"],
+    "interp60-T1": ["--init-from", "interpolate", "--steps", "60", "--temperature", "1"],
+    "interp100-T1": ["--init-from", "interpolate", "--steps", "100", "--temperature", "1"],
+    "interp30-T1-e0.03": ["--init-from", "interpolate", "--steps", "30", "--temperature", "1", "--step-size", "0.03"],
+    "interp30-T0.5": ["--init-from", "interpolate", "--steps", "30", "--temperature", "0.5"],
+    "interp30-T2": ["--init-from", "interpolate", "--steps", "30", "--temperature", "2"],
+    "interp30-T1-n0.1": ["--init-from", "interpolate", "--steps", "30", "--temperature", "1", "--init-noise", "0.1"],
 }
 TRAIN_CONFIGS = {"nce": []}
 

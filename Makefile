@@ -9,9 +9,14 @@ APT_PACKAGES := libflatbuffers-dev flatbuffers-compiler
 APT_GET := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 DEMO_MODEL := models/iris.ember
 FUZZ_SECONDS ?= 15
+VENV_BENCH := tools/.venv-bench
+VENV_EVAL := tools/.venv-eval
+BENCH_SIZES ?= 30:128 64:256
+EVAL_ARGS ?=
 
 .PHONY: deps venv build release check-schema demo test swift-test pytest-tools fuzz-smoke fuzz \
-        models static static-full edge capi-test pytest-capi bench eval eval-quick clean
+        models static static-full edge capi-test pytest-capi bench bench-ort pytest-bench eval eval-quick \
+        pytest-eval tune clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -48,7 +53,7 @@ demo: release
 	  | $(EMBER) score $(DEMO_MODEL) - --energies
 
 ## Every test: generated code fresh, Swift suites (incl. CLI + C API tests), Python tools, fuzz smoke.
-test: deps check-schema swift-test pytest-tools fuzz-smoke
+test: deps check-schema swift-test pytest-tools pytest-bench pytest-eval fuzz-smoke
 
 swift-test: deps
 	$(SWIFT) build --build-tests
@@ -86,6 +91,43 @@ pytest-capi: venv
 	$(SWIFT) build --product CEmber
 	$(SWIFT) build --product ember
 	EMBER_LIB=$(CURDIR)/.build/debug/libCEmber.so EMBER_BIN=$(CURDIR)/$(DEBUG_EMBER) $(PY) -m pytest -q tools/python/test_ctypes.py
+
+$(VENV_BENCH)/.ok: tools/requirements-bench.txt
+	python3 -m venv $(VENV_BENCH)
+	$(VENV_BENCH)/bin/pip install -q --disable-pip-version-check -r tools/requirements-bench.txt
+	touch $@
+
+$(VENV_EVAL)/.ok: tools/requirements-eval.txt
+	python3 -m venv $(VENV_EVAL)
+	$(VENV_EVAL)/bin/pip install -q --disable-pip-version-check -r tools/requirements-eval.txt
+	touch $@
+
+## ember bench vs ONNX Runtime and numpy on the same networks, in one run (docs/BENCHMARKS.md).
+bench: bench-ort
+bench-ort: release $(VENV_BENCH)/.ok
+	mkdir -p tools/bench/out
+	set -e; for s in $(BENCH_SIZES); do d=$${s%:*}; h=$${s#*:}; m=tools/bench/out/bench-$$d-$$h; \
+	  $(VENV_BENCH)/bin/python tools/bench/make_bench_model.py --d $$d --h $$h --out $$m.ember; \
+	  $(EMBER) bench $$m.ember --json > $$m.ember-bench.json; \
+	  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VENV_BENCH)/bin/python tools/bench/ort_bench.py $$m.ember \
+	    --ember-json $$m.ember-bench.json --json $$m.ort.json --markdown; done
+
+pytest-bench: $(VENV_BENCH)/.ok
+	$(VENV_BENCH)/bin/python -m pytest -q tools/bench
+
+## The evaluation (TabEBM protocol) → docs/EVALUATION.md; eval-quick writes to tools/eval/out/.
+eval: release $(VENV_EVAL)/.ok
+	$(VENV_EVAL)/bin/python tools/eval/run_eval.py --ember $(EMBER) $(EVAL_ARGS)
+
+eval-quick: release $(VENV_EVAL)/.ok
+	$(VENV_EVAL)/bin/python tools/eval/run_eval.py --quick --ember $(EMBER) $(EVAL_ARGS)
+
+pytest-eval: $(VENV_EVAL)/.ok
+	$(VENV_EVAL)/bin/python -m pytest -q tools/eval
+
+## Sampler tuning grid on the evaluation protocol (docs/TUNING.md).
+tune: release $(VENV_EVAL)/.ok
+	$(VENV_EVAL)/bin/python tools/eval/tune.py --ember $(EMBER)
 
 clean:
 	rm -rf .build .build-* dist

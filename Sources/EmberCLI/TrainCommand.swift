@@ -55,7 +55,7 @@ struct TrainCommand: ParsableCommand {
     guard epochs >= 0 else { throw ValidationError("--epochs must be ≥ 0") }
     guard lr > 0 else { throw ValidationError("--lr must be > 0") }
     guard weightDecay >= 0 else { throw ValidationError("--weight-decay must be ≥ 0") }
-    guard minClassRows >= 2 else { throw ValidationError("--min-class-rows must be ≥ 2") }
+    guard minClassRows >= 1 else { throw ValidationError("--min-class-rows must be ≥ 1") }
     guard threads >= 0 else { throw ValidationError("--threads must be ≥ 0") }
   }
 

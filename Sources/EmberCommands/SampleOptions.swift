@@ -83,10 +83,19 @@ public struct SampleOptions: Sendable {
   /// The file's sampler settings for a class with the command-line overrides applied.
   public func settings(for info: ClassInfo) -> SamplerSettings {
     var s = SamplerSettings(info.sampler ?? SamplerDefaults())
-    if let sampler {
-      if sampler != s.kind, noise == nil {
-        // A different algorithm than the file's default: use its own noise rule.
-        s.noiseScale = sampler == .tabebm ? SamplerDefaults.tabebm.noiseScale : -1
+    if let sampler, sampler != s.kind {
+      if sampler == .tabebm {
+        // TabEBM's Algorithm 1 as published: start at a stored row + N(0, 0.01²), 200 steps of
+        // x ← x − 0.1·∇E + 0.01·ε (each chain's own gradient). Flags below still override.
+        let paper = SamplerSettings(.tabebm)
+        s.steps = paper.steps
+        s.stepSize = paper.stepSize
+        s.noiseScale = paper.noiseScale
+        s.initNoise = paper.initNoise
+        s.initialization = .startingRows
+      } else {
+        // Langevin / MALA: noise √(2εT) from the file's ε and T.
+        s.noiseScale = -1
       }
       s.kind = sampler
     }

@@ -107,7 +107,8 @@ public final class Sampler: @unchecked Sendable {
     case .model:
       if settings.initialization == .interpolate, stored.count >= 2 * d {
         source = Sampler.interpolationPlan(Array(stored), width: d)
-      } else if settings.initialization == .startingRows, stored.count >= d {
+      } else if settings.initialization != .base, stored.count >= d {
+        // Stored rows, or a class too small to interpolate (one row): start at its rows.
         source = .rows(Array(stored))
       } else if energy.classes[classIndex].base != nil {
         source = .base

@@ -66,9 +66,11 @@ public enum Trainer {
 
     // Assemble the classes: kept ones first (byte-identical), then the new ones.
     var classes: [ClassSpec] = (0..<(base?.classes.count ?? 0)).map { base!.classSpec($0) }
+    // Chosen with tools/eval/tune.py on the evaluation protocol (docs/TUNING.md): SMOTE-style
+    // starts between a stored row and a near neighbour, then 10 Langevin steps at T = 1.
     let sampler = SamplerDefaults(
-      kind: .langevin, steps: 200, stepSize: 0.01, noiseScale: -1, temperature: 0.1, initNoise: 0.01, gradClip: 50,
-      initialization: options.storeStartingRows ? .startingRows : .base)
+      kind: .langevin, steps: 10, stepSize: 0.01, noiseScale: -1, temperature: 1, initNoise: 0.01, gradClip: 50,
+      initialization: options.storeStartingRows ? .interpolate : .base)
     for (k, c) in toTrain.enumerated() {
       let (net, noise) = nets[k]
       classes.append(
@@ -217,7 +219,7 @@ public enum Trainer {
     guard s.epochs >= 0 else { throw TrainerError(.badOption, "--epochs must be ≥ 0") }
     guard s.learningRate > 0, s.learningRate.isFinite else { throw TrainerError(.badOption, "--lr must be > 0") }
     guard s.weightDecay >= 0, s.weightDecay.isFinite else { throw TrainerError(.badOption, "--weight-decay must be ≥ 0") }
-    guard o.minClassRows >= 2 else { throw TrainerError(.badOption, "--min-class-rows must be ≥ 2") }
+    guard o.minClassRows >= 1 else { throw TrainerError(.badOption, "--min-class-rows must be ≥ 1") }
     guard o.heldoutFraction >= 0, o.heldoutFraction <= 0.5 else {
       throw TrainerError(.badOption, "the held-out fraction must be in [0, 0.5]")
     }

@@ -185,7 +185,7 @@ void embr_class_get(const uint8_t *payload, uint32_t index, embr_class *out) {
     o.temperature = s->temperature();
     o.init_noise = s->init_noise();
     o.grad_clip = s->grad_clip();
-    o.init = static_cast<int8_t>(s->init());
+    o.init = static_cast<int8_t>(s->chain_init());
   }
   out->starting_rows = span(c->starting_rows());
   out->offset = c->offset();
@@ -299,7 +299,7 @@ embr_ref embr_b_sampler(embr_builder *b, const embr_sampler *a) {
   sb.add_temperature(a->temperature);
   sb.add_init_noise(a->init_noise);
   sb.add_grad_clip(a->grad_clip);
-  sb.add_init(static_cast<ChainInit>(a->init));
+  sb.add_chain_init(static_cast<ChainInit>(a->init));
   return sb.Finish().o;
 }
 

@@ -50,7 +50,7 @@ def parse_args(argv=None):
     ap.add_argument("--no-ood", action="store_true")
     ap.add_argument("--ood-classes", type=int, help="held-out classes per dataset (default all, at most 3; 2 with --quick)")
     ap.add_argument("--ood-repeats", type=int, help="default 3 (1 with --quick)")
-    ap.add_argument("--ember-train-args", default="--min-class-rows 2",
+    ap.add_argument("--ember-train-args", default="--min-class-rows 1",
                     help="extra `ember train` options (the default lets tiny classes of N_real = 20 train)")
     ap.add_argument("--ember-threads", type=int, default=1, help="--threads for ember train/sample (per job)")
     ap.add_argument("--jobs", type=int, default=2, help="parallel worker processes")

@@ -42,6 +42,11 @@ SAMPLE_CONFIGS = {
     "interp30-T1-e0.03": ["--init-from", "interpolate", "--steps", "30", "--temperature", "1", "--step-size", "0.03"],
     "interp30-T0.5": ["--init-from", "interpolate", "--steps", "30", "--temperature", "0.5"],
     "interp30-T2": ["--init-from", "interpolate", "--steps", "30", "--temperature", "2"],
+    "interp3-T1": ["--init-from", "interpolate", "--steps", "3", "--temperature", "1"],
+    "interp10-T0.2": ["--init-from", "interpolate", "--steps", "10", "--temperature", "0.2"],
+    "interp10-T0.1-n0.13": ["--init-from", "interpolate", "--steps", "10", "--temperature", "0.1", "--init-noise", "0.13"],
+    "interp10-T0.3-n0.1": ["--init-from", "interpolate", "--steps", "10", "--temperature", "0.3", "--init-noise", "0.1"],
+    "interp-noise0.2": ["--init-from", "interpolate", "--steps", "0", "--init-noise", "0.2"],
     "interp30-T1-n0.1": ["--init-from", "interpolate", "--steps", "30", "--temperature", "1", "--init-noise", "0.1"],
 }
 TRAIN_CONFIGS = {"nce": []}
@@ -64,7 +69,7 @@ def task(job):
     workdir = tempfile.mkdtemp(prefix="ember-tune-")
     try:
         for tname, targs in job["train_configs"].items():
-            cli = EmberCLI(job["ember"], ["--min-class-rows", "2"] + targs, threads=1)
+            cli = EmberCLI(job["ember"], ["--min-class-rows", "1"] + targs, threads=1)
             model, _ = cli.train(frame.iloc[tr][ds.features + [D.TARGET]], workdir, seed, name=tname)
             for sname, sargs in job["sample_configs"].items():
                 out = os.path.join(workdir, f"s-{tname}-{sname}.csv")

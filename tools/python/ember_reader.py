@@ -403,21 +403,6 @@ def _enum(values: Sequence[str], v: int, at: str) -> str:
     return values[v]
 
 
-def _sampler_table(c):
-    """``ClassModel.sampler`` without the generated accessor: flatc 2.0.8 names the
-    ``SamplerDefaults.init`` field getter ``Init``, which shadows the table's ``Init(buf, pos)``
-    so the generated ``ClassModel.Sampler()`` raises ``TypeError``. Here the table is attached
-    directly; on the object, ``Init()`` is then the field getter."""
-    import flatbuffers
-    from ember.fb.SamplerDefaults import SamplerDefaults as FBSampler
-    o = c._tab.Offset(18)
-    if o == 0:
-        return None
-    obj = FBSampler()
-    obj._tab = flatbuffers.table.Table(c._tab.Bytes, c._tab.Indirect(o + c._tab.Pos))
-    return obj
-
-
 def _calibration(c) -> Calibration | None:
     if c is None:
         return None
@@ -538,10 +523,10 @@ def _decode_model(m, data: bytes) -> Model:
                                      f"for k={k}, d={d}", f"{at} base")
             base = GaussianBase(means.reshape(k, d), _vec(b, "LogWeights"), prec.reshape(d, d),
                                 b.LogDetCovariance(), k)
-        s = _sampler_table(c)
+        s = c.Sampler()
         sampler = None if s is None else SamplerDefaults(
             _enum(SAMPLER_KINDS, s.Kind(), f"{at} sampler kind"), s.Steps(), s.StepSize(), s.NoiseScale(),
-            s.Temperature(), s.InitNoise(), s.GradClip(), _enum(CHAIN_INITS, s.Init(), f"{at} sampler init"))
+            s.Temperature(), s.InitNoise(), s.GradClip(), _enum(CHAIN_INITS, s.ChainInit(), f"{at} sampler init"))
         starts = _vec(c, "StartingRows")
         if d and starts.size % d:
             raise EmberFileError("invalid", f"{starts.size} starting values are not a multiple of {d}", f"{at} starting_rows")

@@ -108,7 +108,7 @@ def _class(b, c: er.ClassModel) -> int:
         FSamp.SamplerDefaultsAddTemperature(b, float(s.temperature))
         FSamp.SamplerDefaultsAddInitNoise(b, float(s.init_noise))
         FSamp.SamplerDefaultsAddGradClip(b, float(s.grad_clip))
-        FSamp.SamplerDefaultsAddInit(b, er.CHAIN_INITS.index(s.init))
+        FSamp.SamplerDefaultsAddChainInit(b, er.CHAIN_INITS.index(s.init))
         samp = FSamp.SamplerDefaultsEnd(b)
     starts = None
     if c.starting_rows is not None and np.size(c.starting_rows) > 0:

@@ -882,7 +882,7 @@ struct SamplerDefaults FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
     VT_TEMPERATURE = 12,
     VT_INIT_NOISE = 14,
     VT_GRAD_CLIP = 16,
-    VT_INIT = 18
+    VT_CHAIN_INIT = 18
   };
   ember::fb::SamplerKind kind() const {
     return static_cast<ember::fb::SamplerKind>(GetField<int8_t>(VT_KIND, 1));
@@ -908,8 +908,9 @@ struct SamplerDefaults FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   float grad_clip() const {
     return GetField<float>(VT_GRAD_CLIP, 0.0f);
   }
-  ember::fb::ChainInit init() const {
-    return static_cast<ember::fb::ChainInit>(GetField<int8_t>(VT_INIT, 0));
+  /// Where chains start (named chain_init: a field named `init` shadows the Python table's Init).
+  ember::fb::ChainInit chain_init() const {
+    return static_cast<ember::fb::ChainInit>(GetField<int8_t>(VT_CHAIN_INIT, 0));
   }
   bool Verify(flatbuffers::Verifier &verifier) const {
     return VerifyTableStart(verifier) &&
@@ -920,7 +921,7 @@ struct SamplerDefaults FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
            VerifyField<float>(verifier, VT_TEMPERATURE, 4) &&
            VerifyField<float>(verifier, VT_INIT_NOISE, 4) &&
            VerifyField<float>(verifier, VT_GRAD_CLIP, 4) &&
-           VerifyField<int8_t>(verifier, VT_INIT, 1) &&
+           VerifyField<int8_t>(verifier, VT_CHAIN_INIT, 1) &&
            verifier.EndTable();
   }
 };
@@ -950,8 +951,8 @@ struct SamplerDefaultsBuilder {
   void add_grad_clip(float grad_clip) {
     fbb_.AddElement<float>(SamplerDefaults::VT_GRAD_CLIP, grad_clip, 0.0f);
   }
-  void add_init(ember::fb::ChainInit init) {
-    fbb_.AddElement<int8_t>(SamplerDefaults::VT_INIT, static_cast<int8_t>(init), 0);
+  void add_chain_init(ember::fb::ChainInit chain_init) {
+    fbb_.AddElement<int8_t>(SamplerDefaults::VT_CHAIN_INIT, static_cast<int8_t>(chain_init), 0);
   }
   explicit SamplerDefaultsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
         : fbb_(_fbb) {
@@ -973,7 +974,7 @@ inline flatbuffers::Offset<SamplerDefaults> CreateSamplerDefaults(
     float temperature = 1.0f,
     float init_noise = 0.01f,
     float grad_clip = 0.0f,
-    ember::fb::ChainInit init = ember::fb::ChainInit::StartingRows) {
+    ember::fb::ChainInit chain_init = ember::fb::ChainInit::StartingRows) {
   SamplerDefaultsBuilder builder_(_fbb);
   builder_.add_grad_clip(grad_clip);
   builder_.add_init_noise(init_noise);
@@ -981,7 +982,7 @@ inline flatbuffers::Offset<SamplerDefaults> CreateSamplerDefaults(
   builder_.add_noise_scale(noise_scale);
   builder_.add_step_size(step_size);
   builder_.add_steps(steps);
-  builder_.add_init(init);
+  builder_.add_chain_init(chain_init);
   builder_.add_kind(kind);
   return builder_.Finish();
 }

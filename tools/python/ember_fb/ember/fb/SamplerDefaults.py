@@ -81,8 +81,9 @@ class SamplerDefaults(object):
             return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
         return 0.0
 
+    # Where chains start (named chain_init: a field named `init` shadows the Python table's Init).
     # SamplerDefaults
-    def Init(self):
+    def ChainInit(self):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
         if o != 0:
             return self._tab.Get(flatbuffers.number_types.Int8Flags, o + self._tab.Pos)
@@ -112,9 +113,9 @@ def AddInitNoise(builder, initNoise):
 def SamplerDefaultsAddGradClip(builder, gradClip): builder.PrependFloat32Slot(6, gradClip, 0.0)
 def AddGradClip(builder, gradClip):
     return SamplerDefaultsAddGradClip(builder, gradClip)
-def SamplerDefaultsAddInit(builder, init): builder.PrependInt8Slot(7, init, 0)
-def AddInit(builder, init):
-    return SamplerDefaultsAddInit(builder, init)
+def SamplerDefaultsAddChainInit(builder, chainInit): builder.PrependInt8Slot(7, chainInit, 0)
+def AddChainInit(builder, chainInit):
+    return SamplerDefaultsAddChainInit(builder, chainInit)
 def SamplerDefaultsEnd(builder): return builder.EndObject()
 def End(builder):
     return SamplerDefaultsEnd(builder)

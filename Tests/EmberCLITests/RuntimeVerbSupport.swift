@@ -2,7 +2,7 @@ import EmberFormat
 import Foundation
 import XCTest
 
-/// Result of running the built `ember` binary.
+/// Result of running the built `ember` binary (a string view of ``CLIResult``).
 struct EmberRun {
   let status: Int32
   let stdout: String
@@ -11,52 +11,10 @@ struct EmberRun {
   let signaled: Bool
 }
 
-/// Path of the `ember` executable next to the test bundle in the build directory.
-let emberBinary: String = {
-  var url = Bundle.main.bundleURL
-  for _ in 0..<4 {
-    let candidate = url.appendingPathComponent("ember").path
-    if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    url = url.deletingLastPathComponent()
-  }
-  // swift test runs from .build/<config>/; fall back to the usual locations.
-  for dir in [".build/debug", ".build/release"] where FileManager.default.isExecutableFile(atPath: dir + "/ember") {
-    return dir + "/ember"
-  }
-  return "ember"
-}()
-
-/// Runs `ember` with arguments and optional standard input.
+/// Runs `ember` with arguments and optional standard input through ``CLIRunner``.
 func runEmber(_ args: [String], stdin: String? = nil) throws -> EmberRun {
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: emberBinary)
-  p.arguments = args
-  let out = Pipe()
-  let err = Pipe()
-  p.standardOutput = out
-  p.standardError = err
-  let input = Pipe()
-  p.standardInput = input
-  try p.run()
-  if let stdin { input.fileHandleForWriting.write(stdin.data(using: .utf8)!) }
-  try input.fileHandleForWriting.close()
-  // Drain both pipes concurrently to avoid blocking on large outputs.
-  final class Box: @unchecked Sendable { var data = Data() }
-  let outBox = Box()
-  let group = DispatchGroup()
-  group.enter()
-  let reader = out.fileHandleForReading
-  DispatchQueue.global().async {
-    outBox.data = reader.readDataToEndOfFile()
-    group.leave()
-  }
-  let errData = err.fileHandleForReading.readDataToEndOfFile()
-  group.wait()
-  let outData = outBox.data
-  p.waitUntilExit()
-  return EmberRun(
-    status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-    stderr: String(decoding: errData, as: UTF8.self), signaled: p.terminationReason == .uncaughtSignal)
+  let r = try CLIRunner.run(args, stdin: stdin.map { Data($0.utf8) })
+  return EmberRun(status: r.status, stdout: r.stdout, stderr: r.stderr, signaled: r.signal != nil)
 }
 
 /// A scratch directory removed at deinit.

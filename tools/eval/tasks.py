@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import time
 import traceback
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -37,20 +38,30 @@ def _ember_methods(methods: list[str]) -> list[str]:
     return out
 
 
-def augmentation_task(job: dict) -> list[dict]:
-    """Runs one split. ``job``: dataset, n, repeat, methods, downstream, ember (path or None),
-    ember_train_args, synthetic."""
-    ds = D.load(job["dataset"])
-    n, rep, methods = job["n"], job["repeat"], job["methods"]
+def prepare_split(dataset: str, n: int, rep: int) -> SimpleNamespace:
+    """One (dataset, N_real, repeat) split of the protocol: the fixed test set, the stratified
+    N_real rows split 4:1, the baseline encoder fitted on the training rows and the encoded
+    arrays. Seed 1000·repeat + N_real."""
+    ds = D.load(dataset)
     seed = 1000 * rep + n
     pool, test = D.holdout_split(ds)
     tr, va = D.real_split(ds, pool, n, seed)
     frame = ds.frame
     enc = D.Encoder().fit(ds, frame.iloc[tr])
     y = frame[D.TARGET].to_numpy(dtype=object)
-    x_tr, y_tr = enc.transform(frame.iloc[tr]), y[tr]
-    x_te, y_te = enc.transform(frame.iloc[test]), y[test]
-    numeric = enc.numeric_mask()
+    return SimpleNamespace(
+        ds=ds, seed=seed, tr=tr, va=va, test=test, frame=frame, enc=enc, y=y,
+        x_tr=enc.transform(frame.iloc[tr]), y_tr=y[tr], x_te=enc.transform(frame.iloc[test]), y_te=y[test],
+        numeric=enc.numeric_mask())
+
+
+def augmentation_task(job: dict) -> list[dict]:
+    """Runs one split. ``job``: dataset, n, repeat, methods, downstream, ember (path or None),
+    ember_train_args, synthetic."""
+    n, rep, methods = job["n"], job["repeat"], job["methods"]
+    sp = prepare_split(job["dataset"], n, rep)
+    ds, seed, tr, va, test, frame, enc, y = sp.ds, sp.seed, sp.tr, sp.va, sp.test, sp.frame, sp.enc, sp.y
+    x_tr, y_tr, x_te, y_te, numeric = sp.x_tr, sp.y_tr, sp.x_te, sp.y_te, sp.numeric
     counts = G.class_counts(y_tr, job.get("synthetic", SYNTHETIC_ROWS))
     base = dict(dataset=ds.name, n=n, repeat=rep, train_rows=len(tr), val_rows=len(va), test_rows=len(test))
     records: list[dict] = []

@@ -26,6 +26,7 @@ import data as D  # noqa: E402
 import generators as G  # noqa: E402
 import metrics as M  # noqa: E402
 from ember_cli import EmberCLI, read_csv  # noqa: E402
+from tasks import prepare_split  # noqa: E402
 
 # name -> extra `ember sample` options
 SAMPLE_CONFIGS = {
@@ -53,17 +54,10 @@ TRAIN_CONFIGS = {"nce": []}
 
 
 def task(job):
-    ds = D.load(job["dataset"])
     n, rep = job["n"], job["repeat"]
-    seed = 1000 * rep + n
-    pool, test = D.holdout_split(ds)
-    tr, _ = D.real_split(ds, pool, n, seed)
-    frame = ds.frame
-    enc = D.Encoder().fit(ds, frame.iloc[tr])
-    y = frame[D.TARGET].to_numpy(dtype=object)
-    x_tr, y_tr = enc.transform(frame.iloc[tr]), y[tr]
-    x_te, y_te = enc.transform(frame.iloc[test]), y[test]
-    numeric = enc.numeric_mask()
+    sp = prepare_split(job["dataset"], n, rep)
+    ds, seed, tr, frame, enc = sp.ds, sp.seed, sp.tr, sp.frame, sp.enc
+    x_tr, y_tr, x_te, y_te, numeric = sp.x_tr, sp.y_tr, sp.x_te, sp.y_te, sp.numeric
     counts = G.class_counts(y_tr, 500)
     synthetic = {m: G.BASELINES[m](x_tr, y_tr, counts, seed) for m in ("smote", "jitter", "gaussian")}
     workdir = tempfile.mkdtemp(prefix="ember-tune-")

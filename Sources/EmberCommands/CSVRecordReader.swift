@@ -12,6 +12,7 @@ struct CSVInputError: Error, CustomStringConvertible {
   let message: String
 
   var description: String {
+    if line <= 0 { return "\(file): \(message)" }
     if let column { return "\(file):\(line):\(column): \(message)" }
     return "\(file):\(line): \(message)"
   }

@@ -22,9 +22,11 @@ enum OptionsLayout {
 }
 
 /// Settings for class `c`: file defaults overridden by the set fields of `opts`.
-func samplerSettings(_ h: ModelHandle, classIndex c: Int, _ opts: UnsafeRawPointer?) throws -> (SamplerSettings, threads: Int) {
-  var s = SamplerSettings(h.model.classes[c].sampler ?? SamplerDefaults())
-  guard let o = opts else { return (s, 1) }
+func samplerSettings(_ h: ModelHandle, classIndex c: Int, _ opts: UnsafeRawPointer?) throws -> (
+  SamplerDefaults, threads: Int, divergenceLimit: Float
+) {
+  var s = h.model.classes[c].sampler ?? SamplerDefaults()
+  guard let o = opts else { return (s, 1, Sampler.defaultDivergenceLimit) }
   let size = Int(o.loadUnaligned(fromByteOffset: OptionsLayout.structSize, as: UInt32.self))
   guard size >= OptionsLayout.size else {
     throw APIError(.invalidArgument, "opts->struct_size is \(size); set it with ember_sampler_options_init (expected at least \(OptionsLayout.size))")
@@ -66,13 +68,13 @@ func samplerSettings(_ h: ModelHandle, classIndex c: Int, _ opts: UnsafeRawPoint
   let initialization = i32(OptionsLayout.initialization)
   if initialization >= 0 {
     guard let i = ChainInit(rawValue: Int8(clamping: initialization)), initialization <= Int8.max else {
-      throw APIError(.invalidArgument, "opts->init \(initialization) is not a chain start (0 starting rows, 1 base)")
+      throw APIError(.invalidArgument, "opts->init \(initialization) is not a chain start (0 starting rows, 1 base, 2 interpolate)")
     }
     s.initialization = i
   }
-  let limit = f32(OptionsLayout.divergenceLimit)
-  if !limit.isNaN { s.divergenceLimit = try positive(limit, "divergence_limit") }
-  return (s, max(1, Int(i32(OptionsLayout.threads))))
+  var limit = f32(OptionsLayout.divergenceLimit)
+  limit = limit.isNaN ? Sampler.defaultDivergenceLimit : try positive(limit, "divergence_limit")
+  return (s, max(1, Int(i32(OptionsLayout.threads))), limit)
 }
 
 /// Rows per class for `count` rows drawn with the class priors: largest remainder of
@@ -142,9 +144,9 @@ public func ember_sample(
       let sampler = Sampler(h.energy)
       var written = 0
       for c in counts.indices where counts[c] > 0 {
-        let (settings, threads) = try samplerSettings(h, classIndex: c, opts)
+        let (settings, threads, limit) = try samplerSettings(h, classIndex: c, opts)
         let first = written
-        let run = try sampler.run(classIndex: c, count: counts[c], seed: seed, settings: settings, threads: threads) { block, m in
+        let run = try sampler.run(classIndex: c, count: counts[c], seed: seed, settings: settings, threads: threads, divergenceLimit: limit) { block, m in
           (out + written * d).update(from: block.baseAddress!, count: m * d)
           written += m
         }

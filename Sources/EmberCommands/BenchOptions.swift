@@ -99,7 +99,7 @@ public struct BenchOptions: Sendable {
     var pool: [Float] = []
     pool.reserveCapacity(poolSize * d)
     let sampler = Sampler(energy)
-    var settings = SamplerSettings(m.classes[c].sampler ?? SamplerDefaults())
+    var settings = m.classes[c].sampler ?? SamplerDefaults()
     settings.steps = 0
     settings.initNoise = max(settings.initNoise, 0.1)
     _ = try sampler.run(classIndex: c, count: poolSize, seed: 1, settings: settings) { block, _ in pool += block }
@@ -143,7 +143,7 @@ public struct BenchOptions: Sendable {
       results.append(result)
     }
     // SGLD job.
-    var sgld = SamplerSettings(m.classes[c].sampler ?? SamplerDefaults())
+    var sgld = m.classes[c].sampler ?? SamplerDefaults()
     sgld.kind = .langevin
     sgld.steps = steps
     let start = Self.now()

@@ -81,13 +81,13 @@ public struct SampleOptions: Sendable {
   }
 
   /// The file's sampler settings for a class with the command-line overrides applied.
-  public func settings(for info: ClassInfo) -> SamplerSettings {
-    var s = SamplerSettings(info.sampler ?? SamplerDefaults())
+  public func settings(for info: ClassInfo) -> SamplerDefaults {
+    var s = info.sampler ?? SamplerDefaults()
     if let sampler, sampler != s.kind {
       if sampler == .tabebm {
         // TabEBM's Algorithm 1 as published: start at a stored row + N(0, 0.01²), 200 steps of
         // x ← x − 0.1·∇E + 0.01·ε (each chain's own gradient). Flags below still override.
-        let paper = SamplerSettings(.tabebm)
+        let paper = SamplerDefaults.tabebm
         s.steps = paper.steps
         s.stepSize = paper.stepSize
         s.noiseScale = paper.noiseScale

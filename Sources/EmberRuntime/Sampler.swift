@@ -1,39 +1,7 @@
 import EmberFormat
 import RealModule
 
-/// Settings of one sampling run (from a class's ``SamplerDefaults``, overridable).
-public struct SamplerSettings: Sendable, Equatable {
-  /// Algorithm.
-  public var kind: SamplerKind
-  /// Update steps per chain.
-  public var steps: Int
-  /// Step size ε (gradient multiplier; TabEBM's α).
-  public var stepSize: Float
-  /// Noise standard deviation per step; negative means √(2εT).
-  public var noiseScale: Float
-  /// Temperature T.
-  public var temperature: Float
-  /// Standard deviation of the noise added to starting rows.
-  public var initNoise: Float
-  /// Gradient-norm clip (0 = none).
-  public var gradClip: Float
-  /// Where chains start when no rows are supplied.
-  public var initialization: ChainInit
-  /// Chains leaving this box (|x_i| > limit, encoded units) or turning non-finite restart.
-  public var divergenceLimit: Float = 100
-
-  /// Settings from file defaults.
-  public init(_ d: SamplerDefaults) {
-    kind = d.kind
-    steps = d.steps
-    stepSize = d.stepSize
-    noiseScale = d.noiseScale
-    temperature = d.temperature
-    initNoise = d.initNoise
-    gradClip = d.gradClip
-    initialization = d.initialization
-  }
-
+extension SamplerDefaults {
   /// Per-step noise σ actually used. MALA always uses √(2εT) (its acceptance rule needs it).
   public var sigma: Float {
     if kind == .mala || noiseScale < 0 { return (2 * stepSize * temperature).squareRoot() }
@@ -82,6 +50,9 @@ public final class Sampler: @unchecked Sendable {
   /// Chains evaluated together in one batch.
   public let blockSize: Int
 
+  /// Default box for the divergence guard, in encoded (z-scored) units.
+  public static let defaultDivergenceLimit: Float = 100
+
   /// A sampler over `energy`.
   public init(_ energy: EnergyModel, blockSize: Int = 256) {
     self.energy = energy
@@ -90,9 +61,12 @@ public final class Sampler: @unchecked Sendable {
 
   /// Draws `count` rows of class `classIndex` and hands them, in chain order, to `emit` in
   /// blocks (encoded rows, row-major n×d). Throws `.badRequest` when there is nowhere to start.
+  /// `settings` are a class's sampler defaults with any overrides applied; chains leaving the
+  /// box |x_i| ≤ `divergenceLimit` (encoded units) or turning non-finite restart.
   public func run(
-    classIndex: Int, count: Int, seed: UInt64, settings: SamplerSettings, starts: ChainStarts = .model,
-    threads: Int = 1, emit: (UnsafeBufferPointer<Float>, Int) throws -> Void
+    classIndex: Int, count: Int, seed: UInt64, settings: SamplerDefaults, starts: ChainStarts = .model,
+    threads: Int = 1, divergenceLimit: Float = Sampler.defaultDivergenceLimit,
+    emit: (UnsafeBufferPointer<Float>, Int) throws -> Void
   ) throws -> SamplingStats {
     let info = energy.model.classes[classIndex]
     let d = energy.width
@@ -134,7 +108,7 @@ public final class Sampler: @unchecked Sendable {
         let m = min(self.blockSize, first + n - start)
         states[p % workers].run(
           classIndex: classIndex, chains: start..<(start + m), seed: seed, settings: settings, source: source,
-          prepared: self.energy.classes[classIndex])
+          prepared: self.energy.classes[classIndex], limit: divergenceLimit)
       }
       for p in 0..<pieces {
         let block = states[p % workers]
@@ -217,7 +191,7 @@ final class ChainBlock: @unchecked Sendable {
     proposalE = AlignedBuffer(count: batch)
   }
 
-  private func start(_ i: Int, _ source: Sampler.StartPlan, _ settings: SamplerSettings, _ prepared: PreparedClass) {
+  private func start(_ i: Int, _ source: Sampler.StartPlan, _ settings: SamplerDefaults, _ prepared: PreparedClass) {
     let row = x.pointer + i * d
     switch source {
     case .rows(let rows):
@@ -257,8 +231,8 @@ final class ChainBlock: @unchecked Sendable {
   }
 
   func run(
-    classIndex: Int, chains: Range<Int>, seed: UInt64, settings: SamplerSettings, source: Sampler.StartPlan,
-    prepared: PreparedClass
+    classIndex: Int, chains: Range<Int>, seed: UInt64, settings: SamplerDefaults, source: Sampler.StartPlan,
+    prepared: PreparedClass, limit: Float
   ) {
     let n = chains.count
     stats = SamplingStats(chains: n)
@@ -266,7 +240,6 @@ final class ChainBlock: @unchecked Sendable {
     for i in 0..<n { start(i, source, settings, prepared) }
     let eps = settings.stepSize
     let sigma = settings.sigma
-    let limit = settings.divergenceLimit
     let xp = x.pointer
     let gp = grad.pointer
     switch settings.kind {

@@ -17,7 +17,7 @@ final class SamplerTests: XCTestCase {
     return try EnergyModel(try EmberModel(bytes: try ModelWriter.serialize(spec)))
   }
 
-  func moments(_ energy: EnergyModel, _ settings: SamplerSettings, count: Int = 4000, seed: UInt64 = 1) throws -> (mean: [Double], variance: [Double], stats: SamplingStats) {
+  func moments(_ energy: EnergyModel, _ settings: SamplerDefaults, count: Int = 4000, seed: UInt64 = 1) throws -> (mean: [Double], variance: [Double], stats: SamplingStats) {
     var rows: [Float] = []
     let stats = try Sampler(energy).run(classIndex: 0, count: count, seed: seed, settings: settings) { block, _ in rows += block }
     XCTAssertEqual(rows.count, count * 2)
@@ -55,7 +55,7 @@ final class SamplerTests: XCTestCase {
 
   func testLangevinFromFarStartsConvergesToTheGaussiansMeanAndVariance() throws {
     // Relaxation time of the wide coordinate is 1/(ε·0.25) = 200 steps: run 10 of them.
-    var s = SamplerSettings(SamplerDefaults(kind: .langevin, steps: 2000, stepSize: 0.02, temperature: 1, initNoise: 0))
+    var s = SamplerDefaults(kind: .langevin, steps: 2000, stepSize: 0.02, temperature: 1, initNoise: 0)
     s.initialization = .startingRows
     let (mean, variance, stats) = try moments(try gaussianModel(), s)
     XCTAssertEqual(stats.restarts, 0)
@@ -66,7 +66,7 @@ final class SamplerTests: XCTestCase {
   }
 
   func testTemperatureScalesTheVariance() throws {
-    var s = SamplerSettings(SamplerDefaults(kind: .langevin, steps: 400, stepSize: 0.02, temperature: 0.25, initNoise: 0))
+    var s = SamplerDefaults(kind: .langevin, steps: 400, stepSize: 0.02, temperature: 0.25, initNoise: 0)
     s.initialization = .base
     let (_, variance, _) = try moments(try gaussianModel(), s)
     XCTAssertEqual(variance[0], 0.25 * 0.25, accuracy: 0.25 * 0.25 * 0.12)
@@ -76,7 +76,7 @@ final class SamplerTests: XCTestCase {
   func testMALACorrectsTheBiasOfLargeSteps() throws {
     // ε = 0.2 on a precision-4 coordinate: unadjusted Langevin inflates that variance by
     // 1/(1 − 2ε·4/4)… enough to be visible; MALA's accept/reject removes it.
-    var ula = SamplerSettings(SamplerDefaults(kind: .langevin, steps: 300, stepSize: 0.2, temperature: 1, initNoise: 0))
+    var ula = SamplerDefaults(kind: .langevin, steps: 300, stepSize: 0.2, temperature: 1, initNoise: 0)
     ula.initialization = .base
     var mala = ula
     mala.kind = .mala
@@ -93,7 +93,7 @@ final class SamplerTests: XCTestCase {
   func testTabEBMUpdateIsNearlyGradientDescentFromTheStartingRows() throws {
     // α = 0.1, σ = 0.01, 200 steps: chains collapse near the mode (the known behaviour of the
     // published setting), far tighter than the Gaussian itself.
-    var s = SamplerSettings(.tabebm)
+    var s = SamplerDefaults.tabebm
     s.initialization = .startingRows
     let (mean, variance, _) = try moments(try gaussianModel(), s, count: 500)
     XCTAssertEqual(mean[0], 1, accuracy: 0.05)
@@ -106,7 +106,7 @@ final class SamplerTests: XCTestCase {
       classes: [ClassSpec(label: "g", prior: 1, base: GaussianBaseSpec(means: [0, 0], logWeights: [0], precision: [1, 0, 0, 1], logDetCovariance: 0),
                           startingRows: [0, 0, 10, 0])])
     let energy = try EnergyModel(try EmberModel(bytes: try ModelWriter.serialize(spec)))
-    var s = SamplerSettings(SamplerDefaults(steps: 0, initNoise: 0))
+    var s = SamplerDefaults(steps: 0, initNoise: 0)
     s.initialization = .interpolate
     var rows: [Float] = []
     _ = try Sampler(energy).run(classIndex: 0, count: 200, seed: 3, settings: s) { b, _ in rows += b }
@@ -118,7 +118,7 @@ final class SamplerTests: XCTestCase {
 
   func testOutputIsIdenticalForAnyThreadCountAndBlockSize() throws {
     let energy = try EnergyModel(try TestModels.mixed())
-    var s = SamplerSettings(SamplerDefaults(kind: .mala, steps: 20, stepSize: 0.05))
+    var s = SamplerDefaults(kind: .mala, steps: 20, stepSize: 0.05)
     s.initialization = .startingRows
     func draw(_ threads: Int, _ block: Int) throws -> [Float] {
       var rows: [Float] = []

@@ -190,7 +190,8 @@ ember_status ember_classify(const ember_model *model, const float *rows, size_t 
 /** Sampler algorithms (ember_sampler_options.kind). */
 enum { EMBER_SAMPLER_TABEBM = 0, EMBER_SAMPLER_LANGEVIN = 1, EMBER_SAMPLER_MALA = 2 };
 /** Chain starts (ember_sampler_options.init). */
-enum { EMBER_INIT_STARTING_ROWS = 0, EMBER_INIT_BASE = 1 };
+/** INTERPOLATE: SMOTE-style, between a stored row and one of its 5 nearest stored rows. */
+enum { EMBER_INIT_STARTING_ROWS = 0, EMBER_INIT_BASE = 1, EMBER_INIT_INTERPOLATE = 2 };
 
 /** Overrides of a class's sampler defaults. Initialise with ember_sampler_options_init,
  *  which sets every field to "use the file's value", then set what you want to change.

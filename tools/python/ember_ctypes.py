@@ -43,7 +43,7 @@ E_NO_CALIBRATION = 16
 
 _FEATURE_KINDS = {0: "numeric", 1: "integer", 2: "categorical"}
 _SAMPLERS = {"tabebm": 0, "langevin": 1, "mala": 2}
-_INITS = {"starting_rows": 0, "starting-rows": 0, "base": 1}
+_INITS = {"starting_rows": 0, "starting-rows": 0, "base": 1, "interpolate": 2}
 
 
 class LibraryNotFound(RuntimeError):
@@ -346,7 +346,7 @@ class Model:
         None for every class in prior proportion. Options override the file's sampler
         defaults: ``kind`` ("tabebm", "langevin", "mala"), ``steps``, ``step_size``,
         ``noise_scale``, ``temperature``, ``init_noise``, ``grad_clip``, ``init``
-        ("starting_rows", "base"), ``threads``, ``divergence_limit``. Same arguments → same
+        ("starting_rows", "base", "interpolate"), ``threads``, ``divergence_limit``. Same arguments → same
         array. With ``return_classes=True`` returns ``(rows, class_indices)``."""
         if n < 0:
             raise ValueError("n must be >= 0")

@@ -4,20 +4,20 @@ import Foundation
 /// A CSV file read into memory as strings: a header and equally long rows.
 public struct CSVTable: Sendable {
   /// File name used in error messages (the path as given).
-  public var file: String
+  public let file: String
   /// Column names from the header row.
-  public var header: [String]
+  public let header: [String]
   /// Data rows, each with `header.count` fields (surrounding whitespace trimmed).
-  public var rows: [[String]]
-  /// 1-based line of each row (header is line 1), for error messages.
-  public var lines: [Int]
+  public let rows: [[String]]
+  /// 1-based line of each row (header is line 1), for error messages; always one per row.
+  public let lines: [Int]
 
   /// Creates a table from values (used by tests and by callers with in-memory data).
   public init(file: String, header: [String], rows: [[String]], lines: [Int]? = nil) {
     self.file = file
     self.header = header
     self.rows = rows
-    self.lines = lines ?? rows.indices.map { $0 + 2 }
+    self.lines = lines.flatMap { $0.count == rows.count ? $0 : nil } ?? rows.indices.map { $0 + 2 }
   }
 
   /// Reads `path`. A header row is required; every row must have as many fields as the header;

@@ -145,6 +145,42 @@ final class TrainingTests: XCTestCase {
     }
   }
 
+  func testDefaultSamplerStartsSMOTEStyleFromStoredRows() throws {
+    let (spec, _) = try Trainer.train(table: blobs(classes: ["a", "b"]), options: quickOptions())
+    for c in spec.classes {
+      XCTAssertEqual(c.sampler?.initialization, .interpolate)
+      XCTAssertEqual(c.sampler?.kind, .langevin)
+      XCTAssertEqual(c.startingRows?.count, 60 * spec.encodedWidth)
+    }
+  }
+
+  func testAOneRowClassTrainsWithMinClassRowsOneAndCanBeSampled() throws {
+    let base = blobs(classes: ["a", "b"], rows: 20)
+    let table = CSVTable(file: base.file, header: base.header, rows: base.rows + [["9", "9", "0", "p", "lonely"]])
+    var o = quickOptions()
+    o.minClassRows = 1
+    let (spec, _) = try Trainer.train(table: table, options: o)
+    let lonely = try XCTUnwrap(spec.classes.first { $0.label == "lonely" })
+    XCTAssertEqual(lonely.trainRows, 1)
+    XCTAssertEqual(lonely.startingRows?.count, spec.encodedWidth)
+    let model = try EmberModel(bytes: try ModelWriter.serialize(spec))
+    let energy = try EnergyModel(model)
+    let c = try XCTUnwrap(model.classIndex(of: "lonely"))
+    var rows: [Float] = []
+    let stats = try Sampler(energy).run(classIndex: c, count: 50, seed: 1, settings: lonely.sampler!) { b, _ in rows += b }
+    XCTAssertEqual(rows.count, 50 * spec.encodedWidth)
+    XCTAssertTrue(rows.allSatisfy(\.isFinite))
+    XCTAssertEqual(stats.restarts, 0)
+    // With one row there is nothing to interpolate: chains start at the row itself, so the
+    // samples stay near it (encoded u of the row is far above the blobs').
+    let u = model.features[0]
+    let meanU = stride(from: 0, to: rows.count, by: spec.encodedWidth).map { Double(rows[$0]) * u.std + u.mean }.reduce(0, +) / 50
+    XCTAssertEqual(meanU, 9, accuracy: 1.5)
+    o.minClassRows = 2
+    let (without, _) = try Trainer.train(table: table, options: o)
+    XCTAssertNil(without.classes.first { $0.label == "lonely" })
+  }
+
   func testRefitShipsNetworksTrainedOnAllRows() throws {
     let table = blobs(classes: ["a", "b"])
     let (plain, _) = try Trainer.train(table: table, options: quickOptions())

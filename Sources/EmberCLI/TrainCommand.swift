@@ -37,6 +37,9 @@ struct TrainCommand: ParsableCommand {
   var addTo: String?
   @Flag(name: .customLong("raw-energies"), help: "Classify with raw energies (T = 1, no per-class offsets fitted on held-out rows).")
   var rawEnergies = false
+
+  @Flag(name: .customLong("no-stacked-readout"), help: "Do not try the stacked read-out (a C×C linear map of the energies fitted on held-out rows, kept only when it classifies held-out rows better).")
+  var noStackedReadout = false
   @Flag(help: "After calibration, retrain every class on all its rows (calibration stays that of the held-out run).")
   var refit = false
   @Flag(help: "No progress display and no summary.") var quiet = false
@@ -73,6 +76,7 @@ struct TrainCommand: ParsableCommand {
     options.storeStartingRows = !noStartingRows
     options.addTo = addTo
     options.fitReadout = !rawEnergies
+    options.stackedReadout = !rawEnergies && !noStackedReadout
     options.refit = refit
     options.threads = threads
     options.command = (["ember"] + CommandLine.arguments.dropFirst()).joined(separator: " ")

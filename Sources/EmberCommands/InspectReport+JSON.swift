@@ -67,6 +67,9 @@ extension InspectReport {
       ("parameter_count", .int(Int64(m.classes.reduce(0) { $0 + $1.parameterCount }))),
       ("features", .array(features)), ("classes", .array(classes)),
       ("score_calibration", calibrationJSON(m.scoreCalibration)),
+      ("readout", m.readout.map { r in
+        .object([("weights", .array(r.weights.map { .float($0) })), ("bias", .array(r.bias.map { .float($0) }))])
+      } ?? .null),
       ("metadata", .object(m.metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
     ])
   }

@@ -136,6 +136,11 @@ enum InspectReport {
     }
     line()
     line("score calibration: \(calibrationText(m.scoreCalibration))")
+    if let r = m.readout {
+      line("classification: stacked read-out, \(m.classes.count)×\(m.classes.count) weights on the energies + \(r.bias.count) biases")
+    } else {
+      line("classification: temperature \(g(m.temperature)), log priors and per-class offsets")
+    }
     if !m.metadata.isEmpty {
       line()
       line("metadata (\(m.metadata.count))")

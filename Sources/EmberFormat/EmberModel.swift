@@ -120,6 +120,8 @@ public final class EmberModel: @unchecked Sendable {
   public let temperature: Float
   /// Calibration of the overall score.
   public let scoreCalibration: Calibration?
+  /// Optional stacked classification read-out (format 1.1).
+  public let readout: StackedReadout?
   /// Metadata key/values.
   public let metadata: [String: String]
 
@@ -201,6 +203,7 @@ public final class EmberModel: @unchecked Sendable {
     classes = decoded.classes
     temperature = decoded.temperature
     scoreCalibration = decoded.scoreCalibration
+    readout = decoded.readout
     metadata = decoded.metadata
     try ModelValidator.validate(self)
   }
@@ -213,7 +216,7 @@ public final class EmberModel: @unchecked Sendable {
     ModelSpec(
       provenance: provenance, target: target, features: features,
       classes: classes.indices.map(classSpec), temperature: temperature,
-      scoreCalibration: scoreCalibration, metadata: metadata)
+      scoreCalibration: scoreCalibration, metadata: metadata, readout: readout)
   }
 
   /// A plain-value copy of class `index`.

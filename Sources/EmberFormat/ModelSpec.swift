@@ -116,13 +116,16 @@ public struct ModelSpec: Equatable, Sendable {
   public var scoreCalibration: Calibration?
   /// Free-form key/values (sorted by key when written).
   public var metadata: [String: String]
+  /// Optional stacked classification read-out (replaces temperature, priors and offsets).
+  public var readout: StackedReadout?
 
   /// Creates a model description.
   public init(
     provenance: Provenance = Provenance(), target: String, features: [FeatureSpec],
     classes: [ClassSpec], temperature: Float = 1, scoreCalibration: Calibration? = nil,
-    metadata: [String: String] = [:]
+    metadata: [String: String] = [:], readout: StackedReadout? = nil
   ) {
+    self.readout = readout
     self.provenance = provenance
     self.target = target
     self.features = features

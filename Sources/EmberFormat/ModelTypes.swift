@@ -11,8 +11,8 @@ public struct FormatVersion: Comparable, Hashable, Sendable, CustomStringConvert
     self.minor = minor
   }
 
-  /// The version this library writes and reads.
-  public static let current = FormatVersion(major: 1, minor: 0)
+  /// The version this library writes and reads (1.1 added the optional stacked read-out).
+  public static let current = FormatVersion(major: 1, minor: 1)
 
   /// `major.minor`.
   public var description: String { "\(major).\(minor)" }
@@ -308,5 +308,19 @@ public struct Provenance: Equatable, Sendable {
       && a.command == b.command && a.created == b.created && same(a.trainSeconds, b.trainSeconds)
       && same(a.heldoutBalancedAccuracy, b.heldoutBalancedAccuracy)
       && same(a.heldoutOODAUROC, b.heldoutOODAUROC)
+  }
+}
+
+/// A stacked classification read-out fitted on held-out energies: logit_c = Σ_k W[c][k]·(−E_k) + b_c.
+public struct StackedReadout: Equatable, Sendable {
+  /// C×C weights, row-major (row = output class c, column = energy of class k).
+  public var weights: [Float]
+  /// C biases.
+  public var bias: [Float]
+
+  /// Creates a read-out.
+  public init(weights: [Float], bias: [Float]) {
+    self.weights = weights
+    self.bias = bias
   }
 }

@@ -51,7 +51,7 @@ enum ModelValidator {
     }
     try check(
       features: spec.features, encodedWidth: spec.encodedWidth, temperature: spec.temperature,
-      scoreCalibration: spec.scoreCalibration, classes: classes)
+      scoreCalibration: spec.scoreCalibration, readout: spec.readout, classes: classes)
   }
 
   /// Counts the file stores as unsigned 32-bit (64-bit for source rows) must fit, or the
@@ -105,7 +105,7 @@ enum ModelValidator {
     }
     try check(
       features: model.features, encodedWidth: model.encodedWidth, temperature: model.temperature,
-      scoreCalibration: model.scoreCalibration, classes: classes)
+      scoreCalibration: model.scoreCalibration, readout: model.readout, classes: classes)
   }
 
   static func firstNonFinite<C: Collection>(_ values: C) -> Int? where C.Element == Float {
@@ -123,8 +123,16 @@ enum ModelValidator {
 
   static func check(
     features: [FeatureSpec], encodedWidth: Int, temperature: Float, scoreCalibration: Calibration?,
-    classes: [ClassFacts]
+    readout: StackedReadout?, classes: [ClassFacts]
   ) throws {
+    if let r = readout {
+      let c = classes.count
+      guard r.weights.count == c * c, r.bias.count == c else {
+        throw invalid("\(r.weights.count) weights and \(r.bias.count) biases, expected \(c)×\(c) and \(c)", "readout")
+      }
+      if let k = firstNonFinite(r.weights) { throw invalid("weight \(k) is not finite", "readout_weights") }
+      if let k = firstNonFinite(r.bias) { throw invalid("bias \(k) is not finite", "readout_bias") }
+    }
     guard !features.isEmpty else { throw invalid("the model has no features", "features") }
     guard !classes.isEmpty else { throw invalid("the model has no classes", "classes") }
     var names = Set<String>()

@@ -180,10 +180,13 @@ private struct RefWriter {
       let sorted = m.metadata.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
       metadata = refs(sorted.map { embr_b_keyvalue(b, string($0.key), string($0.value)) })
     }
+    let readoutWeights = m.readout.map { floats($0.weights) } ?? 0
+    let readoutBias = m.readout.map { floats($0.bias) } ?? 0
     var ma = embr_model_args(
       provenance: provenance, target: target, features: features,
       encoded_width: UInt32(m.encodedWidth), classes: classes, temperature: m.temperature,
-      score_calibration: scoreCal, metadata: metadata)
+      score_calibration: scoreCal, metadata: metadata, readout_weights: readoutWeights,
+      readout_bias: readoutBias)
     return embr_b_model(b, &ma)
   }
 }

@@ -14,6 +14,7 @@ struct PayloadDecoder {
     var temperature: Float
     var scoreCalibration: Calibration?
     var metadata: [String: String]
+    var readout: StackedReadout?
   }
 
   func decode() throws -> Decoded {
@@ -44,7 +45,10 @@ struct PayloadDecoder {
     return Decoded(
       provenance: provenance, target: string(info.target), features: features,
       encodedWidth: Int(info.encoded_width), classes: classes, temperature: info.temperature,
-      scoreCalibration: calibration(info.score_calibration), metadata: metadata)
+      scoreCalibration: calibration(info.score_calibration), metadata: metadata,
+      readout: info.readout_weights.data == nil && info.readout_bias.data == nil
+        ? nil
+        : StackedReadout(weights: Array(floats(info.readout_weights)), bias: Array(floats(info.readout_bias))))
   }
 
   private func feature(_ i: UInt32) throws -> FeatureSpec {

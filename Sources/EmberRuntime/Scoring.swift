@@ -6,7 +6,8 @@ import RealModule
 /// - Score: the free energy s(x) = −log Σ_c π_c e^{−E_c(x)} (higher = more anomalous): the
 ///   negative log density of the prior-weighted mixture of the class models.
 /// - Classification: logit_c = −E_c(x)/T + log π_c + offset_c, p(c|x) = softmax over c, with
-///   the file's temperature T and offsets.
+///   the file's temperature T and offsets; or, when the file carries a stacked read-out,
+///   logit_c = Σ_k W[c][k]·(−E_k(x)) + b_c.
 public struct EnergyReadout: Sendable {
   /// log π_c.
   public let logPriors: [Float]
@@ -16,6 +17,9 @@ public struct EnergyReadout: Sendable {
   public let temperature: Float
   /// Overall score calibration from the file, if any.
   public let scoreCalibration: Calibration?
+  /// Stacked read-out weights (C×C) and biases (C), when the file has them.
+  public let stackedWeights: [Float]?
+  public let stackedBias: [Float]?
 
   /// Readout for `model`.
   public init(_ model: EnergyModel) {
@@ -23,6 +27,8 @@ public struct EnergyReadout: Sendable {
     offsets = model.model.classes.map(\.offset)
     temperature = model.model.temperature
     scoreCalibration = model.model.scoreCalibration
+    stackedWeights = model.model.readout?.weights
+    stackedBias = model.model.readout?.bias
   }
 
   /// Free-energy score of one row's energies (C values).
@@ -42,8 +48,16 @@ public struct EnergyReadout: Sendable {
   public func posteriors(_ e: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>) -> Int {
     var top = -Float.infinity
     var best = 0
-    for c in logPriors.indices {
-      let logit = -e[c] / temperature + logPriors[c] + offsets[c]
+    let count = logPriors.count
+    for c in 0..<count {
+      var logit: Float
+      if let w = stackedWeights, let b = stackedBias {
+        logit = b[c]
+        for k in 0..<count { logit -= w[c * count + k] * e[k] }
+      } else {
+        logit = -e[c] / temperature + logPriors[c] + offsets[c]
+      }
+      if logit.isNaN { logit = -.infinity }  // overflowing energies (∞ − ∞): never the answer
       p[c] = logit
       if logit > top {
         top = logit

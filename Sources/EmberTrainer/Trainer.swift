@@ -115,6 +115,7 @@ public enum Trainer {
     let rawBalanced = Calibrator.balancedAccuracy(predicted: rawPredicted, truth: truth, classes: classes.count)
     var readout = start
     var balanced = rawBalanced
+    var stacked: StackedReadout? = nil
     if options.fitReadout && classes.count > 1 && !heldout.isEmpty {
       var fold = [Int](repeating: 0, count: heldout.count)
       var seen = [Int](repeating: 0, count: classes.count)
@@ -134,6 +135,26 @@ public enum Trainer {
         }
       }
       balanced = Calibrator.balancedAccuracy(predicted: crossPredicted, truth: truth, classes: classes.count)
+      // The stacked read-out (a C×C linear map of the energies) is kept only when its
+      // cross-fitted balanced accuracy beats the temperature/offset read-out's, and only when
+      // every class has at least two held-out rows (one per fold).
+      let perClass = (0..<classes.count).map { c in heldout.indices.filter { truth[$0] == c }.count }
+      if options.stackedReadout, perClass.allSatisfy({ $0 >= 2 }) {
+        var stackedPredicted = rawPredicted
+        for f in 0..<2 {
+          let fitRows = heldout.indices.filter { fold[$0] != f }
+          let testRows = heldout.indices.filter { fold[$0] == f }
+          let r = Calibrator.fitStacked(energies: energies, truth: truth, rows: fitRows)
+          for (i, p) in zip(testRows, Calibrator.predict(energies: energies, rows: testRows, stacked: r)) {
+            stackedPredicted[i] = p
+          }
+        }
+        let stackedBalanced = Calibrator.balancedAccuracy(predicted: stackedPredicted, truth: truth, classes: classes.count)
+        if stackedBalanced > balanced {
+          stacked = Calibrator.fitStacked(energies: energies, truth: truth, rows: Array(heldout.indices))
+          balanced = stackedBalanced
+        }
+      }
       readout = Calibrator.fitReadout(
         energies: energies, truth: truth, rows: Array(heldout.indices), logPriors: logPriors, start: start, free: free,
         fitTemperature: fitT)
@@ -183,7 +204,10 @@ public enum Trainer {
     metadata["trainer.gradient_penalty"] = "\(s.gradientPenalty) (finite-difference estimate, step \(s.penaltyStep))"
     metadata["trainer.heldout_balanced_accuracy_raw"] = rawBalanced.isNaN ? "nan" : String(format: "%.4f", rawBalanced)
     if options.refit { metadata["trainer.refit"] = "networks refit on all rows; calibration from the held-out run" }
-    metadata["trainer.readout"] = options.fitReadout ? "temperature and offsets fitted on held-out rows" : "raw energies"
+    metadata["trainer.readout"] =
+      stacked != nil
+      ? "stacked: C×C weights on the energies fitted on held-out rows (cross-fitted better than temperature/offsets)"
+      : options.fitReadout ? "temperature and offsets fitted on held-out rows" : "raw energies"
     if base != nil {
       metadata["trainer.added_classes"] = toTrain.map { data.classLabels[$0] }.joined(separator: ",")
     }
@@ -195,7 +219,7 @@ public enum Trainer {
         created: options.sourceDateEpoch ?? Int64(Date().timeIntervalSince1970),
         trainSeconds: reproducible ? 0 : seconds, heldoutBalancedAccuracy: balanced, heldoutOODAUROC: auroc),
       target: options.target, features: data.features, classes: classes, temperature: temperature,
-      scoreCalibration: Calibrator.table(scores), metadata: metadata)
+      scoreCalibration: Calibrator.table(scores), metadata: metadata, readout: stacked)
     let summary = TrainingSummary(
       classes: classes.enumerated().map { j, c in
         let cIndex = data.classLabels.firstIndex(of: c.label)

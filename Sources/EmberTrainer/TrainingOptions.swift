@@ -22,6 +22,9 @@ public struct TrainingOptions: Sendable {
   /// Fit the classification temperature and per-class offsets on the held-out rows (else
   /// T = 1, offsets 0: raw energies).
   public var fitReadout = true
+  /// Also try a stacked read-out (C×C linear map of the energies, fitted on held-out rows);
+  /// kept only when its cross-fitted balanced accuracy is higher.
+  public var stackedReadout = true
   /// After calibrating on the held-out rows, retrain every new class on all its rows and ship
   /// those networks (calibration tables and read-out stay those of the held-out run).
   public var refit = false

@@ -133,6 +133,8 @@ void embr_model_info_get(const uint8_t *payload, embr_model_info *out) {
   out->encoded_width = m->encoded_width();
   out->temperature = m->temperature();
   out->score_calibration = calibration(m->score_calibration());
+  out->readout_weights = span(m->readout_weights());
+  out->readout_bias = span(m->readout_bias());
 }
 
 void embr_feature_get(const uint8_t *payload, uint32_t index, embr_feature *out) {
@@ -351,6 +353,8 @@ embr_ref embr_b_model(embr_builder *b, const embr_model_args *a) {
   mb.add_temperature(a->temperature);
   if (a->score_calibration) mb.add_score_calibration(Offset<Calibration>(a->score_calibration));
   if (a->metadata) mb.add_metadata(Offset<Vector<Offset<KeyValue>>>(a->metadata));
+  if (a->readout_weights) mb.add_readout_weights(Offset<Vector<float>>(a->readout_weights));
+  if (a->readout_bias) mb.add_readout_bias(Offset<Vector<float>>(a->readout_bias));
   return mb.Finish().o;
 }
 

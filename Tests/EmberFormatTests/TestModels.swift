@@ -148,7 +148,8 @@ enum TestModels {
       classes: [cls("cat", 0.5, starts: 3), cls("dog", 0.375, starts: 0), cls("bird 🐦", 0.125, starts: 2)],
       temperature: 1.25,
       scoreCalibration: Calibration(levels: [0, 0.5, 0.95, 1], quantiles: [-1, 2, 7.5, 9], threshold: 7.5, rows: 20),
-      metadata: ["license": "CC0", "dataset": "synthetic", "ünïcode": "✓", "empty": ""])
+      metadata: ["license": "CC0", "dataset": "synthetic", "ünïcode": "✓", "empty": ""],
+      readout: StackedReadout(weights: [1.5, -0.25, 0, 0.125, 2, -1, 0, 0.5, 0.75], bias: [0.1, -0.2, 0.3]))
   }
 
   /// All fixture models by file stem.

@@ -194,3 +194,20 @@ final class ValidationTests: XCTestCase {
     XCTAssertEqual(try EmberModel(bytes: same).spec(), TestModels.full())
   }
 }
+
+final class StackedReadoutValidationTests: XCTestCase {
+  func testReadoutShapesAndValuesAreChecked() throws {
+    var spec = TestModels.full()
+    spec.readout = StackedReadout(weights: [1, 2, 3], bias: [0, 0, 0])
+    XCTAssertThrowsError(try ModelWriter.serialize(spec)) { e in
+      XCTAssertEqual((e as? EmberFormatError)?.code, .invalidDescription)
+      XCTAssertEqual((e as? EmberFormatError)?.location, "readout")
+    }
+    spec.readout = StackedReadout(weights: [Float](repeating: 1, count: 9), bias: [0, .nan, 0])
+    XCTAssertThrowsError(try ModelWriter.serialize(spec)) { e in
+      XCTAssertEqual((e as? EmberFormatError)?.location, "readout_bias")
+    }
+    spec.readout = nil
+    XCTAssertNil(try EmberModel(bytes: try ModelWriter.serialize(spec)).readout)
+  }
+}

@@ -42,7 +42,7 @@ from ember.fb.ModelFile import ModelFile  # noqa: E402
 from ember.fb.Model import Model as FBModel  # noqa: E402
 
 #: Format version this reader reads (same as the Swift ``FormatVersion.current``).
-READER_VERSION = (1, 0)
+READER_VERSION = (1, 1)
 FILE_IDENTIFIER = b"EMBR"
 
 FEATURE_KINDS = ("numeric", "integer", "categorical")
@@ -285,6 +285,9 @@ class Model:
     score_calibration: Calibration | None
     metadata: dict[str, str]
     raw: Any = field(repr=False, default=b"")
+    #: Optional stacked read-out (format 1.1): (C, C) weights and (C,) biases.
+    readout_weights: np.ndarray | None = None
+    readout_bias: np.ndarray | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -313,8 +316,11 @@ class Model:
         return -logsumexp(logp[None, :] - e, axis=1)
 
     def posteriors(self, x: np.ndarray) -> np.ndarray:
-        """(n, C) class probabilities softmax(−E_c/T + log π_c + offset_c)."""
+        """(n, C) class probabilities softmax(−E_c/T + log π_c + offset_c), or, with a stacked
+        read-out, softmax(−E·Wᵀ + b)."""
         e = self.energies(x)
+        if self.readout_weights is not None:
+            return softmax(-e @ self.readout_weights.T + self.readout_bias[None, :], axis=1)
         logits = (-e / self.temperature + np.log([c.prior for c in self.classes])[None, :]
                   + np.array([c.offset for c in self.classes])[None, :])
         return softmax(logits, axis=1)
@@ -545,8 +551,17 @@ def _decode_model(m, data: bytes) -> Model:
     for i in range(m.MetadataLength()):
         kv = m.Metadata(i)
         meta[_s(kv.Key())] = _s(kv.Value())
-    return Model((0, 0), (0, 0), 0, prov, _s(m.Target()) or "", features, d, classes, m.Temperature(),
-                 _calibration(m.ScoreCalibration()), meta, raw=data)
+    model = Model((0, 0), (0, 0), 0, prov, _s(m.Target()) or "", features, d, classes, m.Temperature(),
+                  _calibration(m.ScoreCalibration()), meta, raw=data)
+    if not m.ReadoutWeightsIsNone() or not m.ReadoutBiasIsNone():
+        c = len(classes)
+        w, b = _vec(m, "ReadoutWeights"), _vec(m, "ReadoutBias")
+        if w.size != c * c or b.size != c:
+            raise EmberFileError("invalid", f"{w.size} weights and {b.size} biases, expected {c}×{c} and {c}", "readout")
+        if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
+            raise EmberFileError("invalid", "a read-out value is not finite", "readout")
+        model.readout_weights, model.readout_bias = w.reshape(c, c), b
+    return model
 
 
 def validate(model: Model) -> None:

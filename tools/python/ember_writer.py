@@ -182,6 +182,10 @@ def serialize_payload(m: er.Model) -> bytes:
     FProv.ProvenanceAddHeldoutBalancedAccuracy(b, float(p.get("heldout_balanced_accuracy", float("nan"))))
     FProv.ProvenanceAddHeldoutOodAuroc(b, float(p.get("heldout_ood_auroc", float("nan"))))
     prov = FProv.ProvenanceEnd(b)
+    rw = rb = None
+    if getattr(m, "readout_weights", None) is not None:
+        rw = _aligned(b, m.readout_weights, np.float32)
+        rb = _aligned(b, m.readout_bias, np.float32)
     FModel.ModelStart(b)
     FModel.ModelAddProvenance(b, prov)
     FModel.ModelAddTarget(b, target)
@@ -193,6 +197,9 @@ def serialize_payload(m: er.Model) -> bytes:
         FModel.ModelAddScoreCalibration(b, score_cal)
     if meta is not None:
         FModel.ModelAddMetadata(b, meta)
+    if rw is not None:
+        FModel.ModelAddReadoutWeights(b, rw)
+        FModel.ModelAddReadoutBias(b, rb)
     root = FModel.ModelEnd(b)
     b.Prep(ALIGN, 0)
     b.Finish(root, file_identifier=er.FILE_IDENTIFIER)

@@ -35,7 +35,7 @@ def model_bytes() -> bytes:
 
 def test_round_trip_is_byte_identical_and_aligned(model_bytes):
     m = er.read_model(model_bytes)
-    assert m.format_version == (1, 0)
+    assert m.format_version == er.READER_VERSION
     assert m.payload_crc32 == zlib.crc32(ew.serialize_payload(m))
     assert len(model_bytes) % 64 == 0
     assert ew.serialize(m) == model_bytes

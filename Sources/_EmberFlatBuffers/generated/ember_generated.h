@@ -1424,7 +1424,9 @@ struct Model FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
     VT_CLASSES = 12,
     VT_TEMPERATURE = 14,
     VT_SCORE_CALIBRATION = 16,
-    VT_METADATA = 18
+    VT_METADATA = 18,
+    VT_READOUT_WEIGHTS = 20,
+    VT_READOUT_BIAS = 22
   };
   const ember::fb::Provenance *provenance() const {
     return GetPointer<const ember::fb::Provenance *>(VT_PROVENANCE);
@@ -1454,6 +1456,16 @@ struct Model FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   const flatbuffers::Vector<flatbuffers::Offset<ember::fb::KeyValue>> *metadata() const {
     return GetPointer<const flatbuffers::Vector<flatbuffers::Offset<ember::fb::KeyValue>> *>(VT_METADATA);
   }
+  /// Optional stacked read-out (format 1.1): C×C weights, row-major, and C biases;
+  /// logit_c = Σ_k readout_weights[c·C + k]·(−E_k) + readout_bias[c]. When present,
+  /// classification uses it instead of temperature, priors and offsets (1.0 readers ignore it
+  /// and fall back to those, which stay valid).
+  const flatbuffers::Vector<float> *readout_weights() const {
+    return GetPointer<const flatbuffers::Vector<float> *>(VT_READOUT_WEIGHTS);
+  }
+  const flatbuffers::Vector<float> *readout_bias() const {
+    return GetPointer<const flatbuffers::Vector<float> *>(VT_READOUT_BIAS);
+  }
   bool Verify(flatbuffers::Verifier &verifier) const {
     return VerifyTableStart(verifier) &&
            VerifyOffset(verifier, VT_PROVENANCE) &&
@@ -1473,6 +1485,10 @@ struct Model FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
            VerifyOffset(verifier, VT_METADATA) &&
            verifier.VerifyVector(metadata()) &&
            verifier.VerifyVectorOfTables(metadata()) &&
+           VerifyOffset(verifier, VT_READOUT_WEIGHTS) &&
+           verifier.VerifyVector(readout_weights()) &&
+           VerifyOffset(verifier, VT_READOUT_BIAS) &&
+           verifier.VerifyVector(readout_bias()) &&
            verifier.EndTable();
   }
 };
@@ -1505,6 +1521,12 @@ struct ModelBuilder {
   void add_metadata(flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<ember::fb::KeyValue>>> metadata) {
     fbb_.AddOffset(Model::VT_METADATA, metadata);
   }
+  void add_readout_weights(flatbuffers::Offset<flatbuffers::Vector<float>> readout_weights) {
+    fbb_.AddOffset(Model::VT_READOUT_WEIGHTS, readout_weights);
+  }
+  void add_readout_bias(flatbuffers::Offset<flatbuffers::Vector<float>> readout_bias) {
+    fbb_.AddOffset(Model::VT_READOUT_BIAS, readout_bias);
+  }
   explicit ModelBuilder(flatbuffers::FlatBufferBuilder &_fbb)
         : fbb_(_fbb) {
     start_ = fbb_.StartTable();
@@ -1525,8 +1547,12 @@ inline flatbuffers::Offset<Model> CreateModel(
     flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<ember::fb::ClassModel>>> classes = 0,
     float temperature = 1.0f,
     flatbuffers::Offset<ember::fb::Calibration> score_calibration = 0,
-    flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<ember::fb::KeyValue>>> metadata = 0) {
+    flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<ember::fb::KeyValue>>> metadata = 0,
+    flatbuffers::Offset<flatbuffers::Vector<float>> readout_weights = 0,
+    flatbuffers::Offset<flatbuffers::Vector<float>> readout_bias = 0) {
   ModelBuilder builder_(_fbb);
+  builder_.add_readout_bias(readout_bias);
+  builder_.add_readout_weights(readout_weights);
   builder_.add_metadata(metadata);
   builder_.add_score_calibration(score_calibration);
   builder_.add_temperature(temperature);
@@ -1547,11 +1573,15 @@ inline flatbuffers::Offset<Model> CreateModelDirect(
     const std::vector<flatbuffers::Offset<ember::fb::ClassModel>> *classes = nullptr,
     float temperature = 1.0f,
     flatbuffers::Offset<ember::fb::Calibration> score_calibration = 0,
-    std::vector<flatbuffers::Offset<ember::fb::KeyValue>> *metadata = nullptr) {
+    std::vector<flatbuffers::Offset<ember::fb::KeyValue>> *metadata = nullptr,
+    const std::vector<float> *readout_weights = nullptr,
+    const std::vector<float> *readout_bias = nullptr) {
   auto target__ = target ? _fbb.CreateString(target) : 0;
   auto features__ = features ? _fbb.CreateVector<flatbuffers::Offset<ember::fb::Feature>>(*features) : 0;
   auto classes__ = classes ? _fbb.CreateVector<flatbuffers::Offset<ember::fb::ClassModel>>(*classes) : 0;
   auto metadata__ = metadata ? _fbb.CreateVectorOfSortedTables<ember::fb::KeyValue>(metadata) : 0;
+  auto readout_weights__ = readout_weights ? _fbb.CreateVector<float>(*readout_weights) : 0;
+  auto readout_bias__ = readout_bias ? _fbb.CreateVector<float>(*readout_bias) : 0;
   return ember::fb::CreateModel(
       _fbb,
       provenance,
@@ -1561,7 +1591,9 @@ inline flatbuffers::Offset<Model> CreateModelDirect(
       classes__,
       temperature,
       score_calibration,
-      metadata__);
+      metadata__,
+      readout_weights__,
+      readout_bias__);
 }
 
 /// The file envelope.

@@ -74,6 +74,8 @@ typedef struct {
   uint32_t encoded_width;
   float temperature;
   embr_calibration score_calibration;
+  embr_span readout_weights; /* float, C×C */
+  embr_span readout_bias;    /* float, C */
 } embr_model_info;
 
 typedef struct {
@@ -155,6 +157,7 @@ typedef struct {
 typedef struct {
   embr_ref provenance, target, features; uint32_t encoded_width; embr_ref classes;
   float temperature; embr_ref score_calibration, metadata;
+  embr_ref readout_weights, readout_bias;
 } embr_model_args;
 
 embr_ref embr_b_feature(embr_builder *b, const embr_feature_args *a);

@@ -151,7 +151,65 @@ class Model(object):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
         return o == 0
 
-def ModelStart(builder): builder.StartObject(8)
+    # Optional stacked read-out (format 1.1): C×C weights, row-major, and C biases;
+    # logit_c = Σ_k readout_weights[c·C + k]·(−E_k) + readout_bias[c]. When present,
+    # classification uses it instead of temperature, priors and offsets (1.0 readers ignore it
+    # and fall back to those, which stay valid).
+    # Model
+    def ReadoutWeights(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # Model
+    def ReadoutWeightsAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Float32Flags, o)
+        return 0
+
+    # Model
+    def ReadoutWeightsLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # Model
+    def ReadoutWeightsIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        return o == 0
+
+    # Model
+    def ReadoutBias(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # Model
+    def ReadoutBiasAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Float32Flags, o)
+        return 0
+
+    # Model
+    def ReadoutBiasLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # Model
+    def ReadoutBiasIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        return o == 0
+
+def ModelStart(builder): builder.StartObject(10)
 def Start(builder):
     return ModelStart(builder)
 def ModelAddProvenance(builder, provenance): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(provenance), 0)
@@ -187,6 +245,18 @@ def AddMetadata(builder, metadata):
 def ModelStartMetadataVector(builder, numElems): return builder.StartVector(4, numElems, 4)
 def StartMetadataVector(builder, numElems):
     return ModelStartMetadataVector(builder, numElems)
+def ModelAddReadoutWeights(builder, readoutWeights): builder.PrependUOffsetTRelativeSlot(8, flatbuffers.number_types.UOffsetTFlags.py_type(readoutWeights), 0)
+def AddReadoutWeights(builder, readoutWeights):
+    return ModelAddReadoutWeights(builder, readoutWeights)
+def ModelStartReadoutWeightsVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def StartReadoutWeightsVector(builder, numElems):
+    return ModelStartReadoutWeightsVector(builder, numElems)
+def ModelAddReadoutBias(builder, readoutBias): builder.PrependUOffsetTRelativeSlot(9, flatbuffers.number_types.UOffsetTFlags.py_type(readoutBias), 0)
+def AddReadoutBias(builder, readoutBias):
+    return ModelAddReadoutBias(builder, readoutBias)
+def ModelStartReadoutBiasVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def StartReadoutBiasVector(builder, numElems):
+    return ModelStartReadoutBiasVector(builder, numElems)
 def ModelEnd(builder): return builder.EndObject()
 def End(builder):
     return ModelEnd(builder)

@@ -135,7 +135,7 @@ public struct BenchOptions: Sendable {
           }
         }
         return [
-          ("batch", String(b)), ("threads", String(threads)), ("class", "\"\(jsonEscape(m.classes[c].label))\""),
+          ("batch", String(b)), ("threads", String(threads)), ("class", jsonString(m.classes[c].label)),
           ("energy_rows_per_s", String(Int(energyRate))), ("gradient_rows_per_s", String(Int(gradRate))),
           ("score_rows_per_s", String(Int(scoreRate))),
         ]
@@ -172,27 +172,6 @@ public struct BenchOptions: Sendable {
   }
 }
 
-/// Escapes a string for a JSON string literal.
-func jsonEscape(_ s: String) -> String {
-  var out = ""
-  for u in s.unicodeScalars {
-    switch u {
-    case "\"": out += "\\\""
-    case "\\": out += "\\\\"
-    case "\n": out += "\\n"
-    case "\r": out += "\\r"
-    case "\t": out += "\\t"
-    default:
-      if u.value < 0x20 {
-        let h = String(u.value, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-      } else {
-        out.unicodeScalars.append(u)
-      }
-    }
-  }
-  return out
-}
 
 extension Array {
   /// Runs `body` with stable pointers to each inner array's storage.
@@ -207,4 +186,11 @@ extension Array {
     }
     return try nest(0)
   }
+}
+
+/// A JSON string literal (the inspect report's escaping).
+private func jsonString(_ s: String) -> String {
+  var out = ""
+  InspectJSON.quote(s, into: &out)
+  return out
 }

@@ -15,7 +15,7 @@ final class ReadoutTests: XCTestCase {
     let m = try model(readout: nil)
     let e = m.energies([0.2, 0.1])
     var p: [Float] = [0, 0]
-    let best = p.withUnsafeMutableBufferPointer { EnergyReadout(m).posteriors(e, into: $0.baseAddress!) }
+    let best = p.withUnsafeMutableBufferPointer { EnergyReadout(m).posteriors(e, row: nil, into: $0.baseAddress!) }
     XCTAssertEqual(best, 0)
     XCTAssertEqual(Double(p[0]), 1 / (1 + exp(Double(e[0] - e[1]))), accuracy: 1e-6)
   }
@@ -25,14 +25,14 @@ final class ReadoutTests: XCTestCase {
     let m = try model(readout: StackedReadout(weights: [0, 1, 1, 0], bias: [0.5, -0.5]))
     let e = m.energies([0.2, 0.1])
     var p: [Float] = [0, 0]
-    let best = p.withUnsafeMutableBufferPointer { EnergyReadout(m).posteriors(e, into: $0.baseAddress!) }
+    let best = p.withUnsafeMutableBufferPointer { EnergyReadout(m).posteriors(e, row: nil, into: $0.baseAddress!) }
     let l0 = Double(-e[1] + 0.5)
     let l1 = Double(-e[0] - 0.5)
     XCTAssertEqual(best, l0 > l1 ? 0 : 1)
     XCTAssertEqual(Double(p[0]), 1 / (1 + exp(l1 - l0)), accuracy: 1e-6)
     // Without the biases, swapping the classes picks the class of higher energy.
     let swapped = try model(readout: StackedReadout(weights: [0, 1, 1, 0], bias: [0, 0]))
-    let best2 = p.withUnsafeMutableBufferPointer { EnergyReadout(swapped).posteriors(e, into: $0.baseAddress!) }
+    let best2 = p.withUnsafeMutableBufferPointer { EnergyReadout(swapped).posteriors(e, row: nil, into: $0.baseAddress!) }
     XCTAssertLessThan(e[0], e[1])
     XCTAssertEqual(best2, 1)
   }

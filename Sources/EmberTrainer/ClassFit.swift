@@ -98,7 +98,7 @@ struct ClassFitter {
     // network there.
     var chosenStep = runs.first?.step ?? 0
     var foldNets: [MLP] = runs.map(\.net)
-    if crossFit, wantNet {
+    if crossFit, wantNet, runs.allSatisfy({ !$0.curve.isEmpty }) {
       let longest = runs.map(\.curve.count).max() ?? 0
       var bestMean = Double.infinity
       var bestIndex = 0

@@ -112,6 +112,8 @@ def smote_frame(frame, numeric: list[str], categorical: list[str], counts: dict[
         if n <= 0:
             continue
         mask = y == c
+        if not mask.any():
+            continue
         k = smote_k(int(mask.sum()))
         if k == 0:
             parts.append(np.repeat(x[mask], n, axis=0)[:n])

@@ -88,7 +88,7 @@ def cache_get(dataset, n, repeat, method, key):
         return None
     with open(meta) as fh:
         info = json.load(fh)
-    if info.get("error"):
+    if info.get("error") or "x" in info:  # a cached failure, or an encoded-space method's rows
         return None, info
     if not os.path.exists(csv):
         return None

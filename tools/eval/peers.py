@@ -57,7 +57,7 @@ PEERS: dict[str, Peer] = {p.name: p for p in (
 )}
 
 #: Methods computed in the eval venv (cached too).
-LOCAL = ("smote", "gaussian", "jitter")
+LOCAL = ("smote", "smote-enc", "gaussian", "jitter")
 
 
 def applies(method: str, n: int, repeat: int, columns: int) -> bool:

@@ -15,7 +15,7 @@ import data as D
 import peers as P
 
 HALF_TITLES = (("tune", "TUNING half"), ("report", "REPORT half"))
-LEAD = ("real", "smote", "gaussian", "jitter", "copula", "arf", "tvae", "nrgboost", "forestdiffusion")
+LEAD = ("real", "smote", "smote-enc", "gaussian", "jitter", "copula", "arf", "tvae", "nrgboost", "forestdiffusion")
 
 
 def _order(methods) -> list[str]:
@@ -359,9 +359,13 @@ def _targets(records, half, dss) -> list[list[str]]:
     by = utility_by(records)
     small = lambda n: n <= 50  # noqa: E731
     e = half_mean(by, dss, "ember", small)
-    sm = half_mean(by, dss, "smote", small)
+    smotes = {m: half_mean(by, dss, m, small) for m in ("smote", "smote-enc")}
+    smotes = {m: v for m, v in smotes.items() if not math.isnan(v)}
+    sm_name = max(smotes, key=smotes.get) if smotes else "smote"
+    sm = smotes.get(sm_name, float("nan"))
     if not math.isnan(e):
-        out.append([half, "Aug: Δ ≥ SMOTE + 1 point at N ≤ 50", f"{100 * e:+.2f} vs SMOTE {100 * sm:+.2f} points",
+        out.append([half, "Aug: Δ ≥ SMOTE + 1 point at N ≤ 50 (the better SMOTE form)",
+                    f"{100 * e:+.2f} vs {sm_name} {100 * sm:+.2f} points",
                     _yes(e >= sm + 0.01 if not math.isnan(sm) else None)])
         peers = [m for m in P.PEERS if not math.isnan(half_mean(by, dss, m, small))]
         if peers:
@@ -380,9 +384,13 @@ def _targets(records, half, dss) -> list[list[str]]:
                     f"{100 * nr:+.2f} vs Gaussian {100 * g:+.2f} points", _yes(nr > 0 and nr >= g)])
     for key, title in (("c2st", "C2ST AUC"), ("corr_err", "correlation error")):
         f = metric_by(records, "fidelity", key)
-        ev, sv = _mean([f.get((ds, "ember")) for ds in dss]), _mean([f.get((ds, "smote")) for ds in dss])
-        if not math.isnan(ev):
-            out.append([half, f"Fidelity: {title} ≤ SMOTE's", f"{ev:.3f} vs {sv:.3f}", _yes(ev <= sv)])
+        ev = _mean([f.get((ds, "ember")) for ds in dss])
+        sv = {m: _mean([f.get((ds, m)) for ds in dss]) for m in ("smote", "smote-enc")}
+        sv = {m: v for m, v in sv.items() if not math.isnan(v)}
+        if not math.isnan(ev) and sv:
+            best = min(sv, key=sv.get)
+            out.append([half, f"Fidelity: {title} ≤ SMOTE's (the better form)", f"{ev:.3f} vs {best} {sv[best]:.3f}",
+                        _yes(ev <= sv[best])])
     for kind in ("held-out class", "local", "global", "dependency", "clustered"):
         o = metric_by(records, "ood", "auroc", lambda r, k=kind: r.get("anomaly") == k)
         ev = _mean([o.get((ds, "ember")) for ds in dss])
@@ -458,8 +466,10 @@ def markdown(records, imgs, meta, out_dir) -> str:
           "+ synthetic; balanced accuracy on the test set; Δ = augmented − real only, same split and seed.",
           "- Ember: `ember train --min-class-rows 1 [variant train args]` on the training split (one model per "
           "distinct set of train args), `ember sample --count 500 [variant sample args]`.",
-          "- Baselines: SMOTE per class on raw rows (SMOTENC when there are categorical columns; k = 5/3/1 as the "
-          "class allows), per-class Gaussian (Ledoit–Wolf + 10⁻³·I, encoded space).",
+          "- Baselines: `smote` = SMOTE per class on raw rows (SMOTENC when there are categorical columns; k = "
+          "5/3/1 as the class allows); `smote-enc` = SMOTE per class on the encoded rows (z-scored + one-hot, the "
+          "form used before; it interpolates one-hot columns too); per-class Gaussian (Ledoit–Wolf + 10⁻³·I, "
+          "encoded space). The SMOTE targets compare against the better of the two forms.",
           "- Peers (per class, own venv `tools/.venv-peers`, missing cells mean/mode-imputed first; a class a peer "
           "cannot fit — e.g. one row — gets copies of its rows, counted in the timing table):",
           *[f"  - {line}" for line in (meta.get("peers") or P.describe())],

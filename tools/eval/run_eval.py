@@ -39,7 +39,7 @@ import tasks as T  # noqa: E402
 import variants as V  # noqa: E402
 from metrics import DOWNSTREAM  # noqa: E402
 
-BASELINE_METHODS = ("smote", "gaussian")
+BASELINE_METHODS = ("smote", "smote-enc", "gaussian")
 PEER_METHODS = tuple(P.PEERS)
 DEFAULT_METHODS = ",".join(("real",) + BASELINE_METHODS + PEER_METHODS + V.DEFAULT)
 KNOWN = {"real", "jitter"} | set(BASELINE_METHODS) | set(PEER_METHODS) | set(V.VARIANTS)
@@ -48,7 +48,8 @@ KNOWN = {"real", "jitter"} | set(BASELINE_METHODS) | set(PEER_METHODS) | set(V.V
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true",
-                    help="3 repeats, N_real ∈ {20, 50}, OOD on 2 held-out classes × 1 repeat, 5,000 IS draws")
+                    help="3 repeats, N_real ∈ {20, 50}, OOD on 2 held-out classes × 1 repeat, 5,000 IS draws, "
+                         "no full-data split")
     ap.add_argument("--ember", default=os.path.join(ROOT, ".build", "release", "ember"), help="ember executable")
     ap.add_argument("--half", choices=("tune", "report", "all"), default="all", help="which datasets (data.py)")
     ap.add_argument("--datasets", help="comma-separated dataset names (overrides --half)")
@@ -57,7 +58,7 @@ def parse_args(argv=None):
     ap.add_argument("--ember-variant", action="append", default=[], metavar="NAME='TRAIN|SAMPLE'",
                     help="an extra Ember variant (repeatable); it runs when named in --methods (added automatically)")
     ap.add_argument("--downstream", default=",".join(DOWNSTREAM))
-    ap.add_argument("--repeats", type=int, help="default 5 (3 with --quick)")
+    ap.add_argument("--repeats", type=int, help="default 3")
     ap.add_argument("--sizes", help="N_real values, default 20,50,100,200,500 (20,50 with --quick)")
     ap.add_argument("--synthetic", type=int, default=T.SYNTHETIC_ROWS, help="synthetic rows per split")
     ap.add_argument("--draws", type=int, help="importance-sampling draws per class (default 20000; 5000 with --quick)")
@@ -78,7 +79,7 @@ def parse_args(argv=None):
 
 
 def selection(args) -> dict:
-    repeats = args.repeats or (3 if args.quick else 5)
+    repeats = args.repeats or 3
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([20, 50] if args.quick else list(D.N_REAL))
     extra = [V.parse_variant(t) for t in args.ember_variant]
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
@@ -122,7 +123,7 @@ def build_jobs(args) -> dict[str, list[dict]]:
                     jobs["ood"].append(dict(common, dataset=name, holdout=h, repeat=rep))
             for rep in range(reps):
                 jobs["anomalies"].append(dict(common, dataset=name, repeat=rep))
-        if "classify" in tasks and not args.no_full:
+        if "classify" in tasks and not args.no_full and not args.quick:
             jobs["full"].append(dict(common, dataset=name, repeat=0))
     # Longest first: big datasets and large N_real.
     jobs["splits"].sort(key=lambda j: (-j["n"], j["dataset"], j["repeat"]))

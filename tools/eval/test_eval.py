@@ -88,7 +88,7 @@ def test_baselines_make_requested_rows_deterministically(method):
     xs2, _ = G.BASELINES[method](x, y, counts, 5)
     assert xs.shape == (35, 3) and list(np.unique(ys, return_counts=True)[1]) == [20, 10, 5]
     np.testing.assert_array_equal(xs, xs2)
-    if method == "smote":  # interpolations stay inside each class's bounding box
+    if method == "smote-enc":  # interpolations stay inside each class's bounding box
         for c in "ab":
             real = x[y == c]
             syn = xs[ys == c]
@@ -340,12 +340,12 @@ def tmp_cache(tmp_path, monkeypatch):
 
 
 def test_split_task_with_fake_ember_and_cache(fake_ember, tmp_cache):
-    job = dict(dataset="iris", n=20, repeat=0, methods=["real", "smote", "gaussian", "ember", "ember-norows"],
+    job = dict(dataset="iris", n=20, repeat=0, methods=["real", "smote", "smote-enc", "gaussian", "ember", "ember-norows"],
                tasks=["aug", "fidelity", "classify"], downstream=["lr", "knn"], ember=fake_ember, synthetic=60)
     recs = T.split_task(job)
     assert not [r for r in recs if r["kind"] == "error"], [r for r in recs if r["kind"] == "error"]
     util = {r["method"] for r in recs if r["kind"] == "utility"}
-    assert util == {"real", "smote", "gaussian", "ember", "ember-norows"}
+    assert util == {"real", "smote", "smote-enc", "gaussian", "ember", "ember-norows"}
     fid = {r["method"]: r for r in recs if r["kind"] == "fidelity"}
     assert fid["ember"]["copy_rate"] == 1.0 and fid["smote"]["copy_rate"] < 0.5  # the fake copies training rows
     assert 0.0 <= fid["ember"]["c2st"] <= 1.0
@@ -354,7 +354,7 @@ def test_split_task_with_fake_ember_and_cache(fake_ember, tmp_cache):
     assert sum(1 for r in recs if r["kind"] == "timing" and r["method"].endswith(":train")) == 2
     again = T.split_task(job)
     cached = {r["method"] for r in again if r["kind"] == "timing" and r.get("cached")}
-    assert cached == {"smote", "gaussian"}
+    assert cached == {"smote", "smote-enc", "gaussian"}
 
 
 def test_missing_peers_venv_is_reported_not_dropped(fake_ember, tmp_cache, monkeypatch):
@@ -391,7 +391,7 @@ def test_ood_and_anomaly_tasks_with_fake_ember(fake_ember):
 def test_run_eval_end_to_end_writes_markdown_and_plots(tmp_path, fake_ember, tmp_cache):
     out = tmp_path / "EVAL.md"
     rc = run_eval.main(["--datasets", "iris,fair", "--methods", "real,smote,gaussian,ember,ember-norows",
-                        "--tasks", "aug,fidelity,ood,classify", "--downstream", "lr,knn", "--repeats", "2",
+                        "--tasks", "aug,fidelity,ood,classify", "--downstream", "lr", "--repeats", "2",
                         "--sizes", "20", "--ood-classes", "1", "--ood-repeats", "1", "--synthetic", "40", "--jobs", "1",
                         "--ember", fake_ember, "--output", str(out), "--img-dir", str(tmp_path / "img"),
                         "--records", str(tmp_path / "rec.json")])

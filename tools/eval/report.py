@@ -449,7 +449,9 @@ def markdown(records, imgs, meta, out_dir) -> str:
           f"- Machine: {meta.get('machine')}; {meta.get('jobs')} worker processes, one thread each",
           f"- Wall time: {meta.get('wall_seconds', float('nan')):.0f} s ({phases}); repeats {meta.get('repeats')}, "
           f"N_real {meta.get('sizes')}, tasks {', '.join(meta.get('tasks') or [])}, importance-sampling draws "
-          f"{meta.get('draws')}", "",
+          f"{meta.get('draws')}",
+          *[f"- Merged with the records of an earlier run: `{m.get('command')}` at `{m.get('commit')}` "
+            f"({(m.get('wall_seconds') or 0):.0f} s)" for m in meta.get("merged", [])], "",
           "## Targets of issue 9", "", targets_section(records), "",
           "## Datasets", "",
           "Offline only (`tools/eval/data.py`; `python tools/eval/data.py --list`). The halves are fixed in code: "

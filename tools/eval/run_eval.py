@@ -64,7 +64,12 @@ def parse_args(argv=None):
     ap.add_argument("--draws", type=int, help="importance-sampling draws per class (default 20000; 5000 with --quick)")
     ap.add_argument("--ood-classes", type=int, help="held-out classes per dataset (default 3; 2 with --quick)")
     ap.add_argument("--ood-repeats", type=int, help="repeats of the OOD tasks (default 2; 1 with --quick)")
-    ap.add_argument("--no-full", action="store_true", help="skip the full-data 70/30 classification split")
+    ap.add_argument("--no-full", action="store_true", help="skip the full-data 70/30 classification split (task full)")
+    ap.add_argument("--cache-only", action="store_true",
+                    help="peers only from the cache; a peer not cached for a split is reported as not run")
+    ap.add_argument("--merge-records", metavar="JSON",
+                    help="add this run's records to a saved records file (a record of the same task, dataset, "
+                         "split, method replaces the saved one) and report on the union")
     ap.add_argument("--no-cache", action="store_true", help="recompute peers and baselines (still writes the cache)")
     ap.add_argument("--ember-train-args", default="", help="extra `ember train` options for every Ember variant")
     ap.add_argument("--ember-threads", type=int, default=1, help="--threads for ember train/sample (per job)")
@@ -106,7 +111,8 @@ def build_jobs(args) -> dict[str, list[dict]]:
     common = dict(methods=sel["methods"], tasks=sel["tasks"], variants=sel["variants"],
                   downstream=[d.strip() for d in args.downstream.split(",") if d.strip()],
                   ember=ember, ember_train_args=shlex.split(args.ember_train_args), ember_threads=args.ember_threads,
-                  synthetic=args.synthetic, draws=args.draws or (5000 if args.quick else 20000), no_cache=args.no_cache)
+                  synthetic=args.synthetic, draws=args.draws or (5000 if args.quick else 20000), no_cache=args.no_cache,
+                  cache_only=args.cache_only)
     jobs = {"splits": [], "ood": [], "anomalies": [], "full": []}
     tasks = set(sel["tasks"])
     for name in sel["datasets"]:
@@ -123,7 +129,7 @@ def build_jobs(args) -> dict[str, list[dict]]:
                     jobs["ood"].append(dict(common, dataset=name, holdout=h, repeat=rep))
             for rep in range(reps):
                 jobs["anomalies"].append(dict(common, dataset=name, repeat=rep))
-        if "classify" in tasks and not args.no_full and not args.quick:
+        if "full" in tasks and not args.no_full and not args.quick:
             jobs["full"].append(dict(common, dataset=name, repeat=0))
     # Longest first: big datasets and large N_real.
     jobs["splits"].sort(key=lambda j: (-j["n"], j["dataset"], j["repeat"]))
@@ -143,6 +149,13 @@ def render(args) -> int:
     with open(args.from_records) as fh:
         saved = json.load(fh)
     meta = saved.get("meta", {})
+    if args.merge_records:  # the --from-records file wins over the merged one
+        with open(args.merge_records) as fh:
+            old = json.load(fh)
+        keys = {record_key(r) for r in saved["records"]}
+        saved["records"] = [r for r in old["records"] if record_key(r) not in keys] + saved["records"]
+        om = old.get("meta", {})
+        meta["merged"] = [dict(command=om.get("command"), commit=om.get("commit"), wall_seconds=om.get("wall_seconds"))]
     imgs = R.plots(saved["records"], args.img_dir, "eval-quick" if meta.get("quick") else "eval")
     write_markdown(args, saved["records"], imgs, meta)
     print(f"wrote {args.output} from {args.from_records}", file=sys.stderr)
@@ -177,6 +190,13 @@ def run(args) -> int:
                           + (f", {len(errs)} error(s) in the last" if errs else ""), file=sys.stderr)
             phase_seconds[label] = time.time() - t
     total = time.time() - start
+    merged_from = None
+    if args.merge_records:
+        with open(args.merge_records) as fh:
+            old = json.load(fh)
+        new_keys = {record_key(r) for r in records}
+        records = [r for r in old["records"] if record_key(r) not in new_keys] + records
+        merged_from = old.get("meta", {})
     meta = dict(command=command_line(args.argv), commit=git_commit(), wall_seconds=total, phase_seconds=phase_seconds,
                 ember=ember, ember_version=ember_version(ember), quick=args.quick, jobs=args.jobs,
                 ember_train_args=args.ember_train_args, repeats=sel["repeats"], sizes=sel["sizes"],
@@ -184,6 +204,9 @@ def run(args) -> int:
                 variants={v.name: v.spec for v in list(V.VARIANTS.values()) + sel["variants"] if v.name in sel["methods"]},
                 draws=args.draws or (5000 if args.quick else 20000), machine=machine(), peers=P.describe(),
                 dirty=git_dirty())
+    if merged_from:
+        meta["merged"] = [dict(command=merged_from.get("command"), commit=merged_from.get("commit"),
+                               wall_seconds=merged_from.get("wall_seconds"))] + merged_from.get("merged", [])
     os.makedirs(os.path.dirname(os.path.abspath(args.records)), exist_ok=True)
     with open(args.records, "w") as fh:
         json.dump({"meta": meta, "records": records}, fh, default=str)
@@ -191,6 +214,12 @@ def run(args) -> int:
     write_markdown(args, records, imgs, meta)
     print(f"wrote {args.output} ({total:.0f} s), plots {', '.join(imgs)}, records {args.records}", file=sys.stderr)
     return 0
+
+
+def record_key(r: dict) -> tuple:
+    """What a record measures (for --merge-records): task, dataset, split, method and details."""
+    return tuple(str(r.get(k)) for k in ("kind", "dataset", "n", "repeat", "holdout", "anomaly", "method", "model",
+                                         "cls", "split"))
 
 
 def git_dirty() -> bool:

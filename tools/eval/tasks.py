@@ -33,7 +33,7 @@ from ember_cli import EmberCLI, EmberError
 from variants import COMMON_TRAIN_ARGS, VARIANTS, Variant
 
 SYNTHETIC_ROWS = 500
-TASKS = ("aug", "fidelity", "ll", "ood", "classify")
+TASKS = ("aug", "fidelity", "ll", "ood", "classify", "full")
 OOD_MAX_ROWS = 500
 
 
@@ -119,6 +119,8 @@ def generate_cached(job: dict, sp, counts: dict, records: list, base: dict) -> d
                             dict(seconds=secs, x=np.asarray(xs).tolist(), y=np.asarray(ys).tolist()))
                 out[m] = (xs, ys)
             records.append(dict(base, kind="timing", method=m, seconds=secs, cached=False))
+        elif m in P.PEERS and job.get("cache_only"):
+            records.append(dict(base, kind="error", method=m, message="not run: not in the cache (--cache-only)"))
         elif m in P.PEERS:
             todo.append((m, key))
         else:

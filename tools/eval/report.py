@@ -453,6 +453,19 @@ def markdown(records, imgs, meta, out_dir) -> str:
           *[f"- Merged with the records of an earlier run: `{m.get('command')}` at `{m.get('commit')}` "
             f"({(m.get('wall_seconds') or 0):.0f} s)" for m in meta.get("merged", [])], "",
           "## Targets of issue 9", "", targets_section(records), "",
+          "## How to run", "",
+          "- `make eval` — everything, both halves → this file (defaults: 3 repeats, N_real 20–500, every peer, "
+          "20,000 importance-sampling draws; peers and baselines are read from `tools/eval/out/cache` when "
+          "cached). `make eval-quick` → `tools/eval/out/EVALUATION-quick.md` (3 repeats, N_real 20/50, no "
+          "full-data split).",
+          "- Tuning loop (peers from the cache): `tools/.venv-eval/bin/python tools/eval/run_eval.py --quick --half "
+          "tune --methods real,smote,smote-enc,gaussian,ember,ember-norows` — add variants with "
+          "`--ember-variant NAME='TRAIN ARGS|SAMPLE ARGS'` (repeatable; the table is `tools/eval/variants.py`), "
+          "pick tasks with `--tasks aug,fidelity,ll,ood,classify,full`, datasets with `--datasets`, sizes with "
+          "`--sizes`, `--repeats`, `--jobs`. `--cache-only` never starts a peer; `--merge-records FILE` adds a "
+          "run's records to an earlier one (also with `--from-records` to re-render).",
+          "- Peers run in `tools/.venv-peers` (`make peers`, ~7 GB: PyPI's torch wheel pulls the CUDA runtime "
+          "packages).", "",
           "## Datasets", "",
           "Offline only (`tools/eval/data.py`; `python tools/eval/data.py --list`). The halves are fixed in code: "
           "defaults may be chosen on the TUNING half only; iris, wine, breast_cancer, digits and penguins were used "

@@ -67,9 +67,9 @@ def parse_args(argv=None):
     ap.add_argument("--no-full", action="store_true", help="skip the full-data 70/30 classification split (task full)")
     ap.add_argument("--cache-only", action="store_true",
                     help="peers only from the cache; a peer not cached for a split is reported as not run")
-    ap.add_argument("--merge-records", metavar="JSON",
+    ap.add_argument("--merge-records", metavar="JSON", action="append", default=[],
                     help="add this run's records to a saved records file (a record of the same task, dataset, "
-                         "split, method replaces the saved one) and report on the union")
+                         "split, method replaces the saved one) and report on the union (repeatable)")
     ap.add_argument("--no-cache", action="store_true", help="recompute peers and baselines (still writes the cache)")
     ap.add_argument("--ember-train-args", default="", help="extra `ember train` options for every Ember variant")
     ap.add_argument("--ember-threads", type=int, default=1, help="--threads for ember train/sample (per job)")
@@ -149,13 +149,14 @@ def render(args) -> int:
     with open(args.from_records) as fh:
         saved = json.load(fh)
     meta = saved.get("meta", {})
-    if args.merge_records:  # the --from-records file wins over the merged one
-        with open(args.merge_records) as fh:
+    for path in args.merge_records:  # the --from-records file wins over the merged ones
+        with open(path) as fh:
             old = json.load(fh)
         keys = {record_key(r) for r in saved["records"]}
         saved["records"] = [r for r in old["records"] if record_key(r) not in keys] + saved["records"]
         om = old.get("meta", {})
-        meta["merged"] = [dict(command=om.get("command"), commit=om.get("commit"), wall_seconds=om.get("wall_seconds"))]
+        meta.setdefault("merged", []).append(dict(command=om.get("command"), commit=om.get("commit"),
+                                                  wall_seconds=om.get("wall_seconds")))
     imgs = R.plots(saved["records"], args.img_dir, "eval-quick" if meta.get("quick") else "eval")
     write_markdown(args, saved["records"], imgs, meta)
     print(f"wrote {args.output} from {args.from_records}", file=sys.stderr)
@@ -190,13 +191,13 @@ def run(args) -> int:
                           + (f", {len(errs)} error(s) in the last" if errs else ""), file=sys.stderr)
             phase_seconds[label] = time.time() - t
     total = time.time() - start
-    merged_from = None
-    if args.merge_records:
-        with open(args.merge_records) as fh:
+    merged_from = []
+    for path in args.merge_records:
+        with open(path) as fh:
             old = json.load(fh)
         new_keys = {record_key(r) for r in records}
         records = [r for r in old["records"] if record_key(r) not in new_keys] + records
-        merged_from = old.get("meta", {})
+        merged_from.append(old.get("meta", {}))
     meta = dict(command=command_line(args.argv), commit=git_commit(), wall_seconds=total, phase_seconds=phase_seconds,
                 ember=ember, ember_version=ember_version(ember), quick=args.quick, jobs=args.jobs,
                 ember_train_args=args.ember_train_args, repeats=sel["repeats"], sizes=sel["sizes"],
@@ -205,8 +206,8 @@ def run(args) -> int:
                 draws=args.draws or (5000 if args.quick else 20000), machine=machine(), peers=P.describe(),
                 dirty=git_dirty())
     if merged_from:
-        meta["merged"] = [dict(command=merged_from.get("command"), commit=merged_from.get("commit"),
-                               wall_seconds=merged_from.get("wall_seconds"))] + merged_from.get("merged", [])
+        meta["merged"] = [dict(command=m.get("command"), commit=m.get("commit"), wall_seconds=m.get("wall_seconds"))
+                          for m in merged_from]
     os.makedirs(os.path.dirname(os.path.abspath(args.records)), exist_ok=True)
     with open(args.records, "w") as fh:
         json.dump({"meta": meta, "records": records}, fh, default=str)

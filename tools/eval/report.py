@@ -118,11 +118,13 @@ def utility_section(records, half) -> str:
     sizes = sorted({n for (_, n, _) in by})
     rows = []
     for m in methods:
+        ran = sum(1 for ds in dss if any(k[0] == ds and k[2] == m for k in by))
         rows.append([m] + [fmt(half_mean(by, dss, m, lambda n, s=s: n == s), 4, True) for s in sizes]
-                    + [fmt(half_mean(by, dss, m, lambda n: n <= 50), 4, True), fmt(half_mean(by, dss, m), 4, True)])
+                    + [fmt(half_mean(by, dss, m, lambda n: n <= 50), 4, True), fmt(half_mean(by, dss, m), 4, True),
+                       f"{ran}/{len(dss)}"])
     out = ["Mean Δ balanced accuracy vs real only (mean of the downstream models and repeats per dataset, then "
-           "mean over datasets; a peer's column averages the datasets it ran on):", "",
-           _table(["method"] + [f"N={s}" for s in sizes] + ["N ≤ 50", "all"], rows)]
+           "mean over the datasets the method ran on — see the last column; slow peers ran on fewer):", "",
+           _table(["method"] + [f"N={s}" for s in sizes] + ["N ≤ 50", "all", "datasets"], rows)]
     real = defaultdict(list)
     for r in records:
         if r.get("kind") == "utility" and r["method"] == "real" and r["dataset"] in dss:

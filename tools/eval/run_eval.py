@@ -174,6 +174,7 @@ def run(args) -> int:
           f"peers: {P.peers_available() or 'ok'}", file=sys.stderr)
     records: list[dict] = []
     start = time.time()
+    commit, dirty = git_commit(), git_dirty()  # what ran, taken at the start
     phase_seconds = {}
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for label, fname in PHASES:
@@ -198,13 +199,13 @@ def run(args) -> int:
         new_keys = {record_key(r) for r in records}
         records = [r for r in old["records"] if record_key(r) not in new_keys] + records
         merged_from.append(old.get("meta", {}))
-    meta = dict(command=command_line(args.argv), commit=git_commit(), wall_seconds=total, phase_seconds=phase_seconds,
+    meta = dict(command=command_line(args.argv), commit=commit, wall_seconds=total, phase_seconds=phase_seconds,
                 ember=ember, ember_version=ember_version(ember), quick=args.quick, jobs=args.jobs,
                 ember_train_args=args.ember_train_args, repeats=sel["repeats"], sizes=sel["sizes"],
                 tasks=sel["tasks"], methods=sel["methods"], datasets=sel["datasets"],
                 variants={v.name: v.spec for v in list(V.VARIANTS.values()) + sel["variants"] if v.name in sel["methods"]},
                 draws=args.draws or (5000 if args.quick else 20000), machine=machine(), peers=P.describe(),
-                dirty=git_dirty())
+                dirty=dirty)
     if merged_from:
         meta["merged"] = [dict(command=m.get("command"), commit=m.get("commit"), wall_seconds=m.get("wall_seconds"))
                           for m in merged_from]

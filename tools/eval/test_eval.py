@@ -391,8 +391,8 @@ def test_ood_and_anomaly_tasks_with_fake_ember(fake_ember):
 def test_run_eval_end_to_end_writes_markdown_and_plots(tmp_path, fake_ember, tmp_cache):
     out = tmp_path / "EVAL.md"
     rc = run_eval.main(["--datasets", "iris,fair", "--methods", "real,smote,gaussian,ember,ember-norows",
-                        "--tasks", "aug,fidelity,ood,classify", "--downstream", "lr", "--repeats", "2",
-                        "--sizes", "20", "--ood-classes", "1", "--ood-repeats", "1", "--synthetic", "40", "--jobs", "1",
+                        "--tasks", "aug,fidelity,classify", "--downstream", "lr", "--repeats", "2",
+                        "--sizes", "20", "--synthetic", "40", "--jobs", "1",
                         "--ember", fake_ember, "--output", str(out), "--img-dir", str(tmp_path / "img"),
                         "--records", str(tmp_path / "rec.json")])
     assert rc == 0
@@ -401,7 +401,7 @@ def test_run_eval_end_to_end_writes_markdown_and_plots(tmp_path, fake_ember, tmp
                    "## OOD detection", "## Classification", "## Average ranks", "Commit: `", "| fair | report |"):
         assert needle in md, needle
     assert (tmp_path / "img" / "eval-delta-tune.png").stat().st_size > 1000
-    assert (tmp_path / "img" / "eval-ood-report.png").stat().st_size > 1000
+    assert (tmp_path / "img" / "eval-delta-report.png").stat().st_size > 1000
     saved = json.loads((tmp_path / "rec.json").read_text())
     assert {r["repeat"] for r in saved["records"] if r["kind"] == "utility"} == {0, 1}
     assert "--repeats 2" in saved["meta"]["command"]

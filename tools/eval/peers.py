@@ -46,14 +46,15 @@ class Peer:
 PEERS: dict[str, Peer] = {p.name: p for p in (
     Peer("copula", {}, note="sdv 2.0 GaussianCopulaSynthesizer at defaults"),
     Peer("arf", {"num_trees": 30}, note="arfpy 0.1.1, 30 trees (its default)"),
-    Peer("tvae", {"epochs": 300}, max_n=200, note="ctgan 0.12 TVAE, 300 epochs, CPU; N_real ≤ 200"),
+    Peer("tvae", {"epochs": 300}, max_n=50, note="ctgan 0.12 TVAE, 300 epochs, CPU; N_real ≤ 50"),
     Peer("nrgboost", {"num_trees": 20, "num_model_samples": 2000, "num_chains": 4, "burn_in": 50, "sample_steps": 50},
-         max_n=50, max_repeats=3,
-         note="nrgboost 0.0.3 reduced: 20 trees, 2,000 model samples, 4 chains, 50 burn-in and 50 sampling steps; N_real ≤ 50, 3 repeats"),
+         max_n=50, max_repeats=1,
+         note="nrgboost 0.0.3 reduced: 20 trees, 2,000 model samples, 4 chains, 50 burn-in and 50 sampling steps; "
+              "N_real ≤ 50, first repeat only"),
     Peer("forestdiffusion", {"n_t": 10, "duplicate_K": 10, "n_estimators": 50, "diffusion_type": "flow"},
-         max_n=50, max_repeats=3, max_columns=40,
+         max_n=50, max_repeats=1, max_columns=40,
          note="ForestDiffusion 1.0.6 reduced: flow, n_t = 10, duplicate_K = 10, 50 trees; N_real ≤ 50, "
-              "3 repeats, ≤ 40 columns"),
+              "first repeat only, ≤ 40 encoded columns"),
 )}
 
 #: Methods computed in the eval venv (cached too).

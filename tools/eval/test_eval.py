@@ -291,7 +291,8 @@ def test_variants_parse_and_defaults():
 
 
 def test_slow_peers_run_on_a_reduced_protocol():
-    assert P.applies("forestdiffusion", 50, 2, 10) and not P.applies("forestdiffusion", 100, 0, 10)
+    assert P.applies("forestdiffusion", 50, 0, 10) and not P.applies("forestdiffusion", 50, 1, 10)
+    assert not P.applies("forestdiffusion", 100, 0, 10) and not P.applies("forestdiffusion", 20, 0, 41)
     assert not P.applies("nrgboost", 20, 1, 10) and P.applies("smote", 500, 9, 100)
     assert P.settings_key("tvae") != P.settings_key("tvae", {"rows": 10})
 

@@ -31,7 +31,9 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Columns to read as categories (comma-separated).") var categorical: String = ""
   @Option(help: "Columns to read as real numbers (comma-separated).") var numeric: String = ""
   @Option(help: "Columns to leave out (comma-separated).") var ignore: String = ""
-  @Flag(name: .customLong("no-starting-rows"), help: "Do not store training rows as chain starting points (privacy).")
+  @Flag(name: .customLong("keep-starting-rows"), help: "Store the training rows in the file as chain starting points (SMOTE-style starts; the file then holds training data).")
+  var keepStartingRows = false
+  @Flag(name: .customLong("no-starting-rows"), help: "Do not store training rows (the default; kept for scripts).")
   var noStartingRows = false
   @Option(name: .customLong("add-to"), help: "Extend this model with the CSV's classes it does not have yet.")
   var addTo: String?
@@ -73,7 +75,7 @@ struct TrainCommand: ParsableCommand {
     options.seed = seed
     options.minClassRows = minClassRows
     options.overrides = ColumnOverrides(categorical: names(categorical), numeric: names(numeric), ignore: names(ignore))
-    options.storeStartingRows = !noStartingRows
+    options.storeStartingRows = keepStartingRows && !noStartingRows
     options.addTo = addTo
     options.fitReadout = !rawEnergies
     options.stackedReadout = !rawEnergies && !noStackedReadout

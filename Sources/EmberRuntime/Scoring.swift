@@ -82,12 +82,4 @@ public struct EnergyReadout: Sendable {
     for c in logPriors.indices { p[c] /= total }
     return best
   }
-
-  /// Replaces non-finite energies in place: NaN and +∞ (overflow far from the data) become the
-  /// largest finite Float, −∞ the most negative, so no downstream value is NaN or infinite.
-  public static func sanitize(_ e: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<count where !e[i].isFinite {
-      e[i] = e[i] == -.infinity ? -.greatestFiniteMagnitude : .greatestFiniteMagnitude
-    }
-  }
 }

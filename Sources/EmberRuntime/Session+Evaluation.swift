@@ -17,6 +17,7 @@ public final class Evaluator: @unchecked Sendable {
   public let threads: Int
   private var workspaces: [EnergyWorkspace]
   private var gradientRows: AlignedBuffer?
+  private var chunkEnergies: AlignedBuffer?
   /// C floats of scratch for callers that need one row's probabilities.
   public let probabilities: UnsafeMutablePointer<Float>
 
@@ -47,6 +48,25 @@ public final class Evaluator: @unchecked Sendable {
       let m = min(b, n - start)
       energy.energies(rows: rows + start * d, count: m, into: out + start * c, workspace: ws[p % used])
       Evaluator.sanitizeEnergies(out + start * c, count: m * c)
+    }
+  }
+
+  /// Evaluates `n` rows chunk by chunk (``batch`` rows, on the caller's thread) into the
+  /// evaluator's own scratch and hands each chunk's energies (m×C, finite) to `body` with the
+  /// index of its first row: for callers that need one answer per row, not the energies.
+  public func forEachChunk(
+    rows: UnsafePointer<Float>, count n: Int, _ body: (_ start: Int, _ count: Int, UnsafePointer<Float>) throws -> Void
+  ) rethrows {
+    let d = session.width
+    let scratch = chunkEnergies ?? AlignedBuffer(count: Evaluator.batch * max(session.classCount, 1))
+    chunkEnergies = scratch
+    var start = 0
+    while start < n {
+      let m = min(Evaluator.batch, n - start)
+      session.energy.energies(rows: rows + start * d, count: m, into: scratch.pointer, workspace: workspaces[0])
+      Evaluator.sanitizeEnergies(scratch.pointer, count: m * session.classCount)
+      try body(start, m, UnsafePointer(scratch.pointer))
+      start += m
     }
   }
 

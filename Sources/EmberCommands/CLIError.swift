@@ -64,7 +64,10 @@ public struct CLIError: Error, Sendable, CustomStringConvertible {
       case .missingColumns, .badValue, .unknownCategory, .unknownClass, .badRequest: .badInput
       }
     if kind == .usage { return CLIError(.usage, "--" + e.location.replacingUnderscores() + " " + e.message) }
-    return CLIError(kind, place.isEmpty ? e.description : place + ": " + e.description)
+    // A row error names its column: `file:3:1: column "x": expected a number, found "hello"`.
+    let what =
+      e.location == "header" ? e.message : e.column != nil && !e.location.isEmpty ? "column \"\(e.location)\": \(e.message)" : e.description
+    return CLIError(kind, place.isEmpty ? what : place + ": " + what)
   }
 }
 
@@ -112,9 +115,9 @@ public func printError(_ message: String) {
   writeAll(2, "ember: error: " + visible(message) + "\n")
 }
 
-/// Prints a line on stderr (control characters escaped).
+/// Prints lines on stderr (control characters other than the line breaks escaped).
 public func printNote(_ message: String) {
-  writeAll(2, visible(message) + "\n")
+  writeAll(2, message.split(separator: "\n", omittingEmptySubsequences: false).map { visible(String($0)) }.joined(separator: "\n") + "\n")
 }
 
 /// Prints text on stdout.

@@ -32,7 +32,8 @@ enum ModelValidator {
       badBias = ModelValidator.firstNonFinite(bias)
       maxAbsBias = ModelValidator.maxAbs(bias)
       guard badWeight == nil else { return }
-      var cols = [Double](repeating: 0, count: weightCount == inputs * outputs ? inputs : 0)
+      let (product, overflow) = inputs.multipliedReportingOverflow(by: outputs)
+      var cols = [Double](repeating: 0, count: !overflow && weightCount == product ? inputs : 0)
       for k in 0..<weightCount { maxAbsWeight = max(maxAbsWeight, abs(weight(k))) }
       guard !cols.isEmpty else { return }
       for o in 0..<outputs {
@@ -80,7 +81,8 @@ enum ModelValidator {
       maxAbsMean = ModelValidator.maxAbs(means)
       maxAbsLogWeight = ModelValidator.maxAbs(logWeights)
       maxAbsPrecision = ModelValidator.maxAbs(precision)
-      guard precision.count == d * d else { return }
+      let (dd, overflow) = d.multipliedReportingOverflow(by: d)
+      guard !overflow, precision.count == dd else { return }
       for i in 0..<d {
         var row = 0.0
         for j in 0..<d { row += Double(abs(precision[i * d + j])) }

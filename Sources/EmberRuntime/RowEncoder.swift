@@ -114,13 +114,21 @@ public struct RowEncoder: Sendable {
   public init(
     model: EmberModel, header: [String], unknownCategories: UnknownCategoryPolicy = .missing
   ) throws(EmberRuntimeError) {
-    features = model.features
-    width = model.encodedWidth
+    try self.init(features: model.features, header: header, unknownCategories: unknownCategories)
+  }
+
+  /// An encoder for feature specs not yet in a file (the trainer encodes its rows with the
+  /// features it has just fitted, through the same code as every later answer).
+  public init(
+    features: [FeatureSpec], header: [String], unknownCategories: UnknownCategoryPolicy = .missing
+  ) throws(EmberRuntimeError) {
+    self.features = features
+    width = features.reduce(0) { $0 + $1.slotCount }
     self.unknownCategories = unknownCategories
     var position: [String: Int] = [:]
     for (i, name) in header.enumerated() {
       if let first = position[name] {
-        if model.features.contains(where: { $0.name == name }) {
+        if features.contains(where: { $0.name == name }) {
           throw EmberRuntimeError(
             .missingColumns, "column \"\(name)\" appears twice in the header (fields \(first + 1) and \(i + 1))",
             at: "header", column: i)
@@ -129,15 +137,15 @@ public struct RowEncoder: Sendable {
       }
       position[name] = i
     }
-    let missing = model.features.filter { position[$0.name] == nil }.map(\.name)
+    let missing = features.filter { position[$0.name] == nil }.map(\.name)
     guard missing.isEmpty else {
       throw EmberRuntimeError(
         .missingColumns,
         "missing column\(missing.count > 1 ? "s" : "") \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) (the header has: \(RowEncoder.listing(header)))",
         at: "header")
     }
-    columns = model.features.map { position[$0.name]! }
-    categoryIndex = model.features.map { f in
+    columns = features.map { position[$0.name]! }
+    categoryIndex = features.map { f in
       Dictionary(f.categories.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
     }
   }

@@ -23,12 +23,20 @@ public struct EnergyReadout: Sendable {
 
   /// Readout for `model`.
   public init(_ model: EnergyModel) {
-    logPriors = model.logPriors
-    offsets = model.model.classes.map(\.offset)
-    temperature = model.model.temperature
-    scoreCalibration = model.model.scoreCalibration
-    stackedWeights = model.model.readout?.weights
-    stackedBias = model.model.readout?.bias
+    self.init(
+      logPriors: model.logPriors, offsets: model.model.classes.map(\.offset), temperature: model.model.temperature,
+      stacked: model.model.readout, scoreCalibration: model.model.scoreCalibration)
+  }
+
+  /// A readout with explicit parameters (the trainer evaluates candidate read-outs with the
+  /// runtime's own formulas before it writes one into a file).
+  public init(logPriors: [Float], offsets: [Float], temperature: Float, stacked: StackedReadout?, scoreCalibration: Calibration? = nil) {
+    self.logPriors = logPriors
+    self.offsets = offsets
+    self.temperature = temperature
+    self.scoreCalibration = scoreCalibration
+    stackedWeights = stacked?.weights
+    stackedBias = stacked?.bias
   }
 
   /// Free-energy score of one row's energies (C values).

@@ -94,8 +94,9 @@ public enum Trainer {
       truth += [Int](repeating: j, count: rows.count)
     }
     let hx = gather(data.x, heldout, d)
-    let energies = try heldoutEnergies(
+    let (session, heldoutFlat) = try heldoutEvaluation(
       ModelSpec(target: options.target, features: data.features, classes: classes), rows: hx, count: heldout.count)
+    let energies = (0..<classes.count).map { j in heldout.indices.map { Double(heldoutFlat[$0 * classes.count + j]) } }
     for k in toTrain.indices {
       let j = (base?.classes.count ?? 0) + k
       let own = heldout.indices.filter { truth[$0] == j }.map { energies[j][$0] }
@@ -161,8 +162,10 @@ public enum Trainer {
       for j in classes.indices where free[j] { classes[j].offset = Float(readout.offsets[j]) }
     }
     let temperature = fitT ? Float(readout.temperature) : (base?.temperature ?? 1)
-    var scores: [Double] = []
-    for i in heldout.indices { scores.append(Calibrator.score(energies: energies, priors: priors, row: i)) }
+    // Held-out scores by the runtime's own formula (in Float, as a device computes them).
+    let scores = heldoutFlat.withUnsafeBufferPointer { p in
+      heldout.indices.map { Double(session.score(p.baseAddress! + $0 * classes.count)) }
+    }
     var aurocs: [Double] = []
     for j in classes.indices {
       let inside = heldout.indices.filter { truth[$0] == j }.map { energies[j][$0] }
@@ -250,19 +253,21 @@ public enum Trainer {
     guard o.threads >= 0 else { throw TrainerError(.badOption, "--threads must be ≥ 0") }
   }
 
-  /// Energies `[class][row]` of `n` encoded rows, computed by the runtime (`EnergyModel`) on the
-  /// serialised model — exactly what a device computes from the file.
-  static func heldoutEnergies(_ spec: ModelSpec, rows x: [Float], count n: Int) throws -> [[Double]] {
-    guard n > 0 else { return spec.classes.map { _ in [] } }
-    let model = try EmberModel(bytes: try ModelWriter.serialize(spec))
-    let flat: [Float]
+  /// The serialised model's session and the energies (row-major n×C, finite) of `n` encoded
+  /// rows, computed by the runtime — exactly what a device computes from the file.
+  static func heldoutEvaluation(_ spec: ModelSpec, rows x: [Float], count n: Int) throws -> (EmberSession, [Float]) {
+    let session: EmberSession
     do {
-      flat = try EnergyModel(model).energies(x)
-    } catch {
-      throw TrainerError(.notEnoughData, "the trained model cannot be evaluated: \(error)")
+      session = try EmberSession(EmberModel(bytes: try ModelWriter.serialize(spec)))
+    } catch let e as EmberRuntimeError {
+      throw TrainerError(.notEnoughData, "the trained model cannot be evaluated: \(e)")
     }
-    let c = spec.classes.count
-    return (0..<c).map { j in (0..<n).map { Double(flat[$0 * c + j]) } }
+    var flat = [Float](repeating: 0, count: n * spec.classes.count)
+    guard n > 0 else { return (session, flat) }
+    x.withUnsafeBufferPointer { xp in
+      flat.withUnsafeMutableBufferPointer { Evaluator(session).energies(rows: xp.baseAddress!, count: n, into: $0.baseAddress!) }
+    }
+    return (session, flat)
   }
 
   /// Rows `idx` of `x` (width d), concatenated.

@@ -117,6 +117,7 @@ public enum Trainer {
     var readout = start
     var balanced = rawBalanced
     var stacked: StackedReadout? = nil
+    var warnings = data.warnings
     if options.fitReadout && classes.count > 1 && !heldout.isEmpty {
       var fold = [Int](repeating: 0, count: heldout.count)
       var seen = [Int](repeating: 0, count: classes.count)
@@ -140,7 +141,12 @@ public enum Trainer {
       // cross-fitted balanced accuracy beats the temperature/offset read-out's, and only when
       // every class has at least two held-out rows (one per fold).
       let perClass = (0..<classes.count).map { c in heldout.indices.filter { truth[$0] == c }.count }
-      if options.stackedReadout, perClass.allSatisfy({ $0 >= 2 }) {
+      // Its fit costs O(C² · held-out rows) per step: beyond a budget (≈ 10 s), skip it.
+      let stackedCost = classes.count * classes.count * heldout.count
+      if options.stackedReadout, stackedCost > Trainer.stackedReadoutBudget {
+        warnings.append(
+          "stacked read-out skipped: \(classes.count) classes × \(heldout.count) held-out rows is beyond its fitting budget (classes² × rows ≤ \(Trainer.stackedReadoutBudget)); temperature and offsets are used")
+      } else if options.stackedReadout, perClass.allSatisfy({ $0 >= 2 }) {
         var stackedPredicted = rawPredicted
         for f in 0..<2 {
           let fitRows = heldout.indices.filter { fold[$0] != f }
@@ -234,9 +240,13 @@ public enum Trainer {
       },
       sourceRows: table.rows.count, width: d, seconds: seconds, balancedAccuracy: balanced,
       rawBalancedAccuracy: rawBalanced, temperature: Double(temperature), oodAUROC: auroc,
-      heldoutRows: heldout.count, warnings: data.warnings)
+      heldoutRows: heldout.count, warnings: warnings)
     return (spec, summary)
   }
+
+  /// Largest classes² × held-out rows for which the stacked read-out is fitted (its 3 fits of
+  /// 1,500 full-batch steps then take about 10 s; 200 classes × 400 rows would take a minute).
+  public static let stackedReadoutBudget = 4_000_000
 
   static func check(_ o: TrainingOptions) throws {
     let s = o.settings

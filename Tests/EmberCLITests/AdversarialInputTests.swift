@@ -206,6 +206,7 @@ final class AdversarialInputTests: XCTestCase {
     let r = try runEmber(["train", data, "--target", "label", "--epochs", "3", "--hidden", "4", "--output", dir.file("m.ember"), "--quiet"])
     XCTAssertEqual(r.status, 1, r.stderr)
     XCTAssertFalse(r.stderr.contains("model to extend"), r.stderr)
+    XCTAssertTrue(r.stderr.contains("huge.csv:5: column \"y\": 1e308 is outside the 32-bit float range"), r.stderr)
     XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("m.ember")))
     // An unreadable --add-to model is the one case of exit 3.
     let bad = try dir.write("bad.ember", "not a model")
@@ -261,6 +262,23 @@ final class AdversarialInputTests: XCTestCase {
       XCTAssertEqual(r.status, 0, r.stderr)
       XCTAssertTrue(parseCSV(r.stdout).rows.flatMap { $0 }.compactMap(Double.init).allSatisfy(\.isFinite), r.stdout)
     }
+  }
+
+  // MARK: 11. many classes
+
+  func testManyClassesSkipTheStackedReadoutWithAMessage() throws {
+    var text = "a,b,label\n"
+    for k in 0..<130 { for r in 0..<10 { text += "\(k % 7).\(r),\(r % 3),c\(k)\n" } }
+    let data = try dir.write("many.csv", text)
+    let out = dir.file("many.ember")
+    let started = Date()
+    let r = try CLIRunner.run(["train", data, "--target", "label", "--epochs", "1", "--hidden", "4", "--output", out], timeout: 600)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertTrue(r.stderr.contains("stacked read-out skipped: 130 classes × 260 held-out rows"), r.stderr)
+    let model = try EmberModel(path: out)
+    XCTAssertNil(model.readout)
+    XCTAssertEqual(model.classes.count, 130)
+    print("130 classes trained in \(Date().timeIntervalSince(started)) s (debug build)")
   }
 
   // MARK: 12. minor

@@ -2,6 +2,10 @@ import EmberFormat
 import Foundation
 import XCTest
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Tests of the C API (`Sources/EmberC/include/ember.h`, `libCEmber.so`) from C: compiles
 /// `examples/c/*.c` with the system `cc` against the built shared library and runs them on a
 /// model written here through `ModelWriter`.
@@ -106,6 +110,34 @@ final class CAPITests: XCTestCase {
     let c = try run(exe, [corrupt.path])
     XCTAssertEqual(c.status, 1)
     XCTAssertTrue(["status 5", "status 7", "status 8"].contains { c.stderr.contains($0) }, c.stderr)
+  }
+
+  /// Issue 10, defects 2 and 9 from C: a FIFO is refused without hanging, and crafted models
+  /// (not positive definite, empty calibration, magnitudes beyond what a writer produces) are
+  /// refused by ember_open_path as EMBER_E_INVALID_MODEL naming the place.
+  func testCraftedModelsAndFIFOsAreRefusedByOpen() throws {
+    let exe = try compile("ember_example.c")
+    let fifo = work.appendingPathComponent("model.fifo").path
+    XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+    let f = try run(exe, [fifo])
+    XCTAssertEqual(f.status, 1)
+    XCTAssertTrue(f.stderr.contains("status 2") && f.stderr.contains("FIFO"), f.stderr)
+    var cases: [(String, (inout ModelSpec) -> Void, String)] = []
+    cases.append(("not-pd", { $0.classes[0].base!.precision = $0.classes[0].base!.precision.map { _ in 1 } }, "base precision"))
+    cases.append(("empty-calibration", { $0.scoreCalibration = Calibration(levels: [], quantiles: [], threshold: 1, rows: 0) }, "score_calibration"))
+    cases.append(("tiny-std", { $0.features[0].std = 1e-38 }, "std"))
+    cases.append(("huge-scale", { $0.classes[0].networkScale = 3e38 }, "network_scale"))
+    for (name, change, place) in cases {
+      var spec = DemoModel.spec()
+      change(&spec)
+      let v = FormatVersion.current
+      let path = work.appendingPathComponent(name + ".ember")
+      try Data(try ModelWriter.serialize(spec, version: v, minReader: FormatVersion(major: v.major, minor: 0), validating: false))
+        .write(to: path)
+      let r = try run(exe, [path.path])
+      XCTAssertEqual(r.status, 1, name)
+      XCTAssertTrue(r.stderr.contains("status 8") && r.stderr.contains(place), "\(name): \(r.stderr)")
+    }
   }
 
   /// API contracts from C: argument checks, buffer sizes, encoders, threads, determinism.

@@ -174,6 +174,13 @@ int main(int argc, char **argv) {
   }
   EXPECT(ember_encode(model, NAMES, v1, 3, 0, row2) == EMBER_E_MISSING_COLUMNS, "missing column");
   EXPECT(strstr(ember_last_error(), "mode") != NULL, "message names the missing column");
+  {
+    const char *dup_names[] = {"temperature", "vibration", "load", "mode", "temperature"};
+    const char *dup_values[] = {"60", "0.5", "50", "run", "61"};
+    EXPECT(ember_encode(model, dup_names, dup_values, 5, 0, row2) == EMBER_E_MISSING_COLUMNS &&
+               strstr(ember_last_error(), "twice"),
+           "a feature column named twice is refused [%s]", ember_last_error());
+  }
 
   /* An encoder with a reordered header and an extra column outlives its model handle. */
   const char *hdr[] = {"mode", "extra", "load", "vibration", "temperature"};

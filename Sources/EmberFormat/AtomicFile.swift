@@ -88,16 +88,25 @@ public enum AtomicFile {
 
   /// Opens `path` for writing as described on ``AtomicFile``. Throws `.io` naming the path.
   public static func open(_ path: String) throws(EmberFormatError) -> Destination {
-    let target = try resolve(path)
     var st = stat()
-    if stat(target, &st) == 0 {
+    var target = path
+    if stat(path, &st) == 0 {  // follows every link, /proc/self/fd/N included
       let kind = st.st_mode & S_IFMT
       if kind == S_IFDIR { throw EmberFormatError(.io, "is a directory", at: path) }
-      if kind != S_IFREG {
-        let fd = systemOpen(target, O_WRONLY | O_CLOEXEC)
+      // A regular file is replaced at its real path; anything else (a device, a FIFO, a file
+      // reached through a link with no usable path, e.g. /dev/stdout) is written directly.
+      if kind == S_IFREG {
+        target = try resolve(path)
+        var real = stat()
+        if !(stat(target, &real) == 0 && real.st_dev == st.st_dev && real.st_ino == st.st_ino) { target = "" }
+      }
+      if kind != S_IFREG || target.isEmpty {
+        let fd = systemOpen(path, O_WRONLY | O_CLOEXEC | (kind == S_IFREG ? O_TRUNC : 0))
         guard fd >= 0 else { throw ioError("cannot open for writing", path) }
         return Destination(fd: fd, path: path, target: nil, temporary: nil)
       }
+    } else {
+      target = try resolve(path)  // a new file, or a dangling link: create its target
     }
     let mode = stat(target, &st) == 0 ? mode_t(st.st_mode & 0o7777) : 0o644
     var template = Array((target + ".tmp-XXXXXX").utf8CString)

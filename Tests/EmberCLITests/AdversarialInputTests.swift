@@ -43,6 +43,13 @@ final class AdversarialInputTests: XCTestCase {
     XCTAssertEqual(try leftovers(in: "/dev"), [])
   }
 
+  func testOutputOntoDevStdoutWritesToStandardOutput() throws {
+    let r = try runEmber(["classify", model, rows, "--output", "/dev/stdout"])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertEqual(r.stdout.split(separator: "\n").first, "label,p_a,p_b")
+    XCTAssertEqual(fileType("/dev/stdout"), S_IFLNK)
+  }
+
   func testOutputOntoASymlinkReplacesItsTargetAndKeepsTheLink() throws {
     let target = try dir.write("target.csv", "old\n")
     let link = dir.file("link.csv")

@@ -54,31 +54,44 @@ public enum RawNumber {
 
   /// Parses trimmed text. O(length).
   public static func parse<S: StringProtocol>(_ text: S) -> Parsed {
+    var s = Substring(text)
+    switch s.withUTF8(grammar) {
+    case .number:
+      guard let v = Double(s) else { return .notANumber }
+      guard v.isFinite, Float(v).isFinite else { return .outOfRange }
+      return .value(v)
+    case .word: return word(s)
+    case .invalid: return .notANumber
+    }
+  }
+
+  private enum Shape { case number, word, invalid }
+
+  /// Whether the bytes follow the decimal grammar (`word`: something else, maybe `inf`).
+  private static func grammar(_ bytes: UnsafeBufferPointer<UInt8>) -> Shape {
     var digits = 0
     var state = 0  // 0 sign, 1 integer part, 2 fraction, 3 exponent sign, 4 exponent digits
     var exponentDigits = 0
-    for b in text.utf8 {
+    for b in bytes {
       switch b {
       case UInt8(ascii: "+"), UInt8(ascii: "-"):
-        if state == 0 { state = 1 } else if state == 3 { state = 4 } else { return word(text) }
+        if state == 0 { state = 1 } else if state == 3 { state = 4 } else { return .word }
       case UInt8(ascii: "0")...UInt8(ascii: "9"):
         if state == 0 { state = 1 }
         if state == 3 { state = 4 }
         if state == 4 { exponentDigits += 1 } else { digits += 1 }
       case UInt8(ascii: "."):
-        guard state <= 1 else { return .notANumber }
+        guard state <= 1 else { return .invalid }
         state = 2
       case UInt8(ascii: "e"), UInt8(ascii: "E"):
-        guard state >= 1, state <= 2, digits > 0 else { return word(text) }
+        guard state >= 1, state <= 2, digits > 0 else { return .word }
         state = 3
       default:
-        return word(text)
+        return .word
       }
     }
-    guard digits > 0, state != 3, !(state == 4 && exponentDigits == 0) else { return .notANumber }
-    guard let v = Double(String(text)) else { return .notANumber }
-    guard v.isFinite, Float(v).isFinite else { return .outOfRange }
-    return .value(v)
+    guard digits > 0, state != 3, !(state == 4 && exponentDigits == 0) else { return .invalid }
+    return .number
   }
 
   private static func word<S: StringProtocol>(_ text: S) -> Parsed {

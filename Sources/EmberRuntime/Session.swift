@@ -26,6 +26,10 @@ public final class EmberSession: @unchecked Sendable {
   public let readout: EnergyReadout
   /// How encoded rows become raw fields.
   public let decoder: RowDecoder
+  /// The model's score calibration (held-out in-distribution scores), if any.
+  public let scoreCalibration: Calibration?
+  /// The model's calibrated anomaly threshold on the score scale, if it has one.
+  public let threshold: Float?
 
   /// Prepares `model` for computation. A model that passed verification always prepares; the
   /// error (`.unusableModel`) is a safety net.
@@ -40,6 +44,8 @@ public final class EmberSession: @unchecked Sendable {
     }
     readout = EnergyReadout(energy)
     decoder = RowDecoder(model: model)
+    scoreCalibration = model.scoreCalibration
+    threshold = model.scoreCalibration?.threshold
   }
 
   /// Maps, verifies and prepares the model at `path`. Every failure is an ``EmberFormatError``
@@ -80,14 +86,12 @@ public final class EmberSession: @unchecked Sendable {
   @inline(__always)
   public func score(_ energies: UnsafePointer<Float>) -> Float { readout.score(energies) }
 
-  /// The model's calibrated anomaly threshold on the score scale, if it has one.
-  public var threshold: Float? { model.scoreCalibration?.threshold }
-
   /// Where `score` falls among the held-out in-distribution scores stored in the model, as a
   /// percentile in [0, 100]; nil when the model has no score calibration. O(log levels).
   @inline(__always)
   public func percentile(ofScore score: Float) -> Float? {
-    model.scoreCalibration.map { 100 * $0.share(atOrBelow: score) }
+    guard let c = scoreCalibration else { return nil }
+    return 100 * c.share(atOrBelow: score)
   }
 
   /// Whether a row is anomalous: a row with an unknown category always is; otherwise

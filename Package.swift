@@ -25,7 +25,6 @@ let package = Package(
     .library(name: "CEmberStatic", type: .static, targets: ["EmberC"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
   ],
@@ -69,14 +68,17 @@ let package = Package(
       ],
       swiftSettings: runtimeSwiftSettings
     ),
+    // The C API's types and constants (ember.h, read by the C compiler) for the Swift code that
+    // implements it: struct layouts and status values are declared once, in the header.
+    .target(name: "_EmberCAPITypes"),
     // The C API (ember.h) for C, C++ and Python hosts.
     .target(
       name: "EmberC",
-      dependencies: ["EmberFormat", "EmberRuntime"],
+      dependencies: ["EmberFormat", "EmberRuntime", "_EmberCAPITypes"],
       swiftSettings: runtimeSwiftSettings
     ),
-    // The verbs of the CLI except train (options structs + run functions), without Foundation
-    // or ArgumentParser, shared by `ember` and `ember-edge`.
+    // The command line of both CLIs without Foundation: the option table, scanner, runner,
+    // exit-status mapping and the verbs except train (which `ember` adds).
     // Optimised for size: the device binary's budget is 8 MB, and the per-row work here (CSV
     // fields, output text) is small next to the energies computed in EmberRuntime.
     .target(
@@ -84,13 +86,10 @@ let package = Package(
       dependencies: ["EmberFormat", "EmberRuntime"],
       swiftSettings: sizeSwiftSettings
     ),
-    // `ember`: the full CLI for development machines (swift-argument-parser, train).
+    // `ember`: the full CLI for development machines: the device verbs plus train.
     .executableTarget(
       name: "EmberCLI",
-      dependencies: [
-        "EmberFormat", "EmberRuntime", "EmberTrainer", "EmberCommands",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
+      dependencies: ["EmberFormat", "EmberRuntime", "EmberTrainer", "EmberCommands"],
       swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
     ),
     // `ember-edge`: the device CLI (no Foundation, no ArgumentParser; every verb but train).

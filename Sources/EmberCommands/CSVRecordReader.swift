@@ -21,8 +21,12 @@ struct CSVInputError: Error, CustomStringConvertible {
 /// Streams CSV records (RFC 4180: quoted fields, doubled quotes, CRLF or LF) from a file
 /// descriptor in fixed-size chunks, so memory does not grow with the input. Tracks the line a
 /// record starts on for error messages. Each record is available as soon as its line ends,
-/// which lets `--stream` answer row by row.
+/// which lets `--stream` answer row by row. A UTF-8 byte-order mark at the start is skipped;
+/// a record longer than ``maximumRecordBytes`` is refused (memory stays bounded on any input).
 final class CSVRecordReader {
+  /// Longest record accepted, in bytes (1 MiB).
+  static let maximumRecordBytes = 1 << 20
+
   let name: String
   let delimiter: UInt8
   private let fd: Int32
@@ -34,9 +38,10 @@ final class CSVRecordReader {
   private var nextLine = 1
   /// Line number (1-based) where the last returned record started.
   private(set) var recordLine = 0
+  private var atStart = true
 
   /// Opens `path` ("-" = standard input).
-  init(path: String, delimiter: UInt8) throws {
+  init(path: String, delimiter: UInt8) throws(CSVInputError) {
     name = path == "-" ? "<stdin>" : path
     self.delimiter = delimiter
     if path == "-" {
@@ -58,7 +63,7 @@ final class CSVRecordReader {
 
   deinit { if ownsFD { close(fd) } }
 
-  private func fill() throws -> Bool {
+  private func fill() throws(CSVInputError) -> Bool {
     if eof { return false }
     if start > 0 {
       let remaining = end - start
@@ -87,7 +92,12 @@ final class CSVRecordReader {
   }
 
   /// The next record's fields, or nil at end of input. Blank lines are skipped.
-  func next() throws -> [String]? {
+  func next() throws(CSVInputError) -> [String]? {
+    if atStart {
+      atStart = false
+      while end - start < 3, try fill() {}
+      if end - start >= 3, buffer[start] == 0xEF, buffer[start + 1] == 0xBB, buffer[start + 2] == 0xBF { start += 3 }
+    }
     while true {
       guard let record = try nextRaw() else { return nil }
       if record.count == 1 && record[0].isEmpty { continue }
@@ -95,7 +105,7 @@ final class CSVRecordReader {
     }
   }
 
-  private func nextRaw() throws -> [String]? {
+  private func nextRaw() throws(CSVInputError) -> [String]? {
     var fields: [String] = []
     var quoted: [UInt8] = []
     var inQuotes = false
@@ -106,12 +116,12 @@ final class CSVRecordReader {
     recordLine = nextLine
     var sawAny = false
 
-    func finishField() throws {
+    func finishField() throws(CSVInputError) {
       if quotedField {
         fields.append(try text(quoted, column: fields.count + 1))
         quoted.removeAll(keepingCapacity: true)
       } else {
-        let s = try buffer.withUnsafeBufferPointer { p -> String in
+        let s = try buffer.withUnsafeBufferPointer { (p) throws(CSVInputError) -> String in
           let slice = UnsafeBufferPointer(rebasing: p[(start + fieldBegin)..<(start + i)])
           if !slice.contains(where: { $0 >= 0x80 }) { return String(decoding: slice, as: UTF8.self) }
           guard let s = String(validating: slice, as: UTF8.self) else {
@@ -124,7 +134,7 @@ final class CSVRecordReader {
       quotedField = false
     }
 
-    func ensure(_ offset: Int) throws -> Bool {
+    func ensure(_ offset: Int) throws(CSVInputError) -> Bool {
       while start + offset >= end {
         if try !fill() { return false }
       }
@@ -140,6 +150,11 @@ final class CSVRecordReader {
         try finishField()
         start += i
         return fields
+      }
+      guard i < CSVRecordReader.maximumRecordBytes else {
+        throw CSVInputError(
+          file: name, line: recordLine, column: nil,
+          message: "the record is longer than \(CSVRecordReader.maximumRecordBytes) bytes (the input limit)")
       }
       let b = buffer[start + i]
       sawAny = true
@@ -187,7 +202,7 @@ final class CSVRecordReader {
     }
   }
 
-  private func text(_ bytes: [UInt8], column: Int) throws -> String {
+  private func text(_ bytes: [UInt8], column: Int) throws(CSVInputError) -> String {
     guard let s = String(validating: bytes, as: UTF8.self) else {
       throw CSVInputError(file: name, line: recordLine, column: column, message: "the field is not valid UTF-8")
     }

@@ -6,46 +6,37 @@ import EmberFormat
   import Musl
 #endif
 
-/// Buffered CSV output to standard output or to a file. A file is written to a temporary
-/// sibling and renamed into place by ``commit()``, so an error never leaves a partial file.
+/// Buffered CSV output to standard output or to a file opened by ``AtomicFile/open(_:)``
+/// (a regular file is replaced atomically by ``commit()``, a device or FIFO written directly;
+/// an error or a signal never leaves a partial file or a temporary one).
 final class OutputSink {
   private let fd: Int32
-  private let finalPath: String?
-  private let tempPath: String?
+  private let destination: AtomicFile.Destination?
+  private let name: String
   private var buffer: [UInt8] = []
-  private var committed = false
   /// Flush after every line (streaming mode).
   var flushEachLine = false
 
-  /// Standard output when `path` is nil or "-", otherwise an atomic file at `path`.
-  init(path: String?) throws {
+  /// Standard output when `path` is nil or "-", otherwise `path`.
+  init(path: String?) throws(CLIError) {
     if let path, path != "-" {
-      var template = Array((path + ".tmp-XXXXXX").utf8CString)
-      let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-      guard fd >= 0 else {
-        throw CLIFailure.io("\(path): cannot create the output file: \(String(cString: strerror(errno)))")
+      do {
+        destination = try AtomicFile.open(path)
+      } catch {
+        throw CLIError.output(error)
       }
-      fchmod(fd, 0o644)
-      self.fd = fd
-      finalPath = path
-      tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+      fd = destination!.fd
+      name = path
     } else {
+      destination = nil
       fd = 1
-      finalPath = nil
-      tempPath = nil
+      name = "<stdout>"
     }
     buffer.reserveCapacity(1 << 16)
   }
 
-  deinit {
-    if let tempPath, !committed {
-      close(fd)
-      unlink(tempPath)
-    }
-  }
-
   /// Appends one CSV line (fields quoted when needed) and a newline.
-  func writeRow(_ fields: [String]) throws {
+  func writeRow(_ fields: [String]) throws(CLIError) {
     for (i, f) in fields.enumerated() {
       if i > 0 { buffer.append(0x2C) }
       appendField(f)
@@ -55,7 +46,7 @@ final class OutputSink {
   }
 
   /// Appends raw text (must end lines itself).
-  func write(_ text: String) throws {
+  func write(_ text: String) throws(CLIError) {
     buffer.append(contentsOf: text.utf8)
     if flushEachLine || buffer.count >= 1 << 16 { try flush() }
   }
@@ -75,30 +66,29 @@ final class OutputSink {
   }
 
   /// Writes buffered bytes out.
-  func flush() throws {
+  func flush() throws(CLIError) {
     var offset = 0
     while offset < buffer.count {
-      let n = buffer.withUnsafeBytes { p in Glibc.write(fd, p.baseAddress! + offset, p.count - offset) }
+      let n = buffer.withUnsafeBytes { p in systemWrite(fd, p.baseAddress! + offset, p.count - offset) }
       if n < 0 {
         if errno == EINTR { continue }
-        throw CLIFailure.io("\(finalPath ?? "<stdout>"): write failed: \(String(cString: strerror(errno)))")
+        throw CLIError(.output, "\(name): write failed: \(String(cString: strerror(errno)))")
       }
       offset += n
     }
     buffer.removeAll(keepingCapacity: true)
   }
 
-  /// Flushes and, for a file, fsyncs and renames it into place.
-  func commit() throws {
+  /// Flushes and finishes the file (rename into place for a regular file).
+  func commit() throws(CLIError) {
     try flush()
-    guard let finalPath, let tempPath else { return }
-    guard fsync(fd) == 0 else { throw CLIFailure.io("\(finalPath): fsync failed: \(String(cString: strerror(errno)))") }
-    close(fd)
-    guard rename(tempPath, finalPath) == 0 else {
-      unlink(tempPath)
-      committed = true
-      throw CLIFailure.io("\(finalPath): cannot move the output into place: \(String(cString: strerror(errno)))")
+    do {
+      try destination?.commit()
+    } catch {
+      throw CLIError.output(error)
     }
-    committed = true
   }
 }
+
+@inline(__always)
+private func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }

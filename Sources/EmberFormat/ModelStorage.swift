@@ -13,7 +13,8 @@ final class ModelStorage: @unchecked Sendable {
 
   /// Maps `path` read-only. Throws `.io` naming the path.
   init(path: String) throws {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    // O_NONBLOCK: opening a FIFO with no writer must not hang; it is refused below.
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard fd >= 0 else {
       throw EmberFormatError(.io, "cannot open: \(String(cString: strerror(errno)))", at: path)
     }
@@ -22,8 +23,11 @@ final class ModelStorage: @unchecked Sendable {
     guard fstat(fd, &st) == 0 else {
       throw EmberFormatError(.io, "cannot stat: \(String(cString: strerror(errno)))", at: path)
     }
-    guard (st.st_mode & S_IFMT) == S_IFREG else {
-      throw EmberFormatError(.io, "not a regular file", at: path)
+    switch st.st_mode & S_IFMT {
+    case S_IFREG: break
+    case S_IFDIR: throw EmberFormatError(.io, "is a directory, not a model file", at: path)
+    case S_IFIFO: throw EmberFormatError(.io, "is a FIFO (named pipe), not a model file: models are memory-mapped", at: path)
+    default: throw EmberFormatError(.io, "is a device or socket, not a regular model file", at: path)
     }
     let size = Int(st.st_size)
     guard size > 0 else { throw EmberFormatError(.truncated, "the file is empty", at: path) }

@@ -1,26 +1,28 @@
 import EmberFormat
 import Foundation
 
-/// Energies E_c(x) of one class computed from its file description (``ClassSpec``), with the
-/// runtime's formula: E = networkScale · term(network) + E_base, where term is −r (logOdds),
-/// r (scalar) or −logsumexp (logSumExp), and
+@testable import EmberTrainer
+
+/// A test oracle: energies E_c(x) of one class computed from its file description
+/// (``ClassSpec``) independently of the runtime — the trainer's own network code and the base
+/// term in double precision, E = networkScale · term(network) + E_base, term = −r (logOdds),
+/// r (scalar) or −logsumexp (logSumExp),
 /// E_base(x) = −logsumexp_j(w_j − ½(x−m_j)ᵀP(x−m_j)) + ½ log det S + (d/2) log 2π.
-/// The trainer uses it for calibration and held-out metrics, so what it measures is what the
-/// file holds (Float weights as stored).
-public struct ClassEnergy: Sendable {
+/// (The trainer itself calibrates through the runtime; this only checks that the two agree.)
+struct ReferenceEnergy {
   let spec: ClassSpec
   let net: MLP?
   let d: Int
 
   /// Prepares the energy of `spec` for rows of width `width`.
-  public init(_ spec: ClassSpec, width: Int) {
+  init(_ spec: ClassSpec, width: Int) {
     self.spec = spec
     net = spec.layers.isEmpty ? nil : MLP(layers: spec.layers)
     d = width
   }
 
   /// E_c for `n` rows of `x` (n×d).
-  public func energies(_ x: [Float], count n: Int) -> [Double] {
+  func energies(_ x: [Float], count n: Int) -> [Double] {
     var e = [Double](repeating: 0, count: n)
     if let net {
       let k = net.sizes.last!

@@ -1,9 +1,11 @@
-import EmberCommands
+import EmberRuntime
 
-/// The arguments of one verb after scanning: positionals by name, option values, flags.
-struct ParsedArguments {
+/// The arguments of one verb after scanning and checking: positionals by name, option values,
+/// flags. Every value has already passed its ``ValueKind`` check, so the typed getters only
+/// convert; an absent option yields its declared default (or nil).
+public struct ParsedArguments: Sendable {
   /// The verb they belong to.
-  let verb: VerbSpec
+  public let verb: VerbSpec
   /// Positional values by argument name (only those given).
   var positionals: [String: String] = [:]
   /// Values of options by long name, in command-line order.
@@ -12,35 +14,35 @@ struct ParsedArguments {
   var flags: Set<String> = []
 
   /// The value of a positional argument (its default when omitted).
-  func positional(_ name: String) -> String? {
-    positionals[name] ?? verb.arguments.first { $0.name == name }?.defaultValue
+  public func positional(_ name: String) -> String {
+    positionals[name] ?? verb.arguments.first { $0.name == name }?.defaultValue ?? ""
   }
 
-  /// The last value of a single-value option.
-  func string(_ name: String) -> String? { values[name]?.last }
+  /// The last value of a single-value option, or its default.
+  public func string(_ o: OptionSpec) -> String? { values[o.name]?.last ?? o.defaultValue }
   /// Every value of a repeatable option.
-  func strings(_ name: String) -> [String] { values[name] ?? [] }
+  public func strings(_ o: OptionSpec) -> [String] { values[o.name] ?? [] }
   /// Whether a flag was given.
-  func flag(_ name: String) -> Bool { flags.contains(name) }
-
-  /// The last value of an option converted by `parse`; a value it rejects is a usage error.
-  func value<T>(_ name: String, _ parse: (String) -> T?) throws -> T? {
-    guard let text = string(name) else { return nil }
-    guard let v = parse(text) else {
-      let spec = verb.option(named: name)!
-      var message = "The value '\(text)' is invalid for '--\(name) <\(spec.value ?? name)>'"
-      if !spec.choices.isEmpty { message += ". Please provide one of \(spec.choices.map { "'\($0)'" }.joined(separator: ", "))" }
-      throw ArgumentScanner.usage(message, verb: verb)
-    }
+  public func flag(_ o: OptionSpec) -> Bool { flags.contains(o.name) }
+  /// An integer option.
+  public func int(_ o: OptionSpec) -> Int? { string(o).flatMap { Int($0) } }
+  /// A seed option.
+  public func uint64(_ o: OptionSpec) -> UInt64? { string(o).flatMap { UInt64($0) } }
+  /// A number option.
+  public func double(_ o: OptionSpec) -> Double? {
+    guard let s = string(o), case .value(let v) = RawNumber.parse(s) else { return nil }
     return v
   }
-
-  /// A required option's value.
-  func required<T>(_ name: String, _ parse: (String) -> T?) throws -> T {
-    guard let v = try value(name, parse) else {
-      throw ArgumentScanner.usage("Missing expected argument '--\(name) <\(verb.option(named: name)?.value ?? name)>'", verb: verb)
-    }
-    return v
+  /// A number option as Float.
+  public func float(_ o: OptionSpec) -> Float? { double(o).map { Float($0) } }
+  /// A comma-separated integer list option.
+  public func ints(_ o: OptionSpec) -> [Int] { string(o).map { $0.split(separator: ",").compactMap { Int($0) } } ?? [] }
+  /// A comma-separated names option.
+  public func names(_ o: OptionSpec) -> [String] { string(o).map { $0.split(separator: ",").map(String.init) } ?? [] }
+  /// A single-character option as its byte (`\t` is tab).
+  public func character(_ o: OptionSpec) -> UInt8 {
+    let s = string(o) ?? ","
+    return (s == "\\t" ? "\t" : s).utf8.first ?? 0x2C
   }
 }
 
@@ -54,19 +56,19 @@ enum ScanResult {
   case version
 }
 
-/// A small command-line scanner over a ``VerbSpec``, with swift-argument-parser's rules:
-/// `--name value`, `--name=value`, `-o value`, `-o=value`, `-ovalue`, flags, `--` to end
-/// options, `-h`/`--help` and `--version` anywhere before `--`. A value may not start with
-/// `-` unless it is `-` itself or joined with `=` (as `--threshold=-5`). Repeated
-/// single-value options: the last one wins.
+/// The command-line scanner of both front ends, over a ``VerbSpec``: `--name value`,
+/// `--name=value`, `-o value`, `-o=value`, `-ovalue`, flags, `--` to end options,
+/// `-h`/`--help` and `--version` anywhere before `--`. A value may not start with `-` unless it
+/// is `-` itself or joined with `=` (as `--threshold=-5`). Repeated single-value options: the
+/// last one wins. Every value is checked against its kind here.
 enum ArgumentScanner {
   /// A usage error naming the verb's help.
-  static func usage(_ message: String, verb: VerbSpec) -> UsageError {
-    UsageError("\(message) (see 'ember \(verb.name) --help')")
+  static func usage(_ message: String, verb: VerbSpec) -> CLIError {
+    CLIError(.usage, "\(message) (see 'ember \(verb.name) --help')")
   }
 
   /// Scans the arguments after the verb name.
-  static func scan(_ args: [String], verb: VerbSpec) throws -> ScanResult {
+  static func scan(_ args: [String], verb: VerbSpec) throws(CLIError) -> ScanResult {
     let options = args.prefix { $0 != "--" }
     if options.contains(where: { $0 == "--help" || $0 == "-h" }) { return .help(verb) }
     if options.contains("--version") { return .version }
@@ -75,7 +77,7 @@ enum ArgumentScanner {
     var i = 0
     var optionsEnded = false
 
-    func takeValue(_ spec: OptionSpec, inline: String?) throws {
+    func takeValue(_ spec: OptionSpec, inline: String?) throws(CLIError) {
       var value = inline
       if value == nil {
         if i + 1 < args.count, !(args[i + 1].hasPrefix("-") && args[i + 1] != "-") {
@@ -84,6 +86,9 @@ enum ArgumentScanner {
         } else {
           throw usage("Missing value for '--\(spec.name) <\(spec.value ?? spec.name)>'", verb: verb)
         }
+      }
+      if let problem = spec.kind.problem(value!) {
+        throw usage("The value '\(value!)' is invalid for '--\(spec.name) <\(spec.value ?? spec.name)>': \(problem)", verb: verb)
       }
       parsed.values[spec.name, default: []].append(value!)
     }
@@ -131,6 +136,9 @@ enum ArgumentScanner {
       } else if a.defaultValue == nil {
         throw usage("Missing expected argument '<\(a.name)>'", verb: verb)
       }
+    }
+    for o in verb.options where o.required && parsed.values[o.name] == nil {
+      throw usage("Missing expected argument '--\(o.name) <\(o.value ?? o.name)>'", verb: verb)
     }
     return .run(parsed)
   }

@@ -1,25 +1,25 @@
 import EmberCommands
 
-/// Help screens in swift-argument-parser's layout (wrapped to 80 columns).
+/// Help screens of both front ends (swift-argument-parser's layout, wrapped to 80 columns).
 enum HelpText {
   static let width = 79
   static let column = 26
 
-  /// `ember-edge --help`.
-  static func root() -> String {
+  /// `ember --help`.
+  static func root(abstract: String, verbs: [VerbSpec]) -> String {
     var out = ""
-    out += wrap("OVERVIEW: " + EdgeCLI.abstract, indent: 0) + "\n\n"
+    out += wrap("OVERVIEW: " + abstract, indent: 0) + "\n\n"
     out += "USAGE: ember <subcommand>\n\n"
     out += "OPTIONS:\n"
     out += entry("--version", "Show the version.")
     out += entry("-h, --help", "Show help information.")
     out += "\nSUBCOMMANDS:\n"
-    for v in VerbSpec.deviceVerbs { out += entry(v.name, v.abstract) }
+    for v in verbs { out += entry(v.name, v.abstract) }
     out += "\n  See 'ember help <subcommand>' for detailed help.\n"
     return out
   }
 
-  /// `ember-edge VERB --help`.
+  /// `ember VERB --help`.
   static func verb(_ v: VerbSpec) -> String {
     var out = wrap("OVERVIEW: " + v.abstract, indent: 0) + "\n\n"
     if !v.discussion.isEmpty {
@@ -30,7 +30,7 @@ enum HelpText {
     for a in v.arguments { usage += a.defaultValue == nil ? " <\(a.name)>" : " [<\(a.name)>]" }
     for o in v.options {
       let shown = o.isFlag ? "--\(o.name)" : "--\(o.name) <\(o.value!)>"
-      usage += o.name == "count" ? " \(shown)" : (o.repeatable ? " [\(shown) ...]" : " [\(shown)]")
+      usage += o.required ? " \(shown)" : (o.repeatable ? " [\(shown) ...]" : " [\(shown)]")
     }
     out += usage + "\n\n"
     if !v.arguments.isEmpty {
@@ -44,7 +44,7 @@ enum HelpText {
       name += "--\(o.name)"
       if let value = o.value { name += " <\(value)>" }
       var help = o.help
-      if let d = o.defaultText { help += " (default: \(d))" }
+      if let d = o.defaultValue { help += " (default: \(d))" }
       if !o.choices.isEmpty { help += " (values: \(o.choices.joined(separator: ", ")))" }
       out += entry(name, help)
     }

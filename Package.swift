@@ -23,6 +23,9 @@ let package = Package(
     .library(name: "EmberTrainer", targets: ["EmberTrainer"]),
     .library(name: "CEmber", type: .dynamic, targets: ["EmberC"]),
     .library(name: "CEmberStatic", type: .static, targets: ["EmberC"]),
+    // The runtime's and the trainer's C APIs in one library, for hosts that train in process
+    // (the Python package): one copy of the runtime in the process; libCEmber stays Foundation-free.
+    .library(name: "CEmberTrainer", type: .dynamic, targets: ["EmberC", "EmberTrainerC"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -75,6 +78,16 @@ let package = Package(
       dependencies: ["EmberFormat", "EmberRuntime"],
       swiftSettings: runtimeSwiftSettings
     ),
+    // `ember train`'s options, declared once: parsed by the CLI and by the trainer C API.
+    .target(
+      name: "EmberTrainArguments",
+      dependencies: ["EmberTrainer", "EmberFormat", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
+    // The trainer's C API (ember_train.h): in-process training for C and Python hosts.
+    .target(
+      name: "EmberTrainerC",
+      dependencies: ["EmberC", "EmberTrainer", "EmberTrainArguments", "EmberFormat"]
+    ),
     // The verbs of the CLI except train (options structs + run functions), without Foundation
     // or ArgumentParser, shared by `ember` and `ember-edge`.
     // Optimised for size: the device binary's budget is 8 MB, and the per-row work here (CSV
@@ -88,7 +101,7 @@ let package = Package(
     .executableTarget(
       name: "EmberCLI",
       dependencies: [
-        "EmberFormat", "EmberRuntime", "EmberTrainer", "EmberCommands",
+        "EmberFormat", "EmberRuntime", "EmberTrainer", "EmberTrainArguments", "EmberCommands",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]

@@ -26,6 +26,8 @@ enum Status: Int32 {
   case badRequest = 14
   case bufferTooSmall = 15
   case noCalibration = 16
+  case badOption = 17
+  case badData = 18
   case `internal` = 99
 
   /// The fixed English description returned by `ember_error_message`.
@@ -48,6 +50,8 @@ enum Status: Int32 {
     case .badRequest: "the request cannot be met"
     case .bufferTooSmall: "the output buffer is too small"
     case .noCalibration: "the model has no score calibration"
+    case .badOption: "a training option is unknown or has a bad value"
+    case .badData: "the training data cannot be used"
     case .internal: "internal error"
     }
   }

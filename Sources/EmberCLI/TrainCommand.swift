@@ -1,5 +1,6 @@
 import ArgumentParser
 import EmberFormat
+import EmberTrainArguments
 import EmberTrainer
 import Foundation
 
@@ -18,68 +19,13 @@ struct TrainCommand: ParsableCommand {
       """)
 
   @Argument(help: "Training data: a CSV file with a header row.") var data: String
-  @Option(help: "Name of the label column.") var target: String
   @Option(name: .shortAndLong, help: "Output model (default: DATA with the extension .ember).") var output: String?
-  @Option(help: "Random seed (split, initialisation, noise).") var seed: UInt64 = 0
-  @Option(help: "Objective: nce (default) or tabebm.") var objective: String = "nce"
-  @Option(help: "Hidden layer widths, comma-separated.") var hidden: String = "128,128"
-  @Option(help: "Hidden activation: silu, relu, tanh, softplus, gelu.") var activation: String = "silu"
-  @Option(help: "Full-batch training epochs per class.") var epochs: Int = 400
-  @Option(help: "AdamW learning rate.") var lr: Double = 1e-3
-  @Option(name: .customLong("weight-decay"), help: "AdamW weight decay.") var weightDecay: Double = 1e-3
-  @Option(name: .customLong("min-class-rows"), help: "Classes with fewer rows are left out.") var minClassRows: Int = 10
-  @Option(help: "Columns to read as categories (comma-separated).") var categorical: String = ""
-  @Option(help: "Columns to read as real numbers (comma-separated).") var numeric: String = ""
-  @Option(help: "Columns to leave out (comma-separated).") var ignore: String = ""
-  @Flag(name: .customLong("no-starting-rows"), help: "Do not store training rows as chain starting points (privacy).")
-  var noStartingRows = false
-  @Option(name: .customLong("add-to"), help: "Extend this model with the CSV's classes it does not have yet.")
-  var addTo: String?
-  @Flag(name: .customLong("raw-energies"), help: "Classify with raw energies (T = 1, no per-class offsets fitted on held-out rows).")
-  var rawEnergies = false
-
-  @Flag(name: .customLong("no-stacked-readout"), help: "Do not try the stacked read-out (a C×C linear map of the energies fitted on held-out rows, kept only when it classifies held-out rows better).")
-  var noStackedReadout = false
-  @Flag(help: "After calibration, retrain every class on all its rows (calibration stays that of the held-out run).")
-  var refit = false
+  /// Every training option, declared once in EmberTrainArguments (also parsed by the trainer C API).
+  @OptionGroup var training: TrainArguments
   @Flag(help: "No progress display and no summary.") var quiet = false
-  @Option(help: "Worker threads (default: one per core).") var threads: Int = 0
-
-  func validate() throws {
-    guard Objective(rawValue: objective) != nil else {
-      throw ValidationError("unknown --objective \"\(objective)\" (nce, tabebm)")
-    }
-    guard let a = Activation(name: activation), a != .identity else {
-      throw ValidationError("unknown --activation \"\(activation)\" (silu, relu, tanh, softplus, gelu)")
-    }
-    guard parseWidths(hidden) != nil else {
-      throw ValidationError("--hidden takes positive widths separated by commas, e.g. 128,128")
-    }
-    guard epochs >= 0 else { throw ValidationError("--epochs must be ≥ 0") }
-    guard lr > 0 else { throw ValidationError("--lr must be > 0") }
-    guard weightDecay >= 0 else { throw ValidationError("--weight-decay must be ≥ 0") }
-    guard minClassRows >= 1 else { throw ValidationError("--min-class-rows must be ≥ 1") }
-    guard threads >= 0 else { throw ValidationError("--threads must be ≥ 0") }
-  }
 
   func run() throws {
-    var options = TrainingOptions(target: target)
-    options.settings.objective = Objective(rawValue: objective)!
-    options.settings.hidden = parseWidths(hidden)!
-    options.settings.activation = Activation(name: activation)!
-    options.settings.epochs = epochs
-    options.settings.learningRate = lr
-    options.settings.weightDecay = weightDecay
-    options.seed = seed
-    options.minClassRows = minClassRows
-    options.overrides = ColumnOverrides(categorical: names(categorical), numeric: names(numeric), ignore: names(ignore))
-    options.storeStartingRows = !noStartingRows
-    options.addTo = addTo
-    options.fitReadout = !rawEnergies
-    options.stackedReadout = !rawEnergies && !noStackedReadout
-    options.refit = refit
-    options.threads = threads
-    options.command = (["ember"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+    let options = training.trainingOptions(command: (["ember"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
     let outputPath = output ?? Self.defaultOutput(for: data)
 
     let display = ProgressDisplay(enabled: !quiet && isatty(2) != 0)
@@ -111,16 +57,6 @@ struct TrainCommand: ParsableCommand {
     let base = url.deletingPathExtension().lastPathComponent
     let dir = (data as NSString).deletingLastPathComponent
     return dir.isEmpty ? base + ".ember" : dir + "/" + base + ".ember"
-  }
-
-  private func names(_ list: String) -> Set<String> {
-    Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-  }
-
-  private func parseWidths(_ s: String) -> [Int]? {
-    let parts = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= 4096 }) else { return nil }
-    return parts.map { $0! }
   }
 
   private func fail(_ message: String, status: Int32) -> Never {

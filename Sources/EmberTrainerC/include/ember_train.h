@@ -1,0 +1,64 @@
+/*
+ * ember_train.h — C API of the Ember trainer (libCEmberTrainer.so, which also exports every
+ * function of ember.h).
+ *
+ * Trains a model in process, exactly as `ember train` does: the options are CLI-style strings
+ * ("--target", "species", "--hidden", "64,64", ...) parsed by the same declaration the CLI uses
+ * (so they are accepted, defaulted and refused identically; ember_train_options_json describes
+ * them), the data is a CSV file or CSV text read by the CLI's CSV reader. The result is the
+ * model's bytes — open them with ember_open_bytes (ember.h) or write them to a file.
+ *
+ * ERRORS are reported as in ember.h: a status, and the calling thread's message in
+ * ember_last_error(). Option errors are EMBER_E_BAD_OPTION with the parser's message; data
+ * errors EMBER_E_BAD_DATA with "file:line: column \"c\": what" (line 1 is the header); an
+ * unreadable CSV file EMBER_E_IO; an unreadable --add-to model the format statuses of ember.h.
+ *
+ * THREADS: training runs on `--threads` worker threads (default: one per core) and returns when
+ * done. The progress callback, when given, is called from those worker threads (possibly
+ * concurrently) after every epoch of every class; it must be thread-safe and quick.
+ */
+#ifndef EMBER_TRAIN_H
+#define EMBER_TRAIN_H
+
+#include "ember.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A training result: the model's bytes and the run's summary (opaque). */
+typedef struct ember_trained ember_trained;
+
+/** Progress after an epoch: class `class_index` of `class_count` (label `label`), `epoch` of `epochs`, its loss. */
+typedef void (*ember_train_progress)(void *context, const char *label, int32_t class_index, int32_t class_count,
+                                     int32_t epoch, int32_t epochs, double loss);
+
+/** Trains on the CSV file `csv_path` with `nargs` option strings `args` (as after `ember train DATA`;
+ *  "--target" is required). `progress` may be NULL. On success stores a result in *out (release with
+ *  ember_trained_free), else NULL. */
+ember_status ember_train_csv(const char *csv_path, const char *const *args, size_t nargs,
+                             ember_train_progress progress, void *context, ember_trained **out);
+
+/** As ember_train_csv, from `len` bytes of UTF-8 CSV text (header row first); `source` names the text
+ *  in error messages (NULL: "<data>"). */
+ember_status ember_train_text(const char *csv_text, size_t len, const char *source, const char *const *args,
+                              size_t nargs, ember_train_progress progress, void *context, ember_trained **out);
+
+/** The model file's bytes (owned by `trained`); *len receives their count. NULL for NULL. */
+const uint8_t *ember_trained_bytes(const ember_trained *trained, size_t *len);
+/** The summary `ember train` prints (warnings, classes, held-out metrics). Owned by `trained`. */
+const char *ember_trained_summary(const ember_trained *trained);
+/** The same summary as one JSON object. Owned by `trained`. */
+const char *ember_trained_summary_json(const ember_trained *trained);
+/** Releases a result. NULL is a no-op. */
+void ember_trained_free(ember_trained *trained);
+
+/** The training options' declaration as JSON (swift-argument-parser tool-info v0: for every option
+ *  its names, kind, default value and help). Static string. */
+const char *ember_train_options_json(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EMBER_TRAIN_H */

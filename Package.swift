@@ -86,7 +86,7 @@ let package = Package(
     // The trainer's C API (ember_train.h): in-process training for C and Python hosts.
     .target(
       name: "EmberTrainerC",
-      dependencies: ["EmberC", "EmberTrainer", "EmberTrainArguments", "EmberFormat"]
+      dependencies: ["EmberC", "EmberCommands", "EmberTrainer", "EmberTrainArguments", "EmberFormat"]
     ),
     // The verbs of the CLI except train (options structs + run functions), without Foundation
     // or ArgumentParser, shared by `ember` and `ember-edge`.

@@ -1,3 +1,5 @@
+import EmberFormat
+
 // Entry points for other C API modules linked into the same library as this one (the trainer's,
 // `Sources/EmberTrainerC`): they report errors exactly as the `ember_*` functions here do, through
 // the status codes of `ember.h` and the calling thread's `ember_last_error()` message.
@@ -22,6 +24,7 @@ public enum CAPIStatus {
   public static let io = Status.io.rawValue
   public static let badOption = Status.badOption.rawValue
   public static let badData = Status.badData.rawValue
+  public static let bufferTooSmall = Status.bufferTooSmall.rawValue
 }
 
 /// Runs the body of a C function named `function`: returns `EMBER_OK` and clears this thread's
@@ -47,4 +50,9 @@ public func emberCall(_ function: StaticString, _ body: () throws -> Void) -> In
 public func emberRequired<T>(_ p: T?, _ name: StaticString) throws -> T {
   guard let p else { throw CAPIFailure(Status.invalidArgument.rawValue, "\(name) is NULL") }
   return p
+}
+
+/// The loaded model behind an `ember_model *` (not retained; valid while the handle is).
+public func emberModel(_ model: OpaquePointer?) throws -> EmberModel {
+  try ModelHandle.from(model).model
 }

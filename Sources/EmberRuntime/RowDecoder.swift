@@ -13,18 +13,30 @@ public struct RowDecoder: Sendable {
   public func field(_ f: Int, of row: UnsafePointer<Float>) -> String {
     let spec = features[f]
     switch spec.kind {
-    case .categorical:
-      var best = 0
-      for s in 1..<spec.slotCount where row[spec.slotOffset + s] > row[spec.slotOffset + best] { best = s }
-      return spec.categories[best]
-    case .integer:
-      let v = min(max(Double(row[spec.slotOffset]) * spec.std + spec.mean, spec.min), spec.max)
-      let r = v.rounded()
-      return String(Int64(r))
-    case .numeric:
-      let v = min(max(Double(row[spec.slotOffset]) * spec.std + spec.mean, spec.min), spec.max)
-      return RowDecoder.format(v)
+    case .categorical: return spec.categories[category(f, of: row)]
+    case .integer: return String(Int64(number(f, of: row)))
+    case .numeric: return RowDecoder.format(number(f, of: row))
     }
+  }
+
+  /// Raw number of numeric or integer feature `f` from an encoded row: un-standardised, clipped
+  /// to the observed training range, rounded to an integer for integer features and to Float
+  /// precision for numeric ones (the values come from Float arithmetic).
+  @inline(__always)
+  public func number(_ f: Int, of row: UnsafePointer<Float>) -> Double {
+    let spec = features[f]
+    let v = min(max(Double(row[spec.slotOffset]) * spec.std + spec.mean, spec.min), spec.max)
+    return spec.kind == .integer ? v.rounded() : Double(Float(v))
+  }
+
+  /// Category index (into `categories`) of categorical feature `f`: the slot with the largest
+  /// value (the first on ties).
+  @inline(__always)
+  public func category(_ f: Int, of row: UnsafePointer<Float>) -> Int {
+    let spec = features[f]
+    var best = 0
+    for s in 1..<spec.slotCount where row[spec.slotOffset + s] > row[spec.slotOffset + best] { best = s }
+    return best
   }
 
   /// All features of an encoded row, in feature order.

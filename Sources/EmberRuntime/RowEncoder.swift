@@ -93,7 +93,7 @@ public struct RowEncoder: Sendable {
         } else {
           throw EmberRuntimeError(.badValue, "expected a number, found \"\(text)\"", at: spec.name)
         }
-        out[spec.slotOffset] = Float((value - spec.mean) / spec.std)
+        out[spec.slotOffset] = spec.standardized(value)
       case .categorical:
         for s in 0..<spec.slotCount { out[spec.slotOffset + s] = 0 }
         var index: Int

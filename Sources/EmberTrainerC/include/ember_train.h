@@ -57,6 +57,11 @@ void ember_trained_free(ember_trained *trained);
  *  its names, kind, default value and help). Static string. */
 const char *ember_train_options_json(void);
 
+/** The report `ember inspect --json` prints for `model` (its "path" field: `path`, may be NULL), as
+ *  NUL-terminated UTF-8 into `buf` (`buflen` bytes). *needed (if not NULL) receives the bytes
+ *  required including the NUL; a short buffer gives EMBER_E_BUFFER_TOO_SMALL. */
+ember_status ember_inspect_json(const ember_model *model, const char *path, char *buf, size_t buflen, size_t *needed);
+
 #ifdef __cplusplus
 }
 #endif

@@ -61,7 +61,7 @@ swift-test: deps
 	$(SWIFT) test --skip-build
 
 pytest-tools: venv swift-test
-	$(PY) -m pytest -q tools/python/test_reader.py
+	EMBER_BIN=$(CURDIR)/$(DEBUG_EMBER) $(PY) -m pytest -q tools/python/test_reader.py
 
 ## The Python package (import name `ember`): builds the release libCEmberTrainer.so (runtime +
 ## trainer C APIs), bundles it into the package and pip-installs tools/python into $(VENV),

@@ -81,13 +81,7 @@ private func train(
     let bytes = try ModelWriter.serialize(spec)
     out.pointee = OpaquePointer(Unmanaged.passRetained(TrainedHandle(bytes: bytes, summary: summary)).toOpaque())
   } catch let e as TrainerError {
-    let status: Int32
-    switch e.code {
-    case .io: status = CAPIStatus.io
-    case .badOption: status = CAPIStatus.badOption
-    default: status = CAPIStatus.badData
-    }
-    throw CAPIFailure(status, e.description)
+    throw CAPIFailure(e.code == .badOption ? CAPIStatus.badOption : CAPIStatus.badData, e.description)
   }
 }
 

@@ -10,8 +10,8 @@
  *
  * ERRORS are reported as in ember.h: a status, and the calling thread's message in
  * ember_last_error(). Option errors are EMBER_E_BAD_OPTION with the parser's message; data
- * errors EMBER_E_BAD_DATA with "file:line: column \"c\": what" (line 1 is the header); an
- * unreadable CSV file EMBER_E_IO; an unreadable --add-to model the format statuses of ember.h.
+ * errors (an unreadable CSV file too) EMBER_E_BAD_DATA with "file:line: column \"c\": what"
+ * (line 1 is the header); an unreadable --add-to model the format statuses of ember.h.
  *
  * THREADS: training runs on `--threads` worker threads (default: one per core) and returns when
  * done. The progress callback, when given, is called from those worker threads (possibly

@@ -210,6 +210,25 @@ def lib() -> ct.CDLL:
         return L
 
 
+_raw: Optional[ct.CDLL] = None
+
+
+def raw() -> ct.CDLL:
+    """The columnar calls again, declared with plain addresses (``c_void_p``) for every pointer: the
+    hot paths pass integers, which ctypes converts fastest."""
+    global _raw
+    if _raw is None:
+        R = ct.CDLL(library_path())
+        P, S = ct.c_void_p, ct.c_size_t
+        for name, args in {"ember_columns_encode": [P, P, S, P], "ember_columns_energies": [P, P, S, P],
+                           "ember_columns_score": [P, P, S, P, P, P], "ember_columns_classify": [P, P, S, P, P]}.items():
+            fn = getattr(R, name)
+            fn.restype = ct.c_int32
+            fn.argtypes = args
+        _raw = R
+    return _raw
+
+
 def check(status: int) -> None:
     """Raises the :class:`EmberError` subclass for a non-zero ``status`` with this thread's message."""
     if status != OK:

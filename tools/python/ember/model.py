@@ -19,6 +19,11 @@ import numpy as np
 from . import _capi, _frames
 from ._capi import EmberError, check
 
+try:
+    import pandas as _pd
+except ImportError:  # pragma: no cover - pandas is a dependency
+    _pd = None
+
 __all__ = ["Model", "load"]
 
 _KINDS = {0: "numeric", 1: "integer", 2: "categorical"}
@@ -26,6 +31,16 @@ _SAMPLERS = {"tabebm": 0, "langevin": 1, "mala": 2}
 _INITS = {"stored": 0, "starting_rows": 0, "base": 1, "interpolate": 2}
 _SAMPLER_FIELDS = {"steps", "step_size", "noise_scale", "temperature", "init_noise", "grad_clip", "threads",
                    "divergence_limit"}
+
+
+def _buffer(shape, ctype, dtype):
+    """A new numpy array of ``shape`` backed by ctypes memory, and its address (cheaper per call
+    than ``ndarray.ctypes``)."""
+    count = 1
+    for k in shape:
+        count *= k
+    memory = (ctype * max(count, 1))()
+    return np.frombuffer(memory, dtype, count).reshape(shape), ct.addressof(memory)
 
 
 def load(path: Union[str, os.PathLike]) -> "Model":
@@ -83,6 +98,10 @@ class Model:
         #: The summary as ``ember train`` prints it.
         self.summary_text: str = _summary_text
         self._categorical = [k == "categorical" for k in self.feature_kinds]
+        self._all_numeric = not any(self._categorical)
+        self._raw = _capi.raw()
+        self._fast_cache: dict = {}
+        self._plans: dict = {}
         self._info: Optional[dict] = None
         self._layouts: "OrderedDict[Any, ct.c_void_p]" = OrderedDict()
         self._layouts_lock = threading.Lock()
@@ -101,6 +120,9 @@ class Model:
                 for c in self._layouts.values():
                     self._lib.ember_columns_free(c)
                 self._layouts.clear()
+                for entry in self._fast_cache.values():
+                    self._lib.ember_columns_free(entry[0])
+                self._fast_cache.clear()
             self._lib.ember_close(self._h)
             self._h = ct.c_void_p()
 
@@ -182,12 +204,9 @@ class Model:
 
     # -- rows in ------------------------------------------------------------------------------
 
-    def _layout(self, cols: _frames.Columns, unknown: str) -> tuple:
-        """(ember_columns handle, owned) for ``cols``; level-free layouts are cached."""
-        if unknown not in ("error", "missing"):
-            raise ValueError(f"unknown must be 'error' or 'missing', not {unknown!r}")
-        flags = _capi.ENCODE_UNKNOWN_AS_MISSING if unknown == "missing" else 0
-        key = cols.key()
+    def _layout(self, cols: _frames.Columns, flags: int, cache: bool = True) -> tuple:
+        """(ember_columns handle, owned) for ``cols``; level-free layouts are cached (``cache``)."""
+        key = cols.key() if cache else None
         if key is not None:
             key = (key, flags)
             with self._layouts_lock:
@@ -205,7 +224,7 @@ class Model:
             self._handle(), n, _capi.strings(cols.names), (ct.c_int32 * max(n, 1))(*cols.kinds),
             (ct.c_int64 * max(n, 1))(*cols.strides), level_ptrs, nlevels, flags, ct.byref(c)))
         if key is None:
-            return c, True
+            return c, cache
         with self._layouts_lock:
             self._layouts[key] = c
             while len(self._layouts) > 16:
@@ -213,17 +232,99 @@ class Model:
                 self._lib.ember_columns_free(old)
         return c, False
 
-    def _call(self, fn, X, unknown: str, *outputs):
-        cols = _frames.columns(X, self.features, self._categorical)
-        c, owned = self._layout(cols, unknown)
+    def _call(self, name: str, X, unknown: str, *outputs) -> None:
+        """Runs columnar call ``name`` on the rows of ``X`` writing to the addresses ``outputs``
+        (from :func:`_buffer`; None = not wanted). Numeric 2-D arrays and frames whose feature columns are plain numpy
+        arrays take a fast path with a cached column layout; everything else goes through
+        :func:`_frames.columns`."""
+        if unknown == "error":
+            flags = 0
+        elif unknown == "missing":
+            flags = _capi.ENCODE_UNKNOWN_AS_MISSING
+        else:
+            raise ValueError(f"unknown must be 'error' or 'missing', not {unknown!r}")
+        fast = self._fast_inputs(X, flags)
+        if fast is not None:
+            layout, n, addresses, _keep = fast
+            owned = False
+        else:
+            cols = _frames.columns(X, self.features, self._categorical)
+            layout, owned = self._layout(cols, flags)
+            n = cols.n
+            data = cols.data()
+            addresses = ct.addressof(data)
         try:
-            if cols.n:
-                data = cols.data()
-                check(fn(c, data, cols.n, *outputs))
+            if n:
+                fn = getattr(self._raw, name)
+                check(fn(layout, addresses, n, *outputs))
         finally:
             if owned:
-                self._lib.ember_columns_free(c)
-        return cols
+                self._lib.ember_columns_free(layout)
+
+    def _fast_inputs(self, X, flags: int):
+        """(layout, n, address of the data pointers, buffers to keep alive) for inputs that need no
+        level coding, else None."""
+        if type(X) is np.ndarray:
+            if not self._all_numeric or X.dtype.kind not in "biuf":
+                return None
+            if X.ndim == 1:
+                X = X.reshape(1, -1)
+            if X.ndim != 2 or X.shape[1] != len(self.features):
+                return None
+            X = np.ascontiguousarray(X, dtype=np.float64)  # row pitch 8·F: one cached layout
+            entry = self._fast_cache.get(("matrix", flags))
+            if entry is None:
+                entry = self._fast_layout(("matrix", flags), 8 * len(self.features), flags,
+                                          np.arange(len(self.features), dtype=np.uintp) * np.uintp(8))
+            pointers = entry[1] + np.uintp(X.ctypes.data)
+            return entry[0], X.shape[0], pointers.ctypes.data, (X, pointers)
+        if _pd is not None and type(X) is _pd.DataFrame:
+            columns = X.columns
+            plan = self._plans.get(id(columns))
+            if plan is None or plan[0] is not columns:
+                names = [str(c) for c in columns]
+                position = {}
+                for j, c in enumerate(names):
+                    position.setdefault(c, j)
+                if any(f not in position for f in self.features):
+                    return None
+                plan = (columns, [position[f] for f in self.features])
+                if len(self._plans) > 64:
+                    self._plans.clear()
+                self._plans[id(columns)] = plan
+            arrays = []
+            for f, j in enumerate(plan[1]):
+                try:
+                    a = X._get_column_array(j)
+                except AttributeError:  # pragma: no cover - pandas without the accessor
+                    return None
+                if type(a) is not np.ndarray or a.dtype.kind not in "biuf" or self._categorical[f]:
+                    return None
+                arrays.append(np.ascontiguousarray(a, dtype=np.float64))  # stride 8: one cached layout
+            entry = self._fast_cache.get(("frame", flags))
+            if entry is None:
+                entry = self._fast_layout(("frame", flags), 8, flags, None)
+            pointers = np.array([a.ctypes.data for a in arrays], dtype=np.uintp)
+            return entry[0], len(X), pointers.ctypes.data, (arrays, pointers)
+        return None
+
+    def _fast_layout(self, key, stride: int, flags: int, offsets):
+        """Creates (once per model and key) the layout of every feature as a float64 column with
+        ``stride``; returns the cache entry (layout, offsets)."""
+        cols = _frames.Columns([], 0)
+        for f in self.features:
+            cols.names.append(f)
+            cols.kinds.append(_capi.COLUMN_NUMBERS)
+            cols.strides.append(stride)
+            cols.levels.append(None)
+        layout, _ = self._layout(cols, flags, cache=False)
+        with self._layouts_lock:
+            entry = self._fast_cache.get(key)
+            if entry is None:
+                entry = self._fast_cache[key] = (layout, offsets)
+                return entry
+        self._lib.ember_columns_free(layout)  # another thread made it first
+        return entry
 
     @staticmethod
     def _f32(a):
@@ -256,16 +357,14 @@ class Model:
     def encode(self, X, *, unknown: str = "error") -> np.ndarray:
         """Rows in the model's encoded space: (n, d) float32 (z-scored numbers, one-hot categories,
         missing values imputed)."""
-        n = self._rows(X)
-        out = np.empty((n, self.width), dtype=np.float32)
-        self._call(self._lib.ember_columns_encode, X, unknown, self._f32(out))
+        out, a = _buffer((self._rows(X), self.width), ct.c_float, np.float32)
+        self._call("ember_columns_encode", X, unknown, a)
         return out
 
     def energies(self, X, *, unknown: str = "error") -> np.ndarray:
         """Per-class energies E_c(x): (n, C) float32, columns in :attr:`classes` order."""
-        n = self._rows(X)
-        out = np.empty((n, len(self.classes)), dtype=np.float32)
-        self._call(self._lib.ember_columns_energies, X, unknown, self._f32(out))
+        out, a = _buffer((self._rows(X), len(self.classes)), ct.c_float, np.float32)
+        self._call("ember_columns_energies", X, unknown, a)
         return out
 
     def score(self, X, *, details: bool = False, unknown: str = "error"):
@@ -274,32 +373,29 @@ class Model:
         held-out in-distribution rows scoring at or below, 0–1) and ``anomaly`` (score above the
         calibrated threshold), indexed like ``X``."""
         n = self._rows(X)
-        s = np.empty(n, dtype=np.float32)
+        s, sa = _buffer((n,), ct.c_float, np.float32)
         if not details:
-            self._call(self._lib.ember_columns_score, X, unknown, self._f32(s), None, None)
+            self._call("ember_columns_score", X, unknown, sa, None, None)
             return s
         import pandas as pd
 
-        p = np.empty(n, dtype=np.float32)
-        a = np.empty(n, dtype=np.uint8)
-        self._call(self._lib.ember_columns_score, X, unknown, self._f32(s), self._f32(p),
-                   a.ctypes.data_as(ct.POINTER(ct.c_uint8)))
+        p, pa = _buffer((n,), ct.c_float, np.float32)
+        a, aa = _buffer((n,), ct.c_uint8, np.uint8)
+        self._call("ember_columns_score", X, unknown, sa, pa, aa)
         return pd.DataFrame({"score": s, "percentile": p, "anomaly": a.astype(bool)}, index=self._index(X))
 
     def predict_proba(self, X, *, unknown: str = "error") -> np.ndarray:
         """Class probabilities p(c|x): (n, C) float32, columns in :attr:`classes` order."""
         n = self._rows(X)
-        lab = np.empty(n, dtype=np.int32)
-        P = np.empty((n, len(self.classes)), dtype=np.float32)
-        self._call(self._lib.ember_columns_classify, X, unknown, lab.ctypes.data_as(ct.POINTER(ct.c_int32)),
-                   self._f32(P))
+        _, la = _buffer((n,), ct.c_int32, np.int32)
+        P, pa = _buffer((n, len(self.classes)), ct.c_float, np.float32)
+        self._call("ember_columns_classify", X, unknown, la, pa)
         return P
 
     def predict_index(self, X, *, unknown: str = "error") -> np.ndarray:
         """Index (into :attr:`classes`) of the most probable class: (n,) int32."""
-        n = self._rows(X)
-        lab = np.empty(n, dtype=np.int32)
-        self._call(self._lib.ember_columns_classify, X, unknown, lab.ctypes.data_as(ct.POINTER(ct.c_int32)), None)
+        lab, la = _buffer((self._rows(X),), ct.c_int32, np.int32)
+        self._call("ember_columns_classify", X, unknown, la, None)
         return lab
 
     def predict(self, X, *, unknown: str = "error") -> np.ndarray:
@@ -312,10 +408,9 @@ class Model:
         import pandas as pd
 
         n = self._rows(X)
-        lab = np.empty(n, dtype=np.int32)
-        P = np.empty((n, len(self.classes)), dtype=np.float32)
-        self._call(self._lib.ember_columns_classify, X, unknown, lab.ctypes.data_as(ct.POINTER(ct.c_int32)),
-                   self._f32(P))
+        lab, la = _buffer((n,), ct.c_int32, np.int32)
+        P, pa = _buffer((n, len(self.classes)), ct.c_float, np.float32)
+        self._call("ember_columns_classify", X, unknown, la, pa)
         cols = {"label": np.asarray(self.classes, dtype=object)[lab]}
         for c, label in enumerate(self.classes):
             cols[f"p_{label}"] = P[:, c]

@@ -93,9 +93,41 @@ public struct TrainArguments: ParsableArguments, Sendable {
     }
   }
 
-  /// The declaration as JSON (swift-argument-parser's tool-info format, version 0): every
-  /// option's names, kind (option or flag), default value and help text.
-  public static var declarationJSON: String { _dumpHelp() }
+  /// The declaration as JSON, for hosts that map their own keywords onto it:
+  /// `{"options": [{"name": "weight-decay", "flag": false, "required": false, "default": "0.001",
+  /// "help": "…"}, …]}` (long names without dashes; `default` null when there is none).
+  public static var declarationJSON: String {
+    let entries = _tool().compactMap { a -> String? in
+      guard let name = a.name, name != "help" else { return nil }
+      let value = a.defaultValue.map(jsonString) ?? "null"
+      return "{\"name\":\(jsonString(name)),\"flag\":\(a.flag),\"required\":\(a.required),\"default\":\(value),"
+        + "\"help\":\(jsonString(a.help))}"
+    }
+    return "{\"options\":[" + entries.joined(separator: ",") + "]}"
+  }
+
+  /// The options as swift-argument-parser describes them (its tool-info dump).
+  private static func _tool() -> [(name: String?, flag: Bool, required: Bool, defaultValue: String?, help: String)] {
+    struct Info: Decodable {
+      struct Command: Decodable { let arguments: [Argument]? }
+      struct Argument: Decodable {
+        struct Name: Decodable {
+          let kind: String
+          let name: String
+        }
+        let kind: String
+        let names: [Name]?
+        let isOptional: Bool
+        let defaultValue: String?
+        let abstract: String?
+      }
+      let command: Command
+    }
+    guard let info = try? JSONDecoder().decode(Info.self, from: Data(_dumpHelp().utf8)) else { return [] }
+    return (info.command.arguments ?? []).map { a in
+      (a.names?.first { $0.kind == "long" }?.name, a.kind == "flag", !a.isOptional, a.defaultValue, a.abstract ?? "")
+    }
+  }
 
   static func names(_ list: String) -> Set<String> {
     Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
@@ -113,4 +145,19 @@ public struct TrainArgumentsError: Error, Sendable, CustomStringConvertible {
   /// The parser's message, e.g. `Unknown option '--hiden'`.
   public let message: String
   public var description: String { message }
+}
+
+/// A JSON string literal (quotes, backslashes and control characters escaped).
+private func jsonString(_ s: String) -> String {
+  var out = "\""
+  for u in s.unicodeScalars {
+    switch u {
+    case "\"": out += "\\\""
+    case "\\": out += "\\\\"
+    case "\n": out += "\\n"
+    default:
+      if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+    }
+  }
+  return out + "\""
 }

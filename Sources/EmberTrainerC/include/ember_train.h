@@ -53,8 +53,9 @@ const char *ember_trained_summary_json(const ember_trained *trained);
 /** Releases a result. NULL is a no-op. */
 void ember_trained_free(ember_trained *trained);
 
-/** The training options' declaration as JSON (swift-argument-parser tool-info v0: for every option
- *  its names, kind, default value and help). Static string. */
+/** The training options' declaration as JSON: {"options": [{"name": "weight-decay", "flag": false,
+ *  "required": false, "default": "0.001", "help": "..."}, ...]} (long names; default null when none).
+ *  Static string. */
 const char *ember_train_options_json(void);
 
 /** The report `ember inspect --json` prints for `model` (its "path" field: `path`, may be NULL), as

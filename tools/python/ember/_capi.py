@@ -252,17 +252,9 @@ _options: Optional[list] = None
 
 def train_options() -> list:
     """The training options as declared by the trainer (``ember_train_options_json``): a list of
-    dicts with ``name`` (long name, e.g. ``weight-decay``), ``flag`` (bool), ``default`` (text or
-    None) and ``help``; ``--help`` left out."""
+    dicts with ``name`` (long name, e.g. ``weight-decay``), ``flag`` (bool), ``required``,
+    ``default`` (text or None) and ``help``."""
     global _options
     if _options is None:
-        info = json.loads(lib().ember_train_options_json().decode())
-        out = []
-        for a in info["command"].get("arguments", []):
-            names = [n["name"] for n in a.get("names", []) if n.get("kind") in ("long", "longWithSingleDash")]
-            if not names or names[0] == "help":
-                continue
-            out.append({"name": names[0], "flag": a.get("kind") == "flag", "default": a.get("defaultValue"),
-                        "help": a.get("abstract", ""), "required": not a.get("isOptional", True)})
-        _options = out
+        _options = json.loads(lib().ember_train_options_json().decode())["options"]
     return _options

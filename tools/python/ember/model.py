@@ -43,6 +43,13 @@ def _buffer(shape, ctype, dtype):
     return np.frombuffer(memory, dtype, count).reshape(shape), ct.addressof(memory)
 
 
+def _address(a: np.ndarray) -> int:
+    """Address of a contiguous array's first element (the cheapest way ctypes offers)."""
+    if a.flags.writeable and a.size:
+        return ct.addressof(ct.c_char.from_buffer(a))
+    return a.ctypes.data
+
+
 def load(path: Union[str, os.PathLike]) -> "Model":
     """Opens the model file at ``path`` (memory-mapped, verified). Same as ``Model(path)``."""
     return Model(path)
@@ -274,10 +281,10 @@ class Model:
             X = np.ascontiguousarray(X, dtype=np.float64)  # row pitch 8·F: one cached layout
             entry = self._fast_cache.get(("matrix", flags))
             if entry is None:
-                entry = self._fast_layout(("matrix", flags), 8 * len(self.features), flags,
-                                          np.arange(len(self.features), dtype=np.uintp) * np.uintp(8))
-            pointers = entry[1] + np.uintp(X.ctypes.data)
-            return entry[0], X.shape[0], pointers.ctypes.data, (X, pointers)
+                entry = self._fast_layout(("matrix", flags), 8 * len(self.features), flags)
+            base = _address(X)
+            pointers = entry[1](*range(base, base + 8 * len(self.features), 8))
+            return entry[0], X.shape[0], ct.addressof(pointers), (X, pointers)
         if _pd is not None and type(X) is _pd.DataFrame:
             columns = X.columns
             plan = self._plans.get(id(columns))
@@ -300,17 +307,20 @@ class Model:
                     return None
                 if type(a) is not np.ndarray or a.dtype.kind not in "biuf" or self._categorical[f]:
                     return None
-                arrays.append(np.ascontiguousarray(a, dtype=np.float64))  # stride 8: one cached layout
+                arrays.append(a)
+            n = len(X)
+            block = np.array(arrays, dtype=np.float64)  # (F, n): feature j contiguous at j·8n
             entry = self._fast_cache.get(("frame", flags))
             if entry is None:
-                entry = self._fast_layout(("frame", flags), 8, flags, None)
-            pointers = np.array([a.ctypes.data for a in arrays], dtype=np.uintp)
-            return entry[0], len(X), pointers.ctypes.data, (arrays, pointers)
+                entry = self._fast_layout(("frame", flags), 8, flags)
+            base = _address(block)
+            pointers = entry[1](*range(base, base + 8 * n * len(arrays), 8 * n)) if n else entry[1]()
+            return entry[0], n, ct.addressof(pointers), (block, pointers)
         return None
 
-    def _fast_layout(self, key, stride: int, flags: int, offsets):
+    def _fast_layout(self, key, stride: int, flags: int):
         """Creates (once per model and key) the layout of every feature as a float64 column with
-        ``stride``; returns the cache entry (layout, offsets)."""
+        ``stride``; returns the cache entry (layout, ctypes type of its data-pointer array)."""
         cols = _frames.Columns([], 0)
         for f in self.features:
             cols.names.append(f)
@@ -321,7 +331,7 @@ class Model:
         with self._layouts_lock:
             entry = self._fast_cache.get(key)
             if entry is None:
-                entry = self._fast_cache[key] = (layout, offsets)
+                entry = self._fast_cache[key] = (layout, ct.c_void_p * max(len(self.features), 1))
                 return entry
         self._lib.ember_columns_free(layout)  # another thread made it first
         return entry

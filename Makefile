@@ -14,7 +14,7 @@ VENV_EVAL := tools/.venv-eval
 BENCH_SIZES ?= 30:128 64:256
 EVAL_ARGS ?=
 
-.PHONY: deps venv build release check-schema demo test swift-test pytest-tools fuzz-smoke fuzz python pytest-python \
+.PHONY: deps venv build release check-schema demo test swift-test pytest-tools fuzz-smoke fuzz python python-wheel pytest-python \
         models static static-full edge capi-test pytest-capi bench bench-ort pytest-bench eval eval-quick \
         pytest-eval tune clean
 
@@ -74,6 +74,18 @@ python: deps
 	$(VENV)/bin/pip install -q --disable-pip-version-check tools/python
 	rm -rf tools/python/build tools/python/*.egg-info
 	$(VENV)/bin/python -c "import ember; print('ember', ember.version(), 'installed in $(VENV)')"
+
+## A portable wheel in dist/: the library linked with the Swift runtime and Foundation statically
+## (-static-stdlib; ~60 MB stripped), so the target machine needs only glibc and libstdc++ —
+## no Swift toolchain. Install it with pip on any x86-64 Linux with Python 3.
+python-wheel: deps
+	$(SWIFT) build -c release --product CEmberTrainer --scratch-path .build-static -Xswiftc -static-stdlib
+	mkdir -p tools/python/ember/_lib dist
+	cp .build-static/release/libCEmberTrainer.so tools/python/ember/_lib/
+	strip tools/python/ember/_lib/libCEmberTrainer.so
+	python3 -m pip wheel -q --disable-pip-version-check --no-deps -w dist tools/python
+	rm -rf tools/python/build tools/python/*.egg-info tools/python/ember/_lib
+	ls -l dist/*.whl
 
 ## The package's tests (pandas, scikit-learn, imbalanced-learn, PySpark in local mode) in their own
 ## venv; the CLI comparisons use the debug `ember` built by swift-test.

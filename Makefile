@@ -15,7 +15,7 @@ BENCH_SIZES ?= 30:128 64:256
 EVAL_ARGS ?=
 
 .PHONY: deps venv build release check-schema demo test swift-test pytest-tools fuzz-smoke fuzz python python-wheel pytest-python \
-        models static static-full edge capi-test pytest-capi bench bench-ort pytest-bench eval eval-quick \
+        models static static-full edge capi-test pytest-capi bench bench-ort bench-python pytest-bench eval eval-quick \
         pytest-eval tune clean
 
 deps:
@@ -147,6 +147,14 @@ bench-ort: release $(VENV_BENCH)/.ok
 	  $(EMBER) bench $$m.ember --json > $$m.ember-bench.json; \
 	  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VENV_BENCH)/bin/python tools/bench/ort_bench.py $$m.ember \
 	    --ember-json $$m.ember-bench.json --json $$m.ort.json --markdown; done
+
+## The Python API (ember.Model.score from numpy and DataFrames) vs the bare C call and ONNX
+## Runtime's Python API on the same score graph (docs/BENCHMARKS.md, "Python").
+bench-python: $(VENV_BENCH)/.ok
+	$(MAKE) --no-print-directory python VENV=$(VENV_BENCH)
+	mkdir -p tools/bench/out
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VENV_BENCH)/bin/python tools/bench/python_bench.py \
+	  models/iris.ember models/breast_cancer.ember --train-small --json tools/bench/out/python.json --markdown
 
 pytest-bench: $(VENV_BENCH)/.ok
 	$(VENV_BENCH)/bin/python -m pytest -q tools/bench

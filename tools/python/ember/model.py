@@ -45,7 +45,7 @@ def _buffer(shape, ctype, dtype):
 
 def _address(a: np.ndarray) -> int:
     """Address of a contiguous array's first element (the cheapest way ctypes offers)."""
-    if a.flags.writeable and a.size:
+    if a.flags.writeable and a.flags.c_contiguous and a.size:
         return ct.addressof(ct.c_char.from_buffer(a))
     return a.ctypes.data
 
@@ -106,6 +106,7 @@ class Model:
         self.summary_text: str = _summary_text
         self._categorical = [k == "categorical" for k in self.feature_kinds]
         self._all_numeric = not any(self._categorical)
+        self._identity = list(range(len(self.features)))
         self._raw = _capi.raw()
         self._fast_cache: dict = {}
         self._plans: dict = {}
@@ -278,13 +279,18 @@ class Model:
                 X = X.reshape(1, -1)
             if X.ndim != 2 or X.shape[1] != len(self.features):
                 return None
-            X = np.ascontiguousarray(X, dtype=np.float64)  # row pitch 8·F: one cached layout
-            entry = self._fast_cache.get(("matrix", flags))
-            if entry is None:
-                entry = self._fast_layout(("matrix", flags), 8 * len(self.features), flags)
-            base = _address(X)
-            pointers = entry[1](*range(base, base + 8 * len(self.features), 8))
-            return entry[0], X.shape[0], ct.addressof(pointers), (X, pointers)
+            F, n = len(self.features), X.shape[0]
+            if X.dtype == np.float64 and X.flags.f_contiguous and n > 1:
+                # Column-major (e.g. a DataFrame's block): feature j contiguous at j·8n.
+                entry = self._fast_cache.get(("frame", flags)) or self._fast_layout(("frame", flags), 8, flags)
+                base = _address(X)
+                pointers = entry[1](*range(base, base + 8 * n * F, 8 * n))
+            else:
+                X = np.ascontiguousarray(X, dtype=np.float64)  # row pitch 8·F: one cached layout
+                entry = self._fast_cache.get(("matrix", flags)) or self._fast_layout(("matrix", flags), 8 * F, flags)
+                base = _address(X)
+                pointers = entry[1](*range(base, base + 8 * F, 8))
+            return entry[0], n, ct.addressof(pointers), (X, pointers)
         if _pd is not None and type(X) is _pd.DataFrame:
             columns = X.columns
             plan = self._plans.get(id(columns))
@@ -299,6 +305,17 @@ class Model:
                 if len(self._plans) > 64:
                     self._plans.clear()
                 self._plans[id(columns)] = plan
+            if self._all_numeric:
+                try:  # one numeric numpy block (e.g. a frame made from an array): a single view
+                    blocks = X._mgr.blocks
+                    single = len(blocks) == 1 and isinstance(blocks[0].dtype, np.dtype) and blocks[0].dtype.kind in "biuf"
+                except AttributeError:  # pragma: no cover - pandas without these internals
+                    single = False
+                if single:
+                    a = X.to_numpy()
+                    if plan[1] != self._identity:
+                        a = a[:, plan[1]]
+                    return self._fast_inputs(a, flags)
             arrays = []
             for f, j in enumerate(plan[1]):
                 try:
@@ -310,9 +327,7 @@ class Model:
                 arrays.append(a)
             n = len(X)
             block = np.array(arrays, dtype=np.float64)  # (F, n): feature j contiguous at j·8n
-            entry = self._fast_cache.get(("frame", flags))
-            if entry is None:
-                entry = self._fast_layout(("frame", flags), 8, flags)
+            entry = self._fast_cache.get(("frame", flags)) or self._fast_layout(("frame", flags), 8, flags)
             base = _address(block)
             pointers = entry[1](*range(base, base + 8 * n * len(arrays), 8 * n)) if n else entry[1]()
             return entry[0], n, ct.addressof(pointers), (block, pointers)

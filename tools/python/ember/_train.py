@@ -171,7 +171,7 @@ def train(data, target=None, *, seed: Optional[int] = 0, feature_names: Optional
         status = L.ember_train_csv(os.fsencode(data), _capi.strings(args), len(args), callback, None, ct.byref(out))
     else:
         frame, name = _frame_and_target(data, target, feature_names)
-        frame.columns = [str(c) for c in frame.columns]
+        frame = frame.set_axis([str(c) for c in frame.columns], axis=1)  # a new frame: the caller's stays as it is
         text = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
         args = [f"--target={name}"] + option_arguments(seed=seed, **options)
         status = L.ember_train_text(text, len(text), b"<DataFrame>", _capi.strings(args), len(args), callback, None,

@@ -114,7 +114,7 @@ let package = Package(
     ),
     .testTarget(name: "EmberFormatTests", dependencies: ["EmberFormat"], resources: [.copy("Fixtures")]),
     .testTarget(name: "EmberRuntimeTests", dependencies: ["EmberRuntime", "EmberFormat"]),
-    .testTarget(name: "EmberTrainerTests", dependencies: ["EmberTrainer", "EmberRuntime", "EmberFormat"]),
+    .testTarget(name: "EmberTrainerTests", dependencies: ["EmberTrainer", "EmberTrainArguments", "EmberRuntime", "EmberFormat"]),
     .testTarget(name: "EmberCLITests", dependencies: ["EmberFormat", "EmberCommands"]),
   ],
   cxxLanguageStandard: .cxx17

@@ -115,6 +115,11 @@ class Model:
         self._layouts_lock = threading.Lock()
 
     @classmethod
+    def load(cls, path: Union[str, os.PathLike]) -> "Model":
+        """Opens the model file at ``path`` (memory-mapped, verified)."""
+        return cls(path)
+
+    @classmethod
     def from_bytes(cls, data: bytes) -> "Model":
         """A model from the bytes of a ``.ember`` file (copied, verified)."""
         return cls(data=data)

@@ -200,6 +200,7 @@ def test_save_load_and_pickle(model, tmp_path):
     path = tmp_path / "copy.ember"
     model.save(path)
     assert open(path, "rb").read() == open(DEMO, "rb").read()
+    assert ember.Model.load(path).to_bytes() == model.to_bytes()
     assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
     clone = pickle.loads(pickle.dumps(model))
     X = pd.DataFrame([NORMAL, FAULT, OUTLIER])

@@ -21,11 +21,13 @@ public struct RowDecoder: Sendable {
 
   /// Raw number of numeric or integer feature `f` from an encoded row: un-standardised, clipped
   /// to the observed training range, rounded to an integer for integer features and to Float
-  /// precision for numeric ones (the values come from Float arithmetic).
+  /// precision for numeric ones (the values come from Float arithmetic). A NaN (which no sampler
+  /// produces, but a C caller may pass) decodes to the impute value.
   @inline(__always)
   public func number(_ f: Int, of row: UnsafePointer<Float>) -> Double {
     let spec = features[f]
-    let v = min(max(Double(row[spec.slotOffset]) * spec.std + spec.mean, spec.min), spec.max)
+    let x = row[spec.slotOffset]
+    let v = x.isNaN ? spec.imputeValue : min(max(Double(x) * spec.std + spec.mean, spec.min), spec.max)
     return spec.kind == .integer ? v.rounded() : Double(Float(v))
   }
 

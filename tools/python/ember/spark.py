@@ -26,6 +26,8 @@ __all__ = ["score_dataframe", "classify_dataframe", "sample_dataframe", "spark_s
 
 _cache: dict = {}
 _cache_lock = threading.Lock()
+#: Models this Python process has opened (each once, whatever the number of tasks and batches).
+_opens = 0
 
 
 def _model(key: str, broadcast):
@@ -37,7 +39,9 @@ def _model(key: str, broadcast):
         with _cache_lock:
             m = _cache.get(key)
             if m is None:
+                global _opens
                 m = _cache[key] = Model.from_bytes(broadcast.value)
+                _opens += 1
     return m
 
 

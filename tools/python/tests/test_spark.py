@@ -84,3 +84,22 @@ def test_sample_one_class(spark, cli):
     ref = read_csv_text(cli("sample", MODEL, "--count", 40, "--seed", 2, "--class", "Gentoo"))
     assert set(got["species"]) == {"Gentoo"}
     np.testing.assert_allclose(got["bill_length_mm"], ref["bill_length_mm"], rtol=1e-5)
+
+
+def test_each_python_worker_opens_the_model_once(spark, frame):
+    """After scoring, classifying and sampling with one model over many partitions and jobs, no
+    executor process has opened it more than once."""
+    from ember.spark import classify_dataframe, score_dataframe
+
+    score_dataframe(frame.repartition(6), MODEL).count()  # 6 tasks on 2 workers, then another job
+    classify_dataframe(frame.repartition(6), MODEL).count()
+
+    def probe(batches):  # runs in the same kind of (Arrow) Python workers as the scoring
+        import ember.spark as es
+
+        for b in batches:
+            yield pd.DataFrame({"pid": [os.getpid()] * len(b), "opens": [es._opens] * len(b)})
+
+    rows = spark.range(16).repartition(8).mapInPandas(probe, "pid long, opens long").toPandas()
+    opens = rows.groupby("pid")["opens"].max()
+    assert opens.max() == 1, opens.to_dict()

@@ -15,8 +15,8 @@ VENV_PEERS := tools/.venv-peers
 BENCH_SIZES ?= 30:128 64:256
 EVAL_ARGS ?=
 
-.PHONY: deps venv build release check-schema demo test swift-test pytest-tools fuzz-smoke fuzz \
-        models static static-full edge capi-test pytest-capi bench bench-ort pytest-bench eval eval-quick \
+.PHONY: deps venv build release check-schema demo test swift-test pytest-tools fuzz-smoke fuzz python python-wheel pytest-python \
+        models static static-full edge capi-test pytest-capi bench bench-ort bench-python pytest-bench eval eval-quick \
         pytest-eval tune peers clean
 
 deps:
@@ -53,16 +53,52 @@ demo: release
 	printf 'sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)\n5.1,3.5,1.4,0.2\n7.9,2.0,1.0,2.5\n' \
 	  | $(EMBER) score $(DEMO_MODEL) - --energies
 
-## Every test: generated code fresh, Swift suites (incl. CLI + C API tests), Python tools, fuzz smoke.
-test: deps check-schema swift-test pytest-tools pytest-bench pytest-eval fuzz-smoke
+## Every test: generated code fresh, Swift suites (incl. CLI + C API tests), Python tools, the Python
+## package, fuzz smoke.
+test: deps check-schema swift-test pytest-tools pytest-python pytest-bench pytest-eval fuzz-smoke
 
 swift-test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
 pytest-tools: venv swift-test
-	EMBER_BIN=$(CURDIR)/$(DEBUG_EMBER) EMBER_LIB=$(CURDIR)/.build/debug/libCEmber.so \
-	  $(PY) -m pytest -q tools/python
+	EMBER_BIN=$(CURDIR)/$(DEBUG_EMBER) $(PY) -m pytest -q tools/python/test_reader.py
+
+## The Python package (import name `ember`): builds the release libCEmberTrainer.so (runtime +
+## trainer C APIs), bundles it into the package and pip-installs tools/python into $(VENV),
+## creating the virtual environment when missing. `make python VENV=dir` picks another one.
+python: deps
+	$(SWIFT) build -c release --product CEmberTrainer
+	mkdir -p tools/python/ember/_lib
+	cp .build/release/libCEmberTrainer.so tools/python/ember/_lib/
+	[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check tools/python
+	rm -rf tools/python/build tools/python/*.egg-info
+	$(VENV)/bin/python -c "import ember; print('ember', ember.version(), 'installed in $(VENV)')"
+
+## A portable wheel in dist/: the library linked with the Swift runtime and Foundation statically
+## (-static-stdlib; ~60 MB stripped), so the target machine needs only glibc and libstdc++ —
+## no Swift toolchain. Install it with pip on any x86-64 Linux with Python 3.
+python-wheel: deps
+	$(SWIFT) build -c release --product CEmberTrainer --scratch-path .build-static -Xswiftc -static-stdlib
+	mkdir -p tools/python/ember/_lib dist
+	cp .build-static/release/libCEmberTrainer.so tools/python/ember/_lib/
+	strip tools/python/ember/_lib/libCEmberTrainer.so
+	python3 -m pip wheel -q --disable-pip-version-check --no-deps -w dist tools/python
+	rm -rf tools/python/build tools/python/*.egg-info tools/python/ember/_lib
+	ls -l dist/*.whl
+
+## The package's tests (pandas, scikit-learn, imbalanced-learn, PySpark in local mode) in their own
+## venv; the CLI comparisons use the debug `ember` built by swift-test.
+VENV_PYTHON := tools/.venv-python
+$(VENV_PYTHON)/.ok: tools/requirements-python.txt
+	[ -x $(VENV_PYTHON)/bin/python ] || python3 -m venv $(VENV_PYTHON)
+	$(VENV_PYTHON)/bin/pip install -q --disable-pip-version-check -r tools/requirements-python.txt
+	touch $@
+
+pytest-python: $(VENV_PYTHON)/.ok swift-test
+	$(MAKE) --no-print-directory python VENV=$(VENV_PYTHON)
+	EMBER_BIN=$(CURDIR)/$(DEBUG_EMBER) $(VENV_PYTHON)/bin/python -m pytest -q tools/python/tests
 
 fuzz-smoke: deps
 	tools/fuzz/run.sh $(FUZZ_SECONDS)
@@ -88,10 +124,10 @@ capi-test: deps
 	$(SWIFT) build --product CEmber
 	$(SWIFT) test --filter CAPITests
 
-pytest-capi: venv
-	$(SWIFT) build --product CEmber
+pytest-capi: $(VENV_PYTHON)/.ok
 	$(SWIFT) build --product ember
-	EMBER_LIB=$(CURDIR)/.build/debug/libCEmber.so EMBER_BIN=$(CURDIR)/$(DEBUG_EMBER) $(PY) -m pytest -q tools/python/test_ctypes.py
+	$(MAKE) --no-print-directory python VENV=$(VENV_PYTHON)
+	EMBER_BIN=$(CURDIR)/$(DEBUG_EMBER) $(VENV_PYTHON)/bin/python -m pytest -q tools/python/tests/test_model.py
 
 $(VENV_BENCH)/.ok: tools/requirements-bench.txt
 	python3 -m venv $(VENV_BENCH)
@@ -112,6 +148,14 @@ bench-ort: release $(VENV_BENCH)/.ok
 	  $(EMBER) bench $$m.ember --json > $$m.ember-bench.json; \
 	  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VENV_BENCH)/bin/python tools/bench/ort_bench.py $$m.ember \
 	    --ember-json $$m.ember-bench.json --json $$m.ort.json --markdown; done
+
+## The Python API (ember.Model.score from numpy and DataFrames) vs the bare C call and ONNX
+## Runtime's Python API on the same score graph (docs/BENCHMARKS.md, "Python").
+bench-python: $(VENV_BENCH)/.ok
+	$(MAKE) --no-print-directory python VENV=$(VENV_BENCH)
+	mkdir -p tools/bench/out
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VENV_BENCH)/bin/python tools/bench/python_bench.py \
+	  models/iris.ember models/breast_cancer.ember --train-small --json tools/bench/out/python.json --markdown
 
 pytest-bench: $(VENV_BENCH)/.ok
 	$(VENV_BENCH)/bin/python -m pytest -q tools/bench

@@ -23,6 +23,9 @@ let package = Package(
     .library(name: "EmberTrainer", targets: ["EmberTrainer"]),
     .library(name: "CEmber", type: .dynamic, targets: ["EmberC"]),
     .library(name: "CEmberStatic", type: .static, targets: ["EmberC"]),
+    // The runtime's and the trainer's C APIs in one library, for hosts that train in process
+    // (the Python package): one copy of the runtime in the process; libCEmber stays Foundation-free.
+    .library(name: "CEmberTrainer", type: .dynamic, targets: ["EmberC", "EmberTrainerC"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
@@ -77,6 +80,17 @@ let package = Package(
       dependencies: ["EmberFormat", "EmberRuntime", "_EmberCAPITypes"],
       swiftSettings: runtimeSwiftSettings
     ),
+    // `ember train`'s options, declared once in the one option table (OptionSpec): read by the
+    // `ember` CLI and by the trainer C API (and through it by the Python package).
+    .target(
+      name: "EmberTrainArguments",
+      dependencies: ["EmberCommands", "EmberTrainer", "EmberRuntime", "EmberFormat"]
+    ),
+    // The trainer's C API (ember_train.h): in-process training for C and Python hosts.
+    .target(
+      name: "EmberTrainerC",
+      dependencies: ["EmberC", "EmberCommands", "EmberTrainer", "EmberTrainArguments", "EmberFormat"]
+    ),
     // The command line of both CLIs without Foundation: the option table, scanner, runner,
     // exit-status mapping and the verbs except train (which `ember` adds).
     // Optimised for size: the device binary's budget is 8 MB, and the per-row work here (CSV
@@ -89,7 +103,7 @@ let package = Package(
     // `ember`: the full CLI for development machines: the device verbs plus train.
     .executableTarget(
       name: "EmberCLI",
-      dependencies: ["EmberFormat", "EmberRuntime", "EmberTrainer", "EmberCommands"],
+      dependencies: ["EmberFormat", "EmberRuntime", "EmberTrainer", "EmberTrainArguments", "EmberCommands"],
       swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
     ),
     // `ember-edge`: the device CLI (no Foundation, no ArgumentParser; every verb but train).
@@ -100,7 +114,7 @@ let package = Package(
     ),
     .testTarget(name: "EmberFormatTests", dependencies: ["EmberFormat"], resources: [.copy("Fixtures")]),
     .testTarget(name: "EmberRuntimeTests", dependencies: ["EmberRuntime", "EmberFormat"]),
-    .testTarget(name: "EmberTrainerTests", dependencies: ["EmberTrainer", "EmberRuntime", "EmberFormat"]),
+    .testTarget(name: "EmberTrainerTests", dependencies: ["EmberTrainer", "EmberTrainArguments", "EmberRuntime", "EmberFormat"]),
     .testTarget(name: "EmberCLITests", dependencies: ["EmberFormat", "EmberCommands"]),
   ],
   cxxLanguageStandard: .cxx17

@@ -16,9 +16,11 @@ if [[ "${1:-}" == "--check" ]]; then
   for src in "${!targets[@]}"; do
     cmp -s "$src" "${targets[$src]}" || { echo "stale: ${targets[$src]} (run tools/gen-schema.sh)" >&2; status=1; }
   done
-  diff -r -q "$tmp/py/ember" tools/python/ember_fb/ember >/dev/null 2>&1 || { echo "stale: tools/python/ember_fb (run tools/gen-schema.sh)" >&2; status=1; }
+  diff -r -q -x __pycache__ "$tmp/py/ember/fb" tools/python/ember/fb >/dev/null 2>&1 || { echo "stale: tools/python/ember/fb (run tools/gen-schema.sh)" >&2; status=1; }
   exit $status
 fi
 for src in "${!targets[@]}"; do cp "$src" "${targets[$src]}"; done
-rm -rf tools/python/ember_fb/ember && mkdir -p tools/python/ember_fb && cp -r "$tmp/py/ember" tools/python/ember_fb/ember
+# The generated Python is the subpackage ember.fb of the Python package (flatc's empty
+# ember/__init__.py is not copied: the package has its own).
+rm -rf tools/python/ember/fb && cp -r "$tmp/py/ember/fb" tools/python/ember/fb
 echo "regenerated from schema/ember.fbs"

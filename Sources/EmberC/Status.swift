@@ -13,7 +13,7 @@ import _EmberCAPITypes
 enum Status: CaseIterable {
   case ok, invalidArgument, io, truncated, notAModel, malformed, unsupportedVersion, checksumMismatch
   case invalidModel, unusableModel, missingColumns, badValue, unknownCategory, unknownClass, badRequest
-  case bufferTooSmall, noCalibration, `internal`
+  case bufferTooSmall, noCalibration, badOption, badData, `internal`
 
   /// The `ember_status` value (ABI, from the header).
   var rawValue: Int32 {
@@ -35,6 +35,8 @@ enum Status: CaseIterable {
     case .badRequest: Int32(EMBER_E_BAD_REQUEST)
     case .bufferTooSmall: Int32(EMBER_E_BUFFER_TOO_SMALL)
     case .noCalibration: Int32(EMBER_E_NO_CALIBRATION)
+    case .badOption: Int32(EMBER_E_BAD_OPTION)
+    case .badData: Int32(EMBER_E_BAD_DATA)
     case .internal: Int32(EMBER_E_INTERNAL)
     }
   }
@@ -59,6 +61,8 @@ enum Status: CaseIterable {
     case .badRequest: "the request cannot be met"
     case .bufferTooSmall: "the output buffer is too small"
     case .noCalibration: "the model has no score calibration"
+    case .badOption: "a training option is unknown or has a bad value"
+    case .badData: "the training data cannot be used"
     case .internal: "internal error"
     }
   }

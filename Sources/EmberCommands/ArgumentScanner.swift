@@ -143,3 +143,18 @@ enum ArgumentScanner {
     return .run(parsed)
   }
 }
+
+extension VerbSpec {
+  /// Scans and checks command-line style `arguments` (without the verb name) against this spec,
+  /// exactly as `CLI.run` does before running the verb: for hosts that take a verb's options as
+  /// strings (the trainer C API parses `ember train`'s options with it). `--help` and
+  /// `--version` are usage errors here. Throws a ``CLIError`` of kind `.usage` with the
+  /// scanner's message.
+  public func parse(_ arguments: [String]) throws(CLIError) -> ParsedArguments {
+    switch try ArgumentScanner.scan(arguments, verb: self) {
+    case .run(let parsed): return parsed
+    case .help, .version:
+      throw CLIError(.usage, "--help and --version are not options of '\(name)' here")
+    }
+  }
+}

@@ -13,25 +13,32 @@ public struct RowDecoder: Sendable {
   public func field(_ f: Int, of row: UnsafePointer<Float>) -> String {
     let spec = features[f]
     switch spec.kind {
-    case .categorical:
-      var best = 0
-      for s in 1..<spec.slotCount where row[spec.slotOffset + s] > row[spec.slotOffset + best] { best = s }
-      return spec.categories[best]
-    case .integer:
-      let v = raw(spec, row[spec.slotOffset])
-      let r = v.rounded()
-      return String(Int64(r))
-    case .numeric:
-      let v = raw(spec, row[spec.slotOffset])
-      return RowDecoder.format(v)
+    case .categorical: return spec.categories[category(f, of: row)]
+    case .integer: return String(Int64(number(f, of: row)))
+    case .numeric: return RowDecoder.format(number(f, of: row))
     }
   }
 
-  /// The raw value of an encoded numeric value, clipped to the training range (NaN, which no
-  /// session produces but a C caller may pass, decodes to the impute value).
-  private func raw(_ spec: FeatureSpec, _ x: Float) -> Double {
-    guard !x.isNaN else { return spec.imputeValue }
-    return min(max(Double(x) * spec.std + spec.mean, spec.min), spec.max)
+  /// Raw number of numeric or integer feature `f` from an encoded row: un-standardised, clipped
+  /// to the observed training range, rounded to an integer for integer features and to Float
+  /// precision for numeric ones (the values come from Float arithmetic). A NaN (which no sampler
+  /// produces, but a C caller may pass) decodes to the impute value.
+  @inline(__always)
+  public func number(_ f: Int, of row: UnsafePointer<Float>) -> Double {
+    let spec = features[f]
+    let x = row[spec.slotOffset]
+    let v = x.isNaN ? spec.imputeValue : min(max(Double(x) * spec.std + spec.mean, spec.min), spec.max)
+    return spec.kind == .integer ? v.rounded() : Double(Float(v))
+  }
+
+  /// Category index (into `categories`) of categorical feature `f`: the slot with the largest
+  /// value (the first on ties).
+  @inline(__always)
+  public func category(_ f: Int, of row: UnsafePointer<Float>) -> Int {
+    let spec = features[f]
+    var best = 0
+    for s in 1..<spec.slotCount where row[spec.slotOffset + s] > row[spec.slotOffset + best] { best = s }
+    return best
   }
 
   /// All features of an encoded row, in feature order.

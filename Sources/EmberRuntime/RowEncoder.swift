@@ -65,6 +65,15 @@ public enum RawNumber {
     }
   }
 
+  /// Checks a binary number (e.g. a float64 column of a data frame; NaN is handled by the
+  /// caller as missing): ±∞ is `.nonFinite`, a magnitude beyond the 32-bit float range
+  /// `.outOfRange`, as for text.
+  @inline(__always)
+  public static func check(_ v: Double) -> Parsed {
+    guard v.isFinite else { return .nonFinite }
+    return Float(v).isFinite ? .value(v) : .outOfRange
+  }
+
   private enum Shape { case number, word, invalid }
 
   /// Whether the bytes follow the decimal grammar (`word`: something else, maybe `inf`).
@@ -190,18 +199,13 @@ public struct RowEncoder: Sendable {
       case .numeric, .integer:
         var value = spec.imputeValue
         if !MissingValue.isMissing(text) {
-          switch RawNumber.parse(text) {
-          case .value(let v): value = v
-          case .notANumber:
-            throw EmberRuntimeError(.badValue, "expected a number, found \"\(Self.excerpt(text))\"", at: spec.name, column: column)
-          case .nonFinite:
-            throw EmberRuntimeError(.badValue, "\"\(Self.excerpt(text))\" is not a finite number", at: spec.name, column: column)
-          case .outOfRange:
-            throw EmberRuntimeError(
-              .badValue, "\(Self.excerpt(text)) is outside the 32-bit float range (±3.4e38)", at: spec.name, column: column)
+          let parsed = RawNumber.parse(text)
+          guard case .value(let v) = parsed else {
+            throw Self.numberError(parsed, shown: Self.excerpt(text), spec: spec, column: column)
           }
+          value = v
         }
-        out[spec.slotOffset] = Self.clamp((value - spec.mean) / spec.std)
+        out[spec.slotOffset] = Self.encoded(value, spec)
       case .categorical:
         for s in 0..<spec.slotCount { out[spec.slotOffset + s] = 0 }
         var index = Int(spec.imputeValue)
@@ -221,6 +225,22 @@ public struct RowEncoder: Sendable {
       }
     }
     return flags
+  }
+
+  /// The encoded value of raw number `value` (finite, in the 32-bit float range) of numeric or
+  /// integer feature `spec`: its z-score, clamped to the certified box. Every raw number takes
+  /// this step, from a CSV cell or a column of numbers (``ColumnEncoder``).
+  @inline(__always)
+  static func encoded(_ value: Double, _ spec: FeatureSpec) -> Float { clamp((value - spec.mean) / spec.std) }
+
+  /// The error for a raw number `RawNumber` refused (`shown`: the value as the message shows it).
+  static func numberError(_ parsed: RawNumber.Parsed, shown: String, spec: FeatureSpec, column: Int) -> EmberRuntimeError {
+    switch parsed {
+    case .nonFinite: EmberRuntimeError(.badValue, "\"\(shown)\" is not a finite number", at: spec.name, column: column)
+    case .outOfRange:
+      EmberRuntimeError(.badValue, "\(shown) is outside the 32-bit float range (±3.4e38)", at: spec.name, column: column)
+    case .notANumber, .value: EmberRuntimeError(.badValue, "expected a number, found \"\(shown)\"", at: spec.name, column: column)
+    }
   }
 
   /// (v − mean)/std as Float, clamped to the certified box (±∞ and NaN cannot occur: inputs

@@ -67,10 +67,12 @@ public final class Sampler: @unchecked Sendable {
   /// Draws `count` rows of class `classIndex` and hands them, in chain order, to `emit` in
   /// blocks (encoded rows, row-major n×d). Throws `.badRequest` when there is nowhere to start.
   /// `settings` are a class's sampler defaults with any overrides applied; chains leaving the
-  /// box |x_i| ≤ `divergenceLimit` (encoded units) or turning non-finite restart.
+  /// box |x_i| ≤ `divergenceLimit` (encoded units) or turning non-finite restart. The chains
+  /// run are `firstChain ..< firstChain + count`: a run split into chain ranges (e.g. across
+  /// machines) gives the rows of one run, in the same order.
   public func run(
     classIndex: Int, count: Int, seed: UInt64, settings: SamplerDefaults, starts: ChainStarts = .model,
-    threads: Int = 1, divergenceLimit: Float = Sampler.defaultDivergenceLimit,
+    threads: Int = 1, divergenceLimit: Float = Sampler.defaultDivergenceLimit, firstChain: Int = 0,
     emit: (UnsafeBufferPointer<Float>, Int) throws -> Void
   ) throws -> SamplingStats {
     let info = energy.model.classes[classIndex]
@@ -112,7 +114,7 @@ public final class Sampler: @unchecked Sendable {
         let start = first + p * self.blockSize
         let m = min(self.blockSize, first + n - start)
         states[p % workers].run(
-          classIndex: classIndex, chains: start..<(start + m), seed: seed, settings: settings, source: source,
+          classIndex: classIndex, chains: (firstChain + start)..<(firstChain + start + m), seed: seed, settings: settings, source: source,
           prepared: self.energy.classes[classIndex], limit: divergenceLimit)
       }
       for p in 0..<pieces {

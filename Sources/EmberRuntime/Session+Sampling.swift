@@ -112,11 +112,13 @@ extension EmberSession {
   /// Draws `count` rows of class `classIndex` and hands them, in chain order, to `emit` in
   /// blocks (encoded rows, row-major n×d; all finite); `emit` returns false to stop early.
   /// Chain g of class c uses the random stream (seed, c, g), so the rows depend only on the
-  /// arguments, never on `threads` (which is capped at the cores available). Memory:
+  /// arguments, never on `threads` (which is capped at the cores available). The chains run are
+  /// `firstChain ..< firstChain + count`: a run split into chain ranges (across threads,
+  /// processes or machines) gives the rows of one run, in the same order. Memory:
   /// O(threads · 256 · widest layer), independent of `count`.
   public func sample(
     classIndex: Int, count: Int, seed: UInt64, overrides: SamplerOverrides = SamplerOverrides(),
-    starts: ChainStarts = .model, threads: Int = 1, emit: (UnsafeBufferPointer<Float>, Int) -> Bool
+    starts: ChainStarts = .model, threads: Int = 1, firstChain: Int = 0, emit: (UnsafeBufferPointer<Float>, Int) -> Bool
   ) throws(EmberRuntimeError) -> SamplingStats {
     guard classIndex >= 0, classIndex < classCount else {
       throw EmberRuntimeError(.unknownClass, "class index \(classIndex) is out of range (the model has \(classCount) classes)")
@@ -132,7 +134,7 @@ extension EmberSession {
     do {
       return try sampler.run(
         classIndex: classIndex, count: count, seed: seed, settings: settings, starts: starts, threads: workers,
-        divergenceLimit: overrides.divergenceLimit ?? Sampler.defaultDivergenceLimit
+        divergenceLimit: overrides.divergenceLimit ?? Sampler.defaultDivergenceLimit, firstChain: firstChain
       ) { block, rows in
         if stopped { return }
         if !emit(block, rows) {

@@ -163,3 +163,21 @@ final class SamplerTests: XCTestCase {
     XCTAssertEqual(a, b)
   }
 }
+
+extension SamplerTests {
+  /// Chain ranges reassemble a run: chains a..<b of a run started at `firstChain: a` are rows
+  /// a..<b of the run from chain 0 (what lets Spark partitions take chain ranges).
+  func testChainRangesReassembleARun() throws {
+    let energy = try EnergyModel(try TestModels.mixed())
+    let settings = SamplerDefaults(kind: .mala, steps: 7, stepSize: 0.05, noiseScale: -1, temperature: 1, initNoise: 0.1)
+    var whole: [Float] = []
+    _ = try Sampler(energy, blockSize: 16).run(classIndex: 0, count: 70, seed: 3, settings: settings) { b, _ in whole += b }
+    var parts: [Float] = []
+    for (first, count) in [(0, 5), (5, 40), (45, 25)] {
+      _ = try Sampler(energy, blockSize: 16).run(
+        classIndex: 0, count: count, seed: 3, settings: settings, threads: 2, firstChain: first
+      ) { b, _ in parts += b }
+    }
+    XCTAssertEqual(parts, whole)
+  }
+}

@@ -95,12 +95,11 @@ def _activation_grad(g: _Graph, name: str, z: str, h: str) -> str | None:
     raise ValueError(f"unknown activation {name}")
 
 
-def build_graph(model: er.Model, class_index: int, gradient: bool) -> onnx.ModelProto:
-    """The ONNX model of class ``class_index``'s energy (and its input gradient)."""
+def _class_energy(g: _Graph, model: er.Model, class_index: int, x: str, gradient: bool):
+    """Adds class ``class_index``'s energy of encoded rows ``x`` [N, d] to ``g``: the names of its
+    energy terms and (with ``gradient``) of its gradient terms."""
     c = model.classes[class_index]
     d = model.encoded_width
-    g = _Graph()
-    x = "x"
     energy_parts: list[str] = []
     grad_parts: list[str] = []
     if c.output is not None and c.layers:
@@ -147,6 +146,15 @@ def build_graph(model: er.Model, class_index: int, gradient: bool) -> onnx.Model
         if gradient:
             r = g.op("Unsqueeze", [g.op("Softmax", [a], axis=1), g.const_i64([2])])  # [N, k, 1]
             grad_parts.append(g.op("ReduceSum", [g.op("Mul", [r, pd]), g.const_i64([1])], keepdims=0))
+    return energy_parts, grad_parts
+
+
+def build_graph(model: er.Model, class_index: int, gradient: bool) -> onnx.ModelProto:
+    """The ONNX model of class ``class_index``'s energy (and its input gradient)."""
+    d = model.encoded_width
+    g = _Graph()
+    x = "x"
+    energy_parts, grad_parts = _class_energy(g, model, class_index, x, gradient)
     energy = energy_parts[0]
     for p in energy_parts[1:]:
         energy = g.op("Add", [energy, p])
@@ -160,6 +168,37 @@ def build_graph(model: er.Model, class_index: int, gradient: bool) -> onnx.Model
         outputs.append(helper.make_tensor_value_info("grad", TensorProto.FLOAT, ["N", d]))
     graph = helper.make_graph(g.nodes, f"ember_class{class_index}{'_grad' if gradient else ''}",
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", d])], outputs, g.inits)
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="ember tools/bench/onnx_export.py")
+    proto.ir_version = min(proto.ir_version, 9)
+    onnx.checker.check_model(proto)
+    return proto
+
+
+def build_score_graph(model: er.Model) -> onnx.ModelProto:
+    """The ONNX model of the anomaly score from raw numeric features: ``x [N, F] → score [N]``,
+    with z-scoring (x − mean)/std, every class's energy, and s = −logsumexp_c(log π_c − E_c).
+    Numeric and integer features only (a categorical feature has no raw float form)."""
+    if any(f.kind == "categorical" for f in model.features):
+        raise ValueError("the score graph takes raw numbers: the model has categorical features")
+    F = len(model.features)
+    g = _Graph()
+    mean = np.array([f.mean for f in model.features], dtype=np.float32).reshape(1, F)
+    std = np.array([f.std for f in model.features], dtype=np.float32).reshape(1, F)
+    z = g.op("Div", [g.op("Sub", ["x", g.const(mean, "mean")]), g.const(std, "std")], "z")
+    logits = []
+    for ci, c in enumerate(model.classes):
+        parts, _ = _class_energy(g, model, ci, z, gradient=False)
+        energy = parts[0]
+        for p in parts[1:]:
+            energy = g.op("Add", [energy, p])
+        logit = g.op("Sub", [g.const(math.log(c.prior)), energy])
+        logits.append(g.op("Unsqueeze", [logit, g.const_i64([1])]))
+    stacked = logits[0] if len(logits) == 1 else g.op("Concat", logits, axis=1)
+    lse = g.op("ReduceLogSumExp", [stacked], axes=[1], keepdims=0)
+    g.nodes.append(helper.make_node("Neg", [lse], ["score"]))
+    graph = helper.make_graph(g.nodes, "ember_score", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", F])],
+                              [helper.make_tensor_value_info("score", TensorProto.FLOAT, ["N"])], g.inits)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="ember tools/bench/onnx_export.py")
     proto.ir_version = min(proto.ir_version, 9)

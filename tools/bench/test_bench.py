@@ -96,3 +96,14 @@ def test_make_bench_model_shapes(tmp_path):
     first = out.read_bytes()
     make_bench_model.main(["--d", "30", "--h", "128", "--out", str(out)])
     assert out.read_bytes() == first
+
+
+def test_score_graph_matches_the_reference_from_raw_rows():
+    from onnx_export import build_score_graph
+
+    m = er.read_model(ew.serialize(ew.random_model(d=5, hidden=(7,), classes=3, seed=4)))
+    assert all(f.kind != "categorical" for f in m.features)
+    raw = np.random.default_rng(5).normal(size=(9, 5)) * 3 + 1
+    ref = m.scores(m.encode([dict(zip([f.name for f in m.features], r)) for r in raw]))
+    got, = ort_bench.ort_session(build_score_graph(m).SerializeToString()).run(None, {"x": raw.astype(np.float32)})
+    assert got.shape == (9,) and rel(got, ref) < 1e-5

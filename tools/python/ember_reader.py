@@ -1,6 +1,6 @@
 """Pure-Python reader and numpy reference implementation for `.ember` model files.
 
-Reads a file with the committed `flatc --python` code (``tools/python/ember_fb``) and the PyPI
+Reads a file with the committed `flatc --python` code (``tools/python/ember/fb``, the subpackage ``ember.fb``) and the PyPI
 ``flatbuffers`` package (2.0.7), checking what the Swift loader checks first: the ``EMBR``
 identifier, the format version, the CRC-32 of the payload, then the nested ``Model`` payload and
 the shape rules. Weight vectors are numpy views into the file bytes (fp16 weights are widened to
@@ -35,8 +35,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-if os.path.join(_HERE, "ember_fb") not in sys.path:
-    sys.path.insert(0, os.path.join(_HERE, "ember_fb"))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)  # the package ``ember`` (its generated subpackage ``ember.fb``)
 
 from ember.fb.ModelFile import ModelFile  # noqa: E402
 from ember.fb.Model import Model as FBModel  # noqa: E402

@@ -1,6 +1,6 @@
 """Tests of the pure-Python `.ember` reader, writer and numpy reference implementation.
 
-Run: ``tools/.venv/bin/python -m pytest tools/python -q``. With ``EMBER_BIN`` set to a built
+Run: ``tools/.venv/bin/python -m pytest tools/python/test_reader.py -q``. With ``EMBER_BIN`` set to a built
 ``ember`` executable, the Python-written files are also checked by ``ember verify``.
 """
 from __future__ import annotations

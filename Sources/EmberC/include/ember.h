@@ -1,5 +1,6 @@
 /*
- * ember.h — C API of the Ember runtime (libCEmber.so / libCEmberStatic.a).
+ * ember.h — C API of the Ember runtime (libCEmber.so / libCEmberStatic.a; libCEmberTrainer.so has it
+ * too, with the trainer's ember_train.h).
  *
  * Load a verified `.ember` model, encode raw rows, compute per-class energies, anomaly
  * scores and class probabilities, and draw seeded synthetic rows. No Swift type crosses
@@ -91,6 +92,8 @@ enum {
   EMBER_E_BAD_REQUEST = 14,       /**< E.g. sampling a class with no starting rows and no base. */
   EMBER_E_BUFFER_TOO_SMALL = 15,  /**< An output text buffer is too small (see `needed`). */
   EMBER_E_NO_CALIBRATION = 16,    /**< Percentiles / anomaly flags asked of an uncalibrated model. */
+  EMBER_E_BAD_OPTION = 17,        /**< A training option is unknown or has a bad value (ember_train.h). */
+  EMBER_E_BAD_DATA = 18,          /**< The training data cannot be used (ember_train.h). */
   EMBER_E_INTERNAL = 99           /**< A bug: please report with ember_last_error(). */
 };
 
@@ -267,6 +270,78 @@ ember_status ember_sample(const ember_model *model, int32_t class_index, size_t 
                           const ember_sampler_options *opts, float *out_encoded, int32_t *out_classes,
                           ember_sample_stats *stats);
 #endif /* EMBER_TYPES_ONLY */
+
+/* ==== COLUMNS (CAPI+Columns.swift) ========================================================
+ * Columnar input for data-frame hosts (the Python package): raw columns go to answers in one
+ * call, encoded by the runtime's row encoder with the rules of RAW VALUES (each distinct text
+ * value is read once).
+ *
+ * A column is either NUMBERS — float64 values, NaN = missing — or CODES — int32 codes, -1 =
+ * missing, otherwise an index into the column's LEVELS, its distinct raw values as text (e.g.
+ * pandas.factorize). A categorical feature needs a CODES column; a numeric or integer feature
+ * takes either (levels are read as CSV cells: "", "NA", "N/A", "na", "?", "NaN", "nan" are
+ * missing). Columns are matched to features by name; extra columns are ignored; a feature
+ * column named twice is EMBER_E_MISSING_COLUMNS. A category never seen in training is read as
+ * missing and flags its row (EMBER_ROW_UNKNOWN_CATEGORY: anomalous in ember_columns_score), or
+ * with EMBER_ENCODE_STRICT_CATEGORIES is EMBER_E_UNKNOWN_CATEGORY naming the row (0-based).
+ * Numbers that are ±inf or outside the 32-bit float range are EMBER_E_BAD_VALUE naming the row.
+ */
+enum { EMBER_COLUMN_NUMBERS = 0, EMBER_COLUMN_CODES = 1 };
+
+#ifndef EMBER_TYPES_ONLY
+/** A column layout matched against a model's features (opaque; immutable, shareable). */
+typedef struct ember_columns ember_columns;
+
+/** Matches `ncols` columns against the model: names[j], kinds[j] (EMBER_COLUMN_*), strides[j]
+ *  (bytes between consecutive rows' values: 8 for a contiguous float64 column, 4 for int32
+ *  codes, the row pitch for a column of a 2-D array) and, for CODES columns, levels[j] (an array
+ *  of nlevels[j] UTF-8 strings; levels/nlevels may be NULL when no column has codes). Levels are
+ *  read here, once. `flags`: EMBER_ENCODE_*. Keeps the model alive. Release with
+ *  ember_columns_free. */
+ember_status ember_columns_new(const ember_model *model, size_t ncols, const char *const *names, const int32_t *kinds,
+                               const int64_t *strides, const char *const *const *levels, const size_t *nlevels,
+                               uint32_t flags, ember_columns **out_columns);
+/** Releases a column layout. NULL is a no-op. */
+void ember_columns_free(ember_columns *columns);
+
+/* In the four calls below, data[j] points at row 0 of column j (in ember_columns_new order);
+ * row i of it is at data[j] + i * strides[j]. Outputs are as for the encoded-row functions.
+ * They run on the calling thread. */
+
+/** Encoded rows (n×d) of `n` rows and, when `row_flags` is not NULL, their flags (n values,
+ *  EMBER_ROW_*; see ember_score_flagged). */
+ember_status ember_columns_encode(const ember_columns *columns, const void *const *data, size_t n, float *out,
+                                  uint32_t *row_flags);
+/** Per-class energies (n×C) of `n` rows. */
+ember_status ember_columns_energies(const ember_columns *columns, const void *const *data, size_t n, float *out);
+/** Scores and optionally percentiles (0–100) and anomaly flags of `n` rows, as
+ *  ember_score_flagged with the rows' own flags: a row with an unseen category is anomalous. */
+ember_status ember_columns_score(const ember_columns *columns, const void *const *data, size_t n, float *scores,
+                                 float *percentiles, uint8_t *anomalies);
+/** Most probable classes (and optionally p(c|x), n×C) of `n` rows, as ember_classify. */
+ember_status ember_columns_classify(const ember_columns *columns, const void *const *data, size_t n, int32_t *labels,
+                                    float *probs);
+
+/** Decodes raw feature `feature` of `n` encoded rows (n×d) column-wise, as ember_decode_field does
+ *  per cell: numeric and integer features into out_numbers (n doubles: un-standardised, clipped to
+ *  the training range, integers rounded, numeric values at float precision); categorical features
+ *  into out_categories (n indices into the feature's categories, as listed by inspect). The other
+ *  output may be NULL. */
+ember_status ember_decode_column(const ember_model *model, const float *rows, size_t n, size_t feature,
+                                 double *out_numbers, int32_t *out_categories);
+
+/** Rows per class (C values into out_counts) that ember_sample with class_index -1 draws for `count`. */
+ember_status ember_sample_counts(const ember_model *model, size_t count, size_t *out_counts);
+
+/** Chains first_chain ..< first_chain + count of class `class_index` (≥ 0) into out_encoded
+ *  (count×d). Chain g uses the stream (seed, class, g), so the rows equal rows first_chain ... of
+ *  ember_sample(model, class_index, first_chain + count, seed, ...) for the same options: a run
+ *  can be split into chain ranges across threads, processes or machines. */
+ember_status ember_sample_chains(const ember_model *model, int32_t class_index, uint64_t first_chain, size_t count,
+                                 uint64_t seed, const ember_sampler_options *opts, float *out_encoded,
+                                 ember_sample_stats *stats);
+#endif /* EMBER_TYPES_ONLY */
+/* ==== end COLUMNS ======================================================================== */
 
 #ifdef __cplusplus
 }

@@ -72,12 +72,36 @@ def test_encode_standardises_imputes_and_one_hot_encodes(model):
     np.testing.assert_array_equal(model.encode(NORMAL), model.encode(pd.DataFrame([NORMAL])))
 
 
-def test_bad_values_name_the_row_and_column(model):
+def test_missing_values_are_missing_by_default_as_in_training(model):
+    """NaN (float and numpy), None, pandas' NA and the missing tokens are imputed, no flag needed."""
+    imputed = model.encode({**NORMAL, "temperature": None})
+    for v in (float("nan"), np.float32("nan"), pd.NA, "NaN", "nan", "NA", "na", "N/A", "?", ""):
+        frame = pd.DataFrame({**{k: [v] for k, v in NORMAL.items()}, "temperature": pd.Series([v], dtype=object)})
+        np.testing.assert_array_equal(model.encode(frame), imputed, err_msg=repr(v))
+    frame = pd.DataFrame([{**NORMAL, "temperature": np.nan}, {**NORMAL, "load": pd.NA}])
+    X = model.encode(frame.astype({"load": "Int64"}))
+    assert X[0, 0] == imputed[0, 0] and X[1, 2] == 0
+
+
+def test_unseen_categories_are_missing_and_their_rows_anomalous(model):
+    """As `ember score`: an unseen category is read as missing and flags its row anomalous;
+    unknown="error" keeps the strict mode (the row and the column named)."""
     rows = pd.DataFrame([NORMAL, NORMAL, {**NORMAL, "mode": "turbo"}])
+    X, flags = model.encode(rows, return_flags=True)
+    assert X[2, 4] == 1 and list(flags) == [0, 0, 1]  # imputed with the training mode, flagged
+    np.testing.assert_array_equal(X[2], model.encode(pd.DataFrame([{**NORMAL, "mode": None}]))[0])
+    d = model.score(rows, details=True)
+    assert list(d["anomaly"]) == [False, False, True]
+    assert d["score"][2] == model.score(pd.DataFrame([{**NORMAL, "mode": None}]))[0]
+    assert list(model.predict(rows)) == ["normal"] * 3
     with pytest.raises(ember.DataError) as e:
-        model.score(rows)
+        model.score(rows, unknown="error")
     assert e.value.status == 12 and "mode" in e.value.message and "row 2" in e.value.message
-    assert model.encode(rows, unknown="missing")[2, 4] == 1  # imputed with the training mode
+    with pytest.raises(ValueError, match="unknown"):
+        model.score(rows, unknown="ignore")
+
+
+def test_bad_values_name_the_row_and_column(model):
     with pytest.raises(ember.DataError) as e:
         model.score(pd.DataFrame([NORMAL, {**NORMAL, "temperature": "hot"}]))
     assert e.value.status == 11 and "temperature" in e.value.message and "row 1" in e.value.message
@@ -87,6 +111,13 @@ def test_bad_values_name_the_row_and_column(model):
     with pytest.raises(ember.DataError) as e:
         model.score(pd.DataFrame([{**NORMAL, "temperature": 1e39}]))
     assert "float range" in e.value.message
+    for bad in ("1e39", "0x10", "inf"):  # text is read as a CSV cell is
+        with pytest.raises(ember.DataError) as e:
+            model.score(pd.DataFrame([{**NORMAL, "temperature": bad}]))
+        assert e.value.status == 11 and "temperature" in e.value.message, bad
+    with pytest.raises(ember.DataError, match="appears twice"):
+        model.score(pd.DataFrame([[60, 0.5, 50, "run", 61]], columns=["temperature", "vibration", "load", "mode",
+                                                                      "temperature"]))
     with pytest.raises(ember.DataError) as e:
         model.score(pd.DataFrame({"temperature": [1.0], "mode": ["run"]}))
     assert e.value.status == 10 and '"vibration", "load"' in e.value.message
@@ -114,6 +145,8 @@ def test_score_is_the_free_energy_of_the_energies(model):
     np.testing.assert_array_equal(d["anomaly"], d["score"] > model.threshold)
     order = np.argsort(d["score"].to_numpy())
     assert np.all(np.diff(d["percentile"].to_numpy()[order]) >= -1e-7)
+    p = d["percentile"]
+    assert p.min() >= 0 and p.max() <= 100 and p.max() > 1, "percentiles are 0–100, as on the CLI and in C"
 
 
 def test_outliers_score_high_and_classes_are_recovered(model):
@@ -219,12 +252,12 @@ def test_matches_the_cli_on_the_committed_models(name, cli, tmp_path):
     m = ember.load(path)
     frame = pd.read_csv(data)  # NaN where the CSV has empty cells
     d = m.score(frame, details=True)
-    out = read_csv_text(cli("score", path, data, "--nan-as-missing"))
+    out = read_csv_text(cli("score", path, data))
     np.testing.assert_allclose(out["score"], d["score"], rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(out["percentile"], 100 * d["percentile"], atol=1e-3)
+    np.testing.assert_allclose(out["percentile"], d["percentile"], atol=1e-3)
     assert list(out["anomaly"] == 1) == list(d["anomaly"])
     c = m.classify(frame)
-    out = read_csv_text(cli("classify", path, data, "--nan-as-missing"))
+    out = read_csv_text(cli("classify", path, data))
     assert list(out["label"].astype(str)) == list(c["label"])
     cols = [f"p_{k}" for k in m.classes]
     np.testing.assert_allclose(out[cols].to_numpy(), c[cols].to_numpy(), rtol=1e-4, atol=1e-6)
@@ -237,3 +270,20 @@ def test_matches_the_cli_on_the_committed_models(name, cli, tmp_path):
         else:
             np.testing.assert_allclose(out[f], s[f], rtol=1e-5, atol=1e-5)
     assert list(out[m.target].astype(str)) == list(s[m.target])
+
+
+def test_unseen_categories_score_as_on_the_cli(cli, tmp_path):
+    """A row with an island never seen in training: the same score, percentile and anomaly flag as
+    `ember score` (which also reads it as missing and flags the row)."""
+    path = os.path.join(ROOT, "models", "penguins.ember")
+    frame = pd.read_csv(os.path.join(DATA, "penguins.csv")).head(20)
+    frame.loc[[3, 7], "island"] = "Atlantis"
+    data = tmp_path / "rows.csv"
+    frame.to_csv(data, index=False)
+    m = ember.load(path)
+    d = m.score(frame, details=True)
+    out = read_csv_text(cli("score", path, data))
+    np.testing.assert_allclose(out["score"], d["score"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out["percentile"], d["percentile"], atol=1e-3)
+    assert list(out["anomaly"] == 1) == list(d["anomaly"])
+    assert d["anomaly"][3] and d["anomaly"][7]

@@ -50,9 +50,9 @@ def test_equals_the_cli_on_the_same_table(penguins, cli, tmp_path):
     np.testing.assert_array_equal(m.energies(penguins), theirs.energies(penguins))
     mine = tmp_path / "py.ember"
     m.save(mine)
-    out = read_csv_text(cli("score", mine, path, "--nan-as-missing"))
+    out = read_csv_text(cli("score", mine, path))
     np.testing.assert_allclose(out["score"], m.score(penguins), rtol=1e-5, atol=1e-5)
-    out = read_csv_text(cli("classify", mine, path, "--nan-as-missing"))
+    out = read_csv_text(cli("classify", mine, path))
     cols = [f"p_{c}" for c in m.classes]
     np.testing.assert_allclose(out[cols].to_numpy(), m.predict_proba(penguins), rtol=1e-5, atol=1e-6)
     out = read_csv_text(cli("sample", mine, "--count", 40, "--seed", 11))
@@ -79,29 +79,36 @@ def test_trains_from_arrays_and_from_a_csv_path():
     np.testing.assert_array_equal(by_path.energies(iris), by_frame.energies(iris))
 
 
-def test_keyword_options_map_onto_the_trainer_declaration():
+def test_keyword_options_map_onto_the_trainer_option_table():
     names = {o["name"]: o for o in ember.train_options()}
-    assert {"hidden", "epochs", "weight_decay", "min_class_rows", "no_starting_rows"} <= set(names)
-    assert names["weight_decay"]["option"] == "--weight-decay" and names["no_starting_rows"]["flag"]
+    assert {"hidden", "epochs", "weight_decay", "min_class_rows", "keep_starting_rows", "no_starting_rows"} <= set(names)
+    assert names["weight_decay"]["option"] == "--weight-decay" and names["keep_starting_rows"]["flag"]
+    assert names["hidden"]["default"] is None, "the trainer sizes the network by class size"
     from ember._train import option_arguments
 
-    assert option_arguments(hidden=[64, 32], weight_decay=1e-4, no_starting_rows=True, refit=False, lr=None) == [
-        "--hidden=64,32", "--weight-decay=0.0001", "--no-starting-rows"]
+    assert option_arguments(hidden=[64, 32], weight_decay=1e-4, keep_starting_rows=True, refit=False, lr=None) == [
+        "--hidden=64,32", "--weight-decay=0.0001", "--keep-starting-rows"]
     iris = pd.read_csv(os.path.join(DATA, "iris.csv"))
-    m = ember.train(iris, target="species", hidden=(8, 4), epochs=5, no_starting_rows=True, activation="tanh")
+    m = ember.train(iris, target="species", hidden=(8, 4), epochs=5, activation="tanh")
     meta = m.inspect()["metadata"]
     assert meta["trainer.hidden"] == "8,4" and meta["trainer.epochs"] == "5" and meta["trainer.activation"] == "tanh"
-    assert all(c.get("starting_rows", 0) in (0, None) for c in m.inspect()["classes"])
+    assert all(c.get("starting_rows", 0) in (0, None) for c in m.inspect()["classes"]), "no training rows by default"
+    kept = ember.train(iris, target="species", hidden=(8, 4), epochs=5, keep_starting_rows=True)
+    assert all(c["starting_rows"] > 0 for c in kept.inspect()["classes"])
+    sized = ember.train(iris, target="species", epochs=5).inspect()["metadata"]["trainer.hidden"]
+    assert sized == ember.train(iris, target="species", epochs=5, hidden=None).inspect()["metadata"]["trainer.hidden"]
 
 
 def test_bad_options_and_data_are_refused_with_the_trainers_message():
     iris = pd.read_csv(os.path.join(DATA, "iris.csv"))
     with pytest.raises(ember.OptionError, match="Unknown option '--hiden'"):
         ember.train(iris, target="species", hiden=[8])
-    with pytest.raises(ember.OptionError, match="--epochs must be"):
+    with pytest.raises(ember.OptionError, match=r"'-1' is invalid for '--epochs <epochs>': expected an integer in 1"):
         ember.train(iris, target="species", epochs=-1)
-    with pytest.raises(ember.OptionError, match="activation"):
+    with pytest.raises(ember.OptionError, match="--activation <activation>': expected one of 'silu'"):
         ember.train(iris, target="species", activation="sigmoid")
+    with pytest.raises(ember.OptionError, match="'8,,8' is invalid for '--hidden"):
+        ember.train(iris, target="species", hidden="8,,8")
     with pytest.raises(TypeError, match="flag"):
         ember.train(iris, target="species", refit="yes")
     with pytest.raises(ember.DataError, match="no such column"):
@@ -114,14 +121,20 @@ def test_bad_options_and_data_are_refused_with_the_trainers_message():
         ember.train(bad, target="species", numeric=["sepal width (cm)"], **FAST)
 
 
-def test_progress_reports_every_epoch_of_every_class():
+def test_progress_reports_every_step_of_every_class():
     iris = pd.read_csv(os.path.join(DATA, "iris.csv"))
     seen = []
     ember.train(iris, target="species", epochs=7, hidden=[8], progress=seen.append)
-    assert len(seen) == 3 * 7
-    assert {(p["label"], p["epoch"]) for p in seen} == {(c, e) for c in ("setosa", "versicolor", "virginica")
-                                                          for e in range(1, 8)}
-    assert all(np.isfinite(p["loss"]) and p["epochs"] == 7 and p["class_count"] == 3 for p in seen)
+    assert {p["label"] for p in seen} == {"setosa", "versicolor", "virginica"}
+    for label in ("setosa", "versicolor", "virginica"):
+        mine = [p for p in seen if p["label"] == label]
+        phases = mine[0]["phases"]
+        ran = max(p["phase"] for p in mine)  # the final refit runs only when the network is kept
+        assert phases > 1 and ran >= phases - 1 and {p["phase"] for p in mine} == set(range(1, ran + 1))
+        for phase in range(1, ran + 1):
+            steps = [p["step"] for p in mine if p["phase"] == phase]
+            assert steps == list(range(1, len(steps) + 1))
+    assert all(np.isfinite(p["loss"]) and 1 <= p["step"] <= p["steps"] <= 7 and p["class_count"] == 3 for p in seen)
 
     def boom(_):
         raise KeyError("stop")

@@ -15,7 +15,7 @@ VENV_PEERS := tools/.venv-peers
 BENCH_SIZES ?= 30:128 64:256
 EVAL_ARGS ?=
 
-.PHONY: deps venv build release check-schema demo test swift-test pytest-tools fuzz-smoke fuzz python python-wheel pytest-python \
+.PHONY: deps deps-venv deps-java venv build release check-schema demo test swift-test pytest-tools fuzz-smoke fuzz python python-wheel pytest-python \
         models static static-full edge capi-test pytest-capi bench bench-ort bench-python pytest-bench eval eval-quick \
         pytest-eval tune peers clean
 
@@ -23,6 +23,16 @@ deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $$missing; fi
+
+## What a bare Debian lacks for the Python package: `python3 -m venv` (python3-venv) and, for
+## the Spark tests, a Java runtime (PySpark 4 needs Java 17+: Debian 12's default-jre-headless).
+deps-venv:
+	@python3 -c "import ensurepip" 2>/dev/null || { $(APT_GET) update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq python3-venv; }
+
+deps-java:
+	@command -v java >/dev/null 2>&1 || { $(APT_GET) update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq default-jre-headless; }
 
 venv: $(VENV)/.ok
 $(VENV)/.ok: tools/requirements.txt
@@ -67,7 +77,7 @@ pytest-tools: venv swift-test
 ## The Python package (import name `ember`): builds the release libCEmberTrainer.so (runtime +
 ## trainer C APIs), bundles it into the package and pip-installs tools/python into $(VENV),
 ## creating the virtual environment when missing. `make python VENV=dir` picks another one.
-python: deps
+python: deps deps-venv
 	$(SWIFT) build -c release --product CEmberTrainer
 	mkdir -p tools/python/ember/_lib
 	cp .build/release/libCEmberTrainer.so tools/python/ember/_lib/
@@ -79,24 +89,25 @@ python: deps
 ## A portable wheel in dist/: the library linked with the Swift runtime and Foundation statically
 ## (-static-stdlib; ~60 MB stripped), so the target machine needs only glibc and libstdc++ —
 ## no Swift toolchain. Install it with pip on any x86-64 Linux with Python 3.
-python-wheel: deps
+python-wheel: deps deps-venv
 	$(SWIFT) build -c release --product CEmberTrainer --scratch-path .build-static -Xswiftc -static-stdlib
 	mkdir -p tools/python/ember/_lib dist
 	cp .build-static/release/libCEmberTrainer.so tools/python/ember/_lib/
 	strip tools/python/ember/_lib/libCEmberTrainer.so
-	python3 -m pip wheel -q --disable-pip-version-check --no-deps -w dist tools/python
+	[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
+	$(VENV)/bin/python -m pip wheel -q --disable-pip-version-check --no-deps -w dist tools/python
 	rm -rf tools/python/build tools/python/*.egg-info tools/python/ember/_lib
 	ls -l dist/*.whl
 
 ## The package's tests (pandas, scikit-learn, imbalanced-learn, PySpark in local mode) in their own
 ## venv; the CLI comparisons use the debug `ember` built by swift-test.
 VENV_PYTHON := tools/.venv-python
-$(VENV_PYTHON)/.ok: tools/requirements-python.txt
+$(VENV_PYTHON)/.ok: tools/requirements-python.txt | deps-venv
 	[ -x $(VENV_PYTHON)/bin/python ] || python3 -m venv $(VENV_PYTHON)
 	$(VENV_PYTHON)/bin/pip install -q --disable-pip-version-check -r tools/requirements-python.txt
 	touch $@
 
-pytest-python: $(VENV_PYTHON)/.ok swift-test
+pytest-python: $(VENV_PYTHON)/.ok deps-java swift-test
 	$(MAKE) --no-print-directory python VENV=$(VENV_PYTHON)
 	EMBER_BIN=$(CURDIR)/$(DEBUG_EMBER) $(VENV_PYTHON)/bin/python -m pytest -q tools/python/tests
 

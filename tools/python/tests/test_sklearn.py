@@ -47,7 +47,8 @@ def test_hyper_parameters_come_from_the_trainer_declaration():
     names = {o["name"] for o in ember.train_options()} - {"target", "add_to"}
     assert set(TRAINING_PARAMETERS) == names
     sig = inspect.signature(EnergyClassifier.__init__).parameters
-    assert sig["hidden"].default == "128,128" and sig["epochs"].default == 400 and sig["min_class_rows"].default == 1
+    # hidden has no declared default: the trainer picks the widths by class size.
+    assert sig["hidden"].default is None and sig["epochs"].default == 400 and sig["min_class_rows"].default == 1
     assert set(inspect.signature(EnergyAugmenter.__init__).parameters) >= {"sampling_strategy", "random_state", "seed"}
     assert EnergyDetector().contamination == 0.1
 

@@ -323,7 +323,7 @@ def conditional_records(cli, model, ds, tr, te, rest, seed, base, workdir) -> li
     train = ds.frame.iloc[tr]
     num = train[ds.numeric].apply(pd.to_numeric, errors="coerce").astype(float)
     mu, sd = _stats(train, ds.numeric)
-    corr = num.corr().abs().to_numpy()
+    corr = num.corr().abs().to_numpy(copy=True)
     np.fill_diagonal(corr, np.nan)
     strength = np.nan_to_num(np.nanmean(corr, axis=1), nan=-1)
     a = int(np.argmax(strength))

@@ -20,10 +20,10 @@ public func ember_explain(
       throw APIError(.invalidArgument, "k = \(k) asks for more columns than the model's \(f) features")
     }
     _ = try checkedProduct(n, k, "top")
-    if k > 0, top == nil, shares == nil, attributions == nil {
+    if n == 0 { return }
+    if top == nil, shares == nil, attributions == nil {
       throw APIError(.invalidArgument, "attributions, top and shares are all NULL: nothing to compute")
     }
-    if n == 0 { return }
     let x = try required(rows, "rows")
     var scratch: [Float] = attributions == nil ? [Float](repeating: 0, count: n * f) : []
     func fill(_ a: UnsafeMutablePointer<Float>) {

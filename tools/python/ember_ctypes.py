@@ -146,7 +146,6 @@ def load_library() -> ct.CDLL:
         "ember_score": (I32, [P, F, S, F, F, ct.POINTER(ct.c_uint8)]),
         "ember_score_flagged": (I32, [P, F, ct.POINTER(ct.c_uint32), S, F, F, ct.POINTER(ct.c_uint8)]),
         "ember_classify": (I32, [P, F, S, ct.POINTER(I32), F]),
-        "ember_explain": (I32, [P, F, S, S, F, ct.POINTER(I32), F]),
         "ember_sampler_options_init": (None, [ct.POINTER(_Options)]),
         "ember_sampler_options_size": (S, []),
         "ember_sample": (I32, [P, I32, S, ct.c_uint64, ct.POINTER(_Options), F, ct.POINTER(I32), ct.POINTER(_Stats)]),
@@ -356,22 +355,6 @@ class Model:
         _check(self._lib.ember_classify(self._handle(), _fptr(X), n, lab.ctypes.data_as(ct.POINTER(ct.c_int32)),
                                         _fptr(P) if P is not None else None))
         return (lab, P) if probs else lab
-
-    def explain(self, X, k: Optional[int] = None):
-        """Explanations of the scores of encoded rows (what ``ember score --explain k`` prints):
-        ``(attributions, top, shares)`` — per-feature attributions (n, F) float32 (they sum to
-        the row's score minus its typical point's), the k features with the largest attribution
-        (n, k) int32 and their shares of the positive attributions (n, k) in [0, 1].
-        ``k`` defaults to every feature."""
-        X = self._rows(X)
-        n, f = X.shape[0], len(self.features)
-        k = f if k is None else int(k)
-        a = np.empty((n, f), dtype=np.float32)
-        top = np.empty((n, max(k, 0)), dtype=np.int32)
-        sh = np.empty((n, max(k, 0)), dtype=np.float32)
-        _check(self._lib.ember_explain(self._handle(), _fptr(X), n, k, _fptr(a),
-                                       top.ctypes.data_as(ct.POINTER(ct.c_int32)), _fptr(sh)))
-        return a, top, sh
 
     def predict_labels(self, X) -> list:
         """Most probable class labels (strings)."""

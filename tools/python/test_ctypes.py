@@ -194,21 +194,6 @@ def test_threads_share_one_model(model):
         np.testing.assert_array_equal(r, ref)
 
 
-def test_explain_names_the_moved_column_and_shares_are_consistent(model):
-    rows = [dict(NORMAL, **{c: v}) for c, v in (("temperature", 140), ("vibration", 6.0), ("load", 160))]
-    A, top, sh = model.explain(model.encode(rows), 2)
-    assert [model.features[t[0]] for t in top] == ["temperature", "vibration", "load"]
-    assert np.all(A.argmax(1) == top[:, 0]) and np.all(np.isfinite(A))
-    pos = np.maximum(A, 0)
-    np.testing.assert_allclose(sh, np.take_along_axis(pos, top, 1) / pos.sum(1, keepdims=True), rtol=1e-5)
-    assert np.all((sh >= 0) & (sh <= 1)) and np.all(sh[:, 0] >= sh[:, 1])
-    A1, top1, _ = model.explain(model.encode(rows[:1]), 0)
-    np.testing.assert_array_equal(A1, A[:1])  # one row's values do not depend on the batch
-    assert top1.shape == (1, 0)
-    with pytest.raises(ec.EmberError, match="more columns"):
-        model.explain(model.encode(rows), len(model.features) + 1)
-
-
 def _cli():
     env = os.environ.get("EMBER_BIN")
     cands = [env] if env else [os.path.join(ROOT, p) for p in
@@ -244,10 +229,6 @@ def test_matches_the_cli_on_trained_models(name, tmp_path):
     cli = run("classify", path, data)
     assert [r["label"] for r in cli] == [m.labels[i] for i in labels]
     np.testing.assert_allclose([[float(r[f"p_{c}"]) for c in m.labels] for r in cli], P, rtol=1e-4, atol=1e-6)
-    A, top, sh = m.explain(X, 2)
-    cli = run("score", path, data, "--explain", "2")
-    assert [[r["why_1"], r["why_2"]] for r in cli] == [[m.features[i] for i in t] for t in top]
-    np.testing.assert_allclose([[float(r["why_1_share"]), float(r["why_2_share"])] for r in cli], sh, atol=1e-5)
     S, cls = m.sample(9, seed=5, return_classes=True)
     cli = run("sample", path, "--count", "9", "--seed", "5")
     assert [[r[f] for f in m.features] for r in cli] == m.decode(S)

@@ -222,7 +222,8 @@ ember_status ember_classify(const ember_model *model, const float *rows, size_t 
  *  to the quadrature error (32-node Gauss–Legendre). Outputs, each may be NULL:
  *  `attributions` (n×F, feature order), `top` (n×k feature indices, largest attribution first,
  *  ties to the lower index) and `shares` (n×k, max(a, 0) / Σ_f max(a_f, 0) in [0, 1]; all 0
- *  when no attribution is positive). 0 ≤ k ≤ F. O(32 · n · C · parameters). */
+ *  when no attribution is positive). 0 ≤ k ≤ F. n == 0 is a no-op (pointers may then be NULL);
+ *  otherwise at least one output must be given. O(32 · n · C · parameters). */
 ember_status ember_explain(const ember_model *model, const float *rows, size_t n, size_t k, float *attributions,
                            int32_t *top, float *shares);
 

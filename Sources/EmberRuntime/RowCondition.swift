@@ -356,7 +356,11 @@ public struct ConditionSet: Sendable {
         text = fields[f]
         if features[f].kind != .categorical {
           let v = ConditionSet.number(text)
-          if !ConditionSet.holds(v, c.relation, ConditionSet.number(c.value)) { return c }
+          var bound = ConditionSet.number(c.value)
+          // A fixed value is written as the decoder prints it: at 32-bit float precision
+          // (0.202999992370605 is the float 0.203).
+          if c.relation == .equal { bound = ConditionSet.number(RowDecoder.format(bound)) }
+          if !ConditionSet.holds(v, c.relation, bound) { return c }
           continue
         }
       } else {

@@ -178,6 +178,17 @@ final class RowTaskTests: XCTestCase {
     XCTAssertEqual(mean(column(byLabel, 0)), -2, accuracy: 0.5)
   }
 
+  /// A value with more digits than a 32-bit float holds (as a float column's values printed
+  /// in double precision read) is the float it names; rows print it as the decoder does.
+  func testGivenValuesCompareAtFloatPrecision() throws {
+    let r = try runEmber(["sample", model, "--count", "20", "--seed", "1", "--given", "x=0.202999992370605"])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertTrue(parseCSV(r.stdout).rows.allSatisfy { $0[0] == "0.203" }, r.stdout)
+    let w = try runEmber(["sample", model, "--count", "20", "--seed", "1", "--where", "x>=0.202999992370605"])
+    XCTAssertEqual(w.status, 0, w.stderr)
+    XCTAssertTrue(parseCSV(w.stdout).rows.allSatisfy { Double($0[0])! >= 0.202999992370605 }, w.stdout)
+  }
+
   func testConditionalSamplingIsSeededAndDoesNotDependOnThreads() throws {
     let base: [String] = ["sample", model, "--count", "500", "--given", "n=3", "--where", "color!=red"]
     let a = try runEmber(base + ["--seed", "6", "--threads", "1"])

@@ -16,7 +16,7 @@ COND_METHODS = ("ember", "gaussian", "unconditional")
 
 
 def _mean(v) -> float:
-    v = [x for x in v if x is not None and not (isinstance(x, float) and math.isnan(x))]
+    v = [x for x in v if isinstance(x, (int, float)) and not math.isnan(x)]
     return float(np.mean(v)) if v else float("nan")
 
 

@@ -364,7 +364,7 @@ def conditional_records(cli, model, ds, tr, te, rest, seed, base, workdir) -> li
         try:
             _run(cli, cmd + args + ["--output", outp] + cli._threads())  # noqa: SLF001
         except EmberError as exc:
-            out.append(dict(rec, condition=label, method="ember", error=str(exc)[:300], satisfied=0.0))
+            out.append(dict(rec, condition=label, method="ember", message=str(exc)[:300], satisfied=0.0))
             continue
         secs = time.perf_counter() - t
         gen = read_csv(outp)

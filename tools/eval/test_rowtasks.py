@@ -24,7 +24,7 @@ import rowtasks as RW  # noqa: E402
 
 FAKE = textwrap.dedent('''\
     #!{python}
-    import sys, shutil, pandas as pd, numpy as np
+    import os, sys, shutil, pandas as pd, numpy as np
     a = sys.argv[1:]
     def opt(name, default=None):
         return a[a.index(name) + 1] if name in a else default
@@ -46,6 +46,8 @@ FAKE = textwrap.dedent('''\
         x["draw"] = np.tile(np.arange(k), len(x) // k)
         x.to_csv(opt("--output"), index=False)
     elif verb == "sample":
+        if os.environ.get("FAKE_SAMPLE_FAILS"):
+            sys.exit("ember: error: no row of any class meets the conditions")
         df = pd.read_csv(a[1]).drop(columns=["target"])
         df.sample(n=int(opt("--count")), replace=True, random_state=int(opt("--seed"))).to_csv(opt("--output"), index=False)
     else:
@@ -131,3 +133,14 @@ def test_rowtask_runs_every_task_and_the_report_shows_them(fake_ember):
     targets = {t[1]: t[3] for t in RT.targets(recs, "tune")}
     assert targets["Conditions: 100 % of rows satisfy them"] == "not met"
     assert targets["Impute: RMSE ≤ IterativeImputer's and ≤ KNNImputer's"] == "not met"
+
+
+def test_a_failed_conditional_sample_is_recorded_and_reported_not_fatal(fake_ember, monkeypatch):
+    monkeypatch.setenv("FAKE_SAMPLE_FAILS", "1")
+    recs = RW.rowtask(dict(dataset="iris", repeat=0, ember=fake_ember, tasks=["conditional"]))
+    cond = [r for r in recs if r["kind"] == "conditional"]
+    assert len(cond) == 4 and all(r["satisfied"] == 0.0 and "no row" in r["message"] for r in cond)
+    assert all("error" not in r for r in cond), "the message stays out of the numeric error column"
+    assert "### Conditional synthesis" in RT.section(recs, "tune")
+    targets = {t[1]: t[3] for t in RT.targets(recs, "tune")}
+    assert targets["Conditions: 100 % of rows satisfy them"] == "not met"

@@ -178,6 +178,20 @@ final class RowTaskTests: XCTestCase {
     XCTAssertEqual(mean(column(byLabel, 0)), -2, accuracy: 0.5)
   }
 
+  /// Conditions each within range but jointly out of reach of every class: a clear error
+  /// (exit 1, naming the remedy), not an endless search.
+  func testConditionsNoClassReachesAreAnErrorNotALoop() throws {
+    let out = dir.file("out.csv")
+    let r = try runEmber(["sample", model, "--count", "5", "--where", "x>=5.5", "--where", "n<=0", "--output", out])
+    XCTAssertEqual(r.status, 1, r.stderr)
+    XCTAssertTrue(r.stderr.contains("no class of the model reaches the conditions") && r.stderr.contains("--class"), r.stderr)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    // Naming a class samples it anyway, every row meeting the conditions.
+    let named = try runEmber(["sample", model, "--count", "20", "--class", "b", "--where", "x>=5.5", "--where", "n<=0"])
+    XCTAssertEqual(named.status, 0, named.stderr)
+    XCTAssertTrue(parseCSV(named.stdout).rows.allSatisfy { Double($0[0])! >= 5.5 && $0[2] == "0" && $0[1] == "b" }, named.stdout)
+  }
+
   /// A value with more digits than a 32-bit float holds (as a float column's values printed
   /// in double precision read) is the float it names; rows print it as the decoder does.
   func testGivenValuesCompareAtFloatPrecision() throws {

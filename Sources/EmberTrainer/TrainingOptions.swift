@@ -27,6 +27,9 @@ public struct TrainingOptions: Sendable {
   /// Also try a stacked read-out (C×C linear map of the energies, fitted on held-out rows);
   /// kept only when its cross-fitted balanced accuracy is higher.
   public var stackedReadout = true
+  /// Most held-out rows the classification read-outs are fitted and chosen on (the same share
+  /// of every class); calibration tables and metrics use every held-out row.
+  public var readoutRows = 4_000
   /// Large classes (trained on one split): after choosing on the held-out rows, refit the base
   /// and network on all rows and ship those (calibration stays that of the held-out split).
   /// Small classes are cross-fitted and always refit.

@@ -14,8 +14,9 @@ public enum Trainer {
   public static func train(
     csvPath: String, options: TrainingOptions, progress: (@Sendable (TrainingProgress) -> Void)? = nil
   ) throws -> (ModelSpec, TrainingSummary) {
+    let t0 = Clock.now()  // the time budget counts the reading too
     let table = try CSVTable.read(path: csvPath)
-    return try train(table: table, options: options, progress: progress)
+    return try train(table: table, options: options, progress: progress, budgetStart: t0)
   }
 
   /// Trains a model of `table`. Throws ``TrainerError`` (data, options) or ``EmberFormatError``
@@ -23,7 +24,17 @@ public enum Trainer {
   public static func train(
     table: CSVTable, options: TrainingOptions, progress: (@Sendable (TrainingProgress) -> Void)? = nil
   ) throws -> (ModelSpec, TrainingSummary) {
+    try train(table: table, options: options, progress: progress, budgetStart: Clock.now())
+  }
+
+  /// ``train(table:options:progress:)`` with the time budget counted from `budgetStart` (a
+  /// ``Clock`` reading).
+  static func train(
+    table: CSVTable, options: TrainingOptions, progress: (@Sendable (TrainingProgress) -> Void)?, budgetStart: Double
+  ) throws -> (ModelSpec, TrainingSummary) {
     let started = Date()
+    // Class fitting gets 90% of the time budget; the read-out, calibration and writing the rest.
+    let fitDeadline = options.maxSeconds.map { budgetStart + 0.9 * $0 }
     var options = options
     options.settings.applyExperiment(ProcessInfo.processInfo.environment["EMBER_EXPERIMENT"])
     try check(options)
@@ -62,7 +73,9 @@ public enum Trainer {
 
     // Fit the new classes in parallel: base, residual network and scale, chosen on held-out
     // rows (cross-fitting for small classes, one split for large ones).
-    let fits = try fitClasses(toTrain, data: data, members: used, options: options, progress: progress)
+    let fits = try fitClasses(
+      toTrain, data: data, members: used, options: options, deadline: fitDeadline, progress: progress)
+    let outOfTime = toTrain.indices.filter { fits[$0].outOfTime }.map { data.classLabels[toTrain[$0]] }
 
     // Assemble the classes: kept ones first (byte-identical), then the new ones.
     var classes: [ClassSpec] = (0..<(base?.classes.count ?? 0)).map { base!.classSpec($0) }
@@ -210,6 +223,13 @@ public enum Trainer {
         f.folds, f.baseChoice.components, f.baseChoice.ridge, f.steps, f.scale, f.heldoutLL, f.heldoutBaseLL)
     }
     metadata["trainer.readout"] = readoutNote
+    if let budget = options.maxSeconds {
+      metadata["trainer.max_seconds"] =
+        TrainingSummary.seconds(budget)
+        + (outOfTime.isEmpty
+          ? "; every class finished in time"
+          : "; stopped early at the best held-out checkpoint reached in time: " + outOfTime.joined(separator: ","))
+    }
     if base != nil {
       metadata["trainer.added_classes"] = toTrain.map { data.classLabels[$0] }.joined(separator: ",")
     }
@@ -234,7 +254,7 @@ public enum Trainer {
       },
       sourceRows: table.rows.count, width: d, seconds: seconds, balancedAccuracy: balanced,
       rawBalancedAccuracy: rawBalanced, temperature: Double(temperature), oodAUROC: auroc,
-      heldoutRows: heldout.count, warnings: warnings)
+      heldoutRows: heldout.count, warnings: warnings, outOfTime: outOfTime, maxSeconds: options.maxSeconds)
     return (spec, summary)
   }
 
@@ -408,9 +428,11 @@ public enum Trainer {
   }
 
   /// Fits `classes` (indices into `data.classLabels`) on a pool of worker threads; each class
-  /// draws from its own generator, so the result does not depend on scheduling.
+  /// draws from its own generator, so the result does not depend on scheduling (unless the
+  /// `deadline`, a ``Clock`` reading, cuts training short: a class starting with J classes
+  /// still to start and W workers gets 1/⌈J/W⌉ of the time left).
   static func fitClasses(
-    _ classes: [Int], data: EncodedData, members: [[Int]], options: TrainingOptions,
+    _ classes: [Int], data: EncodedData, members: [[Int]], options: TrainingOptions, deadline: Double? = nil,
     progress: (@Sendable (TrainingProgress) -> Void)?
   ) throws -> [ClassFit] {
     let results = ResultBox(count: classes.count)
@@ -427,12 +449,22 @@ public enum Trainer {
           settings: options.settings, heldoutFraction: options.heldoutFraction, refit: options.refit, d: d)
         var rng = TrainerRandom(seed: options.seed, stream: UInt64(c) + 1)
         let label = data.classLabels[c]
-        let fit = fitter.fit(rows, count: members[c].count, rng: &rng) { phase, phases, step, steps, loss in
-          progress?(
-            TrainingProgress(
-              classIndex: k, label: label, epoch: step, epochs: steps, loss: loss, classCount: classes.count,
-              phase: phase, phases: phases))
+        let classDeadline = deadline.map { d in
+          let now = Clock.now()
+          let rounds = (classes.count - slot + workers - 1) / workers
+          return now + max(0, d - now) / Double(max(rounds, 1))
         }
+        var last = TrainingProgress(
+          classIndex: k, label: label, epoch: 0, epochs: 0, loss: .nan, classCount: classes.count)
+        let fit = fitter.fit(rows, count: members[c].count, rng: &rng, deadline: classDeadline) {
+          phase, phases, step, steps, loss in
+          last = TrainingProgress(
+            classIndex: k, label: label, epoch: step, epochs: steps, loss: loss, classCount: classes.count,
+            phase: phase, phases: phases)
+          progress?(last)
+        }
+        last.finished = true
+        progress?(last)
         results.store(k, fit)
       }
     }

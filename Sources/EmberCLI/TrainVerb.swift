@@ -31,6 +31,10 @@ extension OptionSpec {
     "min-class-rows", help: "Classes with fewer rows are left out.", kind: .integer(1...Int.max), default: "10")
   static let categorical = OptionSpec("categorical", help: "Columns to read as categories (comma-separated).", kind: .names)
   static let numeric = OptionSpec("numeric", help: "Columns to read as real numbers (comma-separated).", kind: .names)
+  static let integer = OptionSpec(
+    "integer",
+    help: "Columns to read as whole numbers (comma-separated; samples come out whole). A numeric column whose values are all whole is one already, unless --numeric says otherwise.",
+    kind: .names)
   static let ignore = OptionSpec("ignore", help: "Columns to leave out (comma-separated).", kind: .names)
   static let keepStartingRows = flag(
     "keep-starting-rows",
@@ -78,7 +82,7 @@ extension Verb {
       arguments: [ArgumentSpec("data", help: "Training data: a CSV file with a header row.")],
       options: [
         .target, .trainOutput, .trainSeed, .objective, .hidden, .activation, .epochs, .lr, .weightDecay, .minClassRows,
-        .categorical, .numeric, .ignore, .keepStartingRows, .noStartingRows, .addTo, .rawEnergies, .noStackedReadout, .refit, .trainQuiet,
+        .categorical, .numeric, .integer, .ignore, .keepStartingRows, .noStartingRows, .addTo, .rawEnergies, .noStackedReadout, .refit, .trainQuiet,
         .progress, .maxSeconds, .maxClassRows, .trainThreads,
       ])
   ) { p throws(CLIError) in try runTrain(p) }
@@ -97,7 +101,8 @@ func runTrain(_ p: ParsedArguments) throws(CLIError) {
   options.seed = p.uint64(.trainSeed) ?? 0
   options.minClassRows = p.int(.minClassRows) ?? 10
   options.overrides = ColumnOverrides(
-    categorical: Set(p.names(.categorical)), numeric: Set(p.names(.numeric)), ignore: Set(p.names(.ignore)))
+    categorical: Set(p.names(.categorical)), numeric: Set(p.names(.numeric)), ignore: Set(p.names(.ignore)),
+    integer: Set(p.names(.integer)))
   options.storeStartingRows = p.flag(.keepStartingRows) && !p.flag(.noStartingRows)
   options.addTo = p.string(.addTo)
   options.fitReadout = !p.flag(.rawEnergies)

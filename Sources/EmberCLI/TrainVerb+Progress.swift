@@ -51,11 +51,14 @@ final class ProgressDisplay: @unchecked Sendable {
     lastWrite = now
     let fraction = done.values.reduce(0, +) / Double(max(p.classCount, 1))
     let elapsed = now.timeIntervalSince(started)
-    let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0
+    // No estimate before 2 % (the first steps say little about the pace).
+    let eta = fraction >= 0.02 ? elapsed * (1 - fraction) / fraction : Double.nan
     let where_ = "class \(p.classIndex + 1)/\(p.classCount) \"\(visible(p.label))\" phase \(p.phase)/\(p.phases)"
     let step = p.finished ? "done at step \(p.epoch)" : "step \(p.epoch)/\(p.epochs)"
     let loss = p.loss.isFinite ? String(format: " loss %.4f", p.loss) : ""
-    let tail = String(format: " | %3.0f%% elapsed %.0fs ETA %.0fs", 100 * fraction, elapsed, eta)
+    let tail =
+      String(format: " | %3.0f%% elapsed %.0fs ETA ", 100 * fraction, elapsed)
+      + (eta.isFinite ? String(format: "%.0fs", eta) : "-")
     switch mode {
     case .bar:
       writeStderr("\r\u{1B}[Ktraining " + where_ + " " + step + loss + tail)
@@ -71,7 +74,7 @@ final class ProgressDisplay: @unchecked Sendable {
       if p.loss.isFinite { fields.append(("loss", String(format: "%.6g", p.loss))) }
       fields += [
         ("fraction", String(format: "%.4f", fraction)), ("elapsed_seconds", String(format: "%.1f", elapsed)),
-        ("eta_seconds", String(format: "%.1f", eta)),
+        ("eta_seconds", eta.isFinite ? String(format: "%.1f", eta) : "null"),
       ]
       writeStderr("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}\n")
     case .auto, .none:

@@ -129,7 +129,13 @@ func runTrain(_ p: ParsedArguments) throws(CLIError) {
   let spec: ModelSpec
   let summary: TrainingSummary
   do {
-    (spec, summary) = try Trainer.train(csvPath: data, options: options, progress: display.enabled ? display.report : nil)
+    let reading = Date()
+    let table = try CSVTable.read(path: data)
+    let spent = Date().timeIntervalSince(reading)
+    display.note(
+      "read \(table.rows.count) rows × \(table.header.count) columns in \(String(format: "%.1f", spent)) s; encoding, then fitting each class's base and network")
+    (spec, summary) = try Trainer.train(
+      table: table, options: options, secondsSpent: spent, progress: display.enabled ? display.report : nil)
   } catch let e as TrainerError {
     display.finish()
     throw CLIError(.badInput, e.description)

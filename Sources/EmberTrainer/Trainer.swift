@@ -27,6 +27,15 @@ public enum Trainer {
     try train(table: table, options: options, progress: progress, budgetStart: Clock.now())
   }
 
+  /// ``train(table:options:progress:)`` for a table that took `secondsSpent` to read: the
+  /// time budget (`options.maxSeconds`) counts them too.
+  public static func train(
+    table: CSVTable, options: TrainingOptions, secondsSpent: Double,
+    progress: (@Sendable (TrainingProgress) -> Void)? = nil
+  ) throws -> (ModelSpec, TrainingSummary) {
+    try train(table: table, options: options, progress: progress, budgetStart: Clock.now() - max(0, secondsSpent))
+  }
+
   /// ``train(table:options:progress:)`` with the time budget counted from `budgetStart` (a
   /// ``Clock`` reading).
   static func train(

@@ -16,7 +16,7 @@ BENCH_SIZES ?= 30:128 64:256
 EVAL_ARGS ?=
 
 .PHONY: deps deps-venv deps-java venv build release check-schema demo test swift-test pytest-tools fuzz-smoke fuzz python python-wheel pytest-python \
-        models static static-full edge capi-test pytest-capi bench bench-ort bench-python pytest-bench eval eval-quick \
+        models static static-full edge capi-test pytest-capi bench bench-ort bench-python bench-train pytest-bench eval eval-quick \
         pytest-eval tune peers clean
 
 deps:
@@ -167,6 +167,11 @@ bench-python: $(VENV_BENCH)/.ok
 	mkdir -p tools/bench/out
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VENV_BENCH)/bin/python tools/bench/python_bench.py \
 	  models/iris.ember models/breast_cancer.ember --train-small --json tools/bench/out/python.json --markdown
+
+## Training at scale (docs/TRAINING.md §9): wall and CPU time, peak RSS and test quality per size.
+TRAIN_SIZES ?= 1000x20,10000x20,20000x20
+bench-train: release $(VENV_EVAL)/.ok
+	$(VENV_EVAL)/bin/python tools/bench/train_scale.py --sizes $(TRAIN_SIZES)
 
 pytest-bench: $(VENV_BENCH)/.ok
 	$(VENV_BENCH)/bin/python -m pytest -q tools/bench

@@ -66,7 +66,7 @@ let package = Package(
     .target(
       name: "EmberTrainer",
       dependencies: [
-        "EmberFormat", "EmberRuntime",
+        "EmberFormat", "EmberRuntime", "_EmberKernels",
         .product(name: "CSV", package: "CSV.swift"),
       ],
       swiftSettings: runtimeSwiftSettings

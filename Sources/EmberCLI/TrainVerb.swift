@@ -7,13 +7,17 @@ import Foundation
 
 // `ember train`: its run, through the same runner as the device verbs. The training options are
 // declared once in EmberTrainArguments (shared with the trainer C API and Python); the verb adds
-// its own `--output` and `--quiet`.
+// its own `--output`, `--quiet` and `--progress` (how the CLI displays progress).
 
 extension OptionSpec {
   static let trainOutput = OptionSpec(
     "output", short: "o",
     help: "Output model (default: DATA with the extension .ember). Written atomically; an input file is never overwritten.")
   static let trainQuiet = flag("quiet", help: "No progress display and no summary.")
+  static let progress = OptionSpec(
+    "progress",
+    help: "Progress on stderr: a bar redrawn in place, plain lines (a line per class finished and every 5 s), one JSON object per line, or none; auto is bar on a terminal, lines otherwise.",
+    kind: .choice(ProgressMode.allCases.map(\.rawValue)), default: "auto")
 }
 
 extension Verb {
@@ -31,7 +35,7 @@ extension Verb {
         diverged, 3 unreadable --add-to model, 4 the output could not be written, 64 usage.
         """,
       arguments: [ArgumentSpec("data", help: "Training data: a CSV file with a header row.")],
-      options: TrainArguments.options.flatMap { $0.name == "target" ? [$0, .trainOutput] : [$0] } + [.trainQuiet])
+      options: TrainArguments.options.flatMap { $0.name == "target" ? [$0, .trainOutput] : [$0] } + [.trainQuiet, .progress])
   ) { p throws(CLIError) in try runTrain(p) }
 }
 
@@ -50,11 +54,19 @@ func runTrain(_ p: ParsedArguments) throws(CLIError) {
   }
 
   let quiet = p.flag(.trainQuiet)
-  let display = ProgressDisplay(enabled: !quiet && isatty(2) != 0)
+  let mode = quiet ? .none : (p.string(.progress).flatMap(ProgressMode.init(rawValue:)) ?? .auto)
+  let display = ProgressDisplay(mode: mode.resolved(stderrIsTerminal: isatty(2) != 0))
+  display.note("reading \(data)")
   let spec: ModelSpec
   let summary: TrainingSummary
   do {
-    (spec, summary) = try Trainer.train(csvPath: data, options: options, progress: display.enabled ? display.report : nil)
+    let reading = Date()
+    let table = try CSVTable.read(path: data)
+    let spent = Date().timeIntervalSince(reading)
+    display.note(
+      "read \(table.rows.count) rows × \(table.header.count) columns in \(String(format: "%.1f", spent)) s; encoding, then fitting each class's base and network")
+    (spec, summary) = try Trainer.train(
+      table: table, options: options, secondsSpent: spent, progress: display.enabled ? display.report : nil)
   } catch let e as TrainerError {
     display.finish()
     throw CLIError(.badInput, e.description)
@@ -94,44 +106,4 @@ func defaultOutput(for data: String) -> String {
   let base = url.deletingPathExtension().lastPathComponent
   let dir = (data as NSString).deletingLastPathComponent
   return dir.isEmpty ? base + ".ember" : dir + "/" + base + ".ember"
-}
-
-private func writeStderr(_ s: String) {
-  FileHandle.standardError.write(s.data(using: .utf8)!)
-}
-
-/// A one-line progress display on a terminal: class, epoch, loss, ETA (redrawn ≤ 10×/s).
-final class ProgressDisplay: @unchecked Sendable {
-  let enabled: Bool
-  private let lock = NSLock()
-  private var done: [Int: Double] = [:]
-  private var started = Date()
-  private var lastDraw = Date.distantPast
-  private var drawn = false
-
-  init(enabled: Bool) { self.enabled = enabled }
-
-  @Sendable func report(_ p: TrainingProgress) {
-    lock.lock()
-    defer { lock.unlock() }
-    done[p.classIndex] = p.fraction
-    let now = Date()
-    guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
-    lastDraw = now
-    let fraction = done.values.reduce(0, +) / Double(max(p.classCount, 1))
-    let elapsed = now.timeIntervalSince(started)
-    let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0
-    let line =
-      "\r\u{1B}[Ktraining class \(p.classIndex + 1)/\(p.classCount) \"\(p.label)\" phase \(p.phase)/\(p.phases) step \(p.epoch) "
-      + String(format: "loss %.4f | %3.0f%% ETA %.0fs", p.loss, 100 * fraction, eta)
-    writeStderr(line)
-    drawn = true
-  }
-
-  func finish() {
-    lock.lock()
-    defer { lock.unlock() }
-    if drawn { writeStderr("\r\u{1B}[K") }
-    drawn = false
-  }
 }

@@ -35,6 +35,10 @@ extension OptionSpec {
   public static let categorical = OptionSpec(
     "categorical", help: "Columns to read as categories (comma-separated).", kind: .names)
   public static let numeric = OptionSpec("numeric", help: "Columns to read as real numbers (comma-separated).", kind: .names)
+  public static let integer = OptionSpec(
+    "integer",
+    help: "Columns to read as whole numbers (comma-separated; samples come out whole). A numeric column whose values are all whole is one already, unless --numeric says otherwise.",
+    kind: .names)
   public static let ignore = OptionSpec("ignore", help: "Columns to leave out (comma-separated).", kind: .names)
   public static let keepStartingRows = flag(
     "keep-starting-rows",
@@ -49,6 +53,14 @@ extension OptionSpec {
     help: "Classify by temperature and per-class offsets on the energies, without the stacked read-out (a multinomial regression on the energies and the encoded row, fitted on held-out rows).")
   public static let refit = flag(
     "refit", help: "After calibration, retrain every class on all its rows (calibration stays that of the held-out run).")
+  public static let maxSeconds = OptionSpec(
+    "max-seconds",
+    help: "Time budget of the whole run, in seconds: classes still training when their share runs out stop at their best held-out checkpoint; the summary and the file's metadata say which (such a run is not reproducible byte for byte).",
+    kind: .number(low: 0, high: 1e9, lowOpen: true))
+  public static let maxClassRows = OptionSpec(
+    "max-class-rows",
+    help: "Most rows a class is fitted on; a larger class is fitted on a seeded random subset of this size (its prior still counts every row; 0: no limit).",
+    kind: .integer(0...Int.max), default: String(ObjectiveSettings().maxClassRows))
   public static let trainThreads = OptionSpec(
     "threads", help: "Worker threads (default: one per core).", kind: .integer(1...EmberSession.maximumThreads))
 }
@@ -59,8 +71,8 @@ public enum TrainArguments {
   /// `--output` and `--quiet`, and all that the trainer C API and Python accept.
   public static let options: [OptionSpec] = [
     .target, .trainSeed, .objective, .hidden, .activation, .epochs, .lr, .weightDecay, .minClassRows, .categorical,
-    .numeric, .ignore, .keepStartingRows, .noStartingRows, .addTo, .rawEnergies, .noStackedReadout, .refit,
-    .trainThreads,
+    .numeric, .integer, .ignore, .keepStartingRows, .noStartingRows, .addTo, .rawEnergies, .noStackedReadout, .refit,
+    .maxSeconds, .maxClassRows, .trainThreads,
   ]
 
   /// The training options as a verb of their own, for scanning CLI-style strings in hosts.
@@ -89,13 +101,16 @@ public enum TrainArguments {
     options.seed = p.uint64(.trainSeed) ?? 0
     options.minClassRows = p.int(.minClassRows) ?? 10
     options.overrides = ColumnOverrides(
-      categorical: Set(p.names(.categorical)), numeric: Set(p.names(.numeric)), ignore: Set(p.names(.ignore)))
+      categorical: Set(p.names(.categorical)), numeric: Set(p.names(.numeric)), ignore: Set(p.names(.ignore)),
+      integer: Set(p.names(.integer)))
     options.storeStartingRows = p.flag(.keepStartingRows) && !p.flag(.noStartingRows)
     options.addTo = p.string(.addTo)
     options.fitReadout = !p.flag(.rawEnergies)
     options.stackedReadout = !p.flag(.rawEnergies) && !p.flag(.noStackedReadout)
     options.refit = p.flag(.refit)
     options.threads = p.int(.trainThreads) ?? 0
+    options.maxSeconds = p.double(.maxSeconds)
+    options.settings.maxClassRows = p.int(.maxClassRows) ?? options.settings.maxClassRows
     options.command = command
     return options
   }

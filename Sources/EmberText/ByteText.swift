@@ -20,3 +20,30 @@ public enum ByteText {
     }
   }
 }
+
+/// A small set of exact byte strings (e.g. the missing-value tokens `""`, `NA`, `?`, `nan`),
+/// matched against CSV fields without making strings. O(total token bytes) per lookup at
+/// worst; a length check rejects most fields at once.
+public struct ByteTokenSet: Sendable {
+  private let tokens: [[UInt8]]
+  private let lengths: UInt64  // bit k set when some token has k bytes (k < 64)
+
+  /// The set of `tokens` (compared byte for byte, case-sensitive).
+  public init(_ tokens: [String]) {
+    self.tokens = tokens.map { Array($0.utf8) }
+    var lengths: UInt64 = 0
+    for t in self.tokens where t.count < 64 { lengths |= 1 << UInt64(t.count) }
+    self.lengths = lengths
+  }
+
+  /// Whether `bytes` equal one of the tokens.
+  @inline(__always)
+  public func contains(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard bytes.count < 64, lengths & (1 << UInt64(bytes.count)) != 0 else { return false }
+    for t in tokens where t.count == bytes.count {
+      if t.isEmpty { return true }
+      if t.withUnsafeBufferPointer({ $0.elementsEqual(bytes) }) { return true }
+    }
+    return false
+  }
+}

@@ -28,6 +28,8 @@ import _EmberSystem
 public final class CSVReader {
   /// The default ``maxRecordBytes``: 1 MiB.
   public static let defaultMaxRecordBytes = 1 << 20
+  /// The default ``maxFields``: 65,536.
+  public static let defaultMaxFields = 65_536
   /// The default ``chunkBytes``: 256 KiB.
   public static let defaultChunkBytes = 1 << 18
 
@@ -37,6 +39,8 @@ public final class CSVReader {
   public let delimiter: UInt8
   /// The longest record accepted, in bytes, including its line break.
   public let maxRecordBytes: Int
+  /// The most fields a record may have.
+  public let maxFields: Int
   /// How many bytes each read asks the operating system for.
   public let chunkBytes: Int
   /// Whether lines without any bytes are skipped (default true).
@@ -70,10 +74,12 @@ public final class CSVReader {
   /// Throws ``TextError/Code/open`` (missing, unreadable, a directory).
   public convenience init(
     path: String, delimiter: UInt8 = 0x2C, maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes,
-    chunkBytes: Int = CSVReader.defaultChunkBytes
+    maxFields: Int = CSVReader.defaultMaxFields, chunkBytes: Int = CSVReader.defaultChunkBytes
   ) throws(TextError) {
     if path == "-" {
-      self.init(fileDescriptor: 0, name: "<stdin>", delimiter: delimiter, maxRecordBytes: maxRecordBytes, chunkBytes: chunkBytes)
+      self.init(
+        fileDescriptor: 0, name: "<stdin>", delimiter: delimiter, maxRecordBytes: maxRecordBytes, maxFields: maxFields,
+        chunkBytes: chunkBytes)
       return
     }
     let fd = ember_sys_open_read(path)
@@ -82,18 +88,23 @@ public final class CSVReader {
       _ = ember_sys_close(fd)
       throw TextError(.open, "is a directory, expected a CSV file", file: path)
     }
-    self.init(fileDescriptor: fd, name: path, delimiter: delimiter, maxRecordBytes: maxRecordBytes, chunkBytes: chunkBytes)
+    self.init(
+      fileDescriptor: fd, name: path, delimiter: delimiter, maxRecordBytes: maxRecordBytes, maxFields: maxFields,
+      chunkBytes: chunkBytes)
     ownsFD = true
   }
 
   /// Reads from an open file descriptor, which the reader does not close.
   public init(
     fileDescriptor: Int32, name: String, delimiter: UInt8 = 0x2C,
-    maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes, chunkBytes: Int = CSVReader.defaultChunkBytes
+    maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes, maxFields: Int = CSVReader.defaultMaxFields,
+    chunkBytes: Int = CSVReader.defaultChunkBytes
   ) {
     self.name = name
     self.delimiter = delimiter
     self.maxRecordBytes = max(1, maxRecordBytes)
+    self.maxFields = max(1, maxFields)
+    boundsCapacity = min(boundsCapacity, self.maxFields)
     self.chunkBytes = max(16, chunkBytes)
     fd = fileDescriptor
     ownsFD = false
@@ -114,9 +125,9 @@ public final class CSVReader {
   /// Reads CSV text held in memory (the bytes are copied once).
   public convenience init(
     bytes: UnsafeRawBufferPointer, name: String, delimiter: UInt8 = 0x2C,
-    maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes
+    maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes, maxFields: Int = CSVReader.defaultMaxFields
   ) {
-    self.init(fileDescriptor: -1, name: name, delimiter: delimiter, maxRecordBytes: maxRecordBytes)
+    self.init(fileDescriptor: -1, name: name, delimiter: delimiter, maxRecordBytes: maxRecordBytes, maxFields: maxFields)
     load(bytes)
   }
 
@@ -138,17 +149,19 @@ public final class CSVReader {
 
   /// Reads CSV text held in memory.
   public convenience init(
-    bytes: [UInt8], name: String, delimiter: UInt8 = 0x2C, maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes
+    bytes: [UInt8], name: String, delimiter: UInt8 = 0x2C, maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes,
+    maxFields: Int = CSVReader.defaultMaxFields
   ) {
-    self.init(fileDescriptor: -1, name: name, delimiter: delimiter, maxRecordBytes: maxRecordBytes)
+    self.init(fileDescriptor: -1, name: name, delimiter: delimiter, maxRecordBytes: maxRecordBytes, maxFields: maxFields)
     bytes.withUnsafeBytes { load($0) }
   }
 
   /// Reads CSV text held in a string.
   public convenience init(
-    text: String, name: String, delimiter: UInt8 = 0x2C, maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes
+    text: String, name: String, delimiter: UInt8 = 0x2C, maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes,
+    maxFields: Int = CSVReader.defaultMaxFields
   ) {
-    self.init(fileDescriptor: -1, name: name, delimiter: delimiter, maxRecordBytes: maxRecordBytes)
+    self.init(fileDescriptor: -1, name: name, delimiter: delimiter, maxRecordBytes: maxRecordBytes, maxFields: maxFields)
     var text = text
     text.withUTF8 { load(UnsafeRawBufferPointer($0)) }
   }
@@ -202,17 +215,25 @@ public final class CSVReader {
     let unquotedStop = classes
     let quotedStop = classes + 256
     let delimiter = self.delimiter
+    let wordDelimiter = UInt64(delimiter) &* CSVReader.ones
     var p = start
     var n = 0
     var lines = 0
     while true {
-      if n == boundsCapacity { growBounds() }
+      if n == boundsCapacity {
+        if n >= maxFields {
+          throw failure(
+            TextError(.tooManyFields, "a record with more than \(maxFields) fields (the limit)", file: name, line: lineOfRecord),
+            at: p)
+        }
+        growBounds()
+      }
       if b[p] == CSVReader.quote && p < e {
         p += 1
         let fieldStart = p
         var escaped = false
         while true {
-          while quotedStop[Int(b[p])] == 0 { p += 1 }
+          p = CSVReader.skipPlain(b, from: p, to: e, stops: quotedStop, word: CSVReader.quoteWord)
           if p >= e {
             guard eof else { return -1 }
             throw failure(
@@ -270,7 +291,7 @@ public final class CSVReader {
             file: name, line: lineOfRecord + lines, column: n), at: p)
       }
       let fieldStart = p
-      while unquotedStop[Int(b[p])] == 0 { p += 1 }
+      p = CSVReader.skipPlain(b, from: p, to: e, stops: unquotedStop, word: wordDelimiter)
       if p >= e {
         guard eof else { return -1 }
         bounds[2 * n] = Int32(fieldStart)
@@ -294,6 +315,42 @@ public final class CSVReader {
           .strayQuote, "a quote inside an unquoted field (quote the whole field and double the quote)", file: name,
           line: lineOfRecord + lines, column: n), at: p)
     }
+  }
+
+  private static let ones: UInt64 = 0x0101_0101_0101_0101
+  private static let highs: UInt64 = 0x8080_8080_8080_8080
+  private static let quoteWord = UInt64(quote) &* ones
+  private static let lfWord = UInt64(lf) &* ones
+  private static let crWord = UInt64(cr) &* ones
+
+  /// The first index in `p..<e` whose byte is in `stops` (a class table), or `e`. Eight
+  /// bytes at a time: a byte equal to c makes `(x − 0x01…) & ~x & 0x80…` nonzero for
+  /// x = word ^ c·0x01…, and its lowest set bit is always a true match. `word` is the
+  /// delimiter repeated (or the quote again, for quoted text). Relies on the NUL sentinel
+  /// at `e` for the byte-wise tail.
+  @inline(__always)
+  private static func skipPlain(
+    _ b: UnsafeMutablePointer<UInt8>, from p0: Int, to e: Int, stops: UnsafeMutablePointer<UInt8>, word: UInt64
+  ) -> Int {
+    var p = p0
+    let raw = UnsafeRawPointer(b)
+    while p + 8 <= e {
+      let v = raw.loadUnaligned(fromByteOffset: p, as: UInt64.self).littleEndian
+      var hit = (v &- ones) & ~v
+      var x = v ^ word
+      hit |= (x &- ones) & ~x
+      x = v ^ quoteWord
+      hit |= (x &- ones) & ~x
+      x = v ^ lfWord
+      hit |= (x &- ones) & ~x
+      x = v ^ crWord
+      hit |= (x &- ones) & ~x
+      hit &= highs
+      if hit != 0 { return p + hit.trailingZeroBitCount >> 3 }
+      p += 8
+    }
+    while stops[Int(b[p])] == 0 { p += 1 }
+    return p
   }
 
   /// Ends a record at the line break at `p`.
@@ -367,7 +424,7 @@ public final class CSVReader {
   }
 
   private func growBounds() {
-    let newCapacity = boundsCapacity * 2
+    let newCapacity = min(boundsCapacity * 2, maxFields)
     let newBounds = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * newCapacity)
     newBounds.update(from: bounds, count: 2 * boundsCapacity)
     bounds.deallocate()

@@ -1,13 +1,16 @@
-/// What a text cell holds, read as a number.
+/// What a text cell holds, read as a number. Missing-value tokens (`NA`, `?`, …) are not
+/// recognised here: the runtime owns that list (see ``ByteTokenSet``), so they are `.text`
+/// (or `.empty`, or `.nan` for NaN spellings) and the caller decides.
 public enum ParsedNumber<Value: BinaryFloatingPoint & Sendable>: Equatable, Sendable {
   /// A decimal number, correctly rounded (round to nearest, ties to even).
   case number(Value)
-  /// Empty (after trimming) or a missing-value token: `NA`, `na`, `N/A`, `?`.
-  case missing
-  /// A NaN spelling: `nan`, `NaN`, `NAN` (any case), optionally signed. The caller decides
-  /// whether it means missing.
+  /// Nothing but spaces and tabs (or no bytes at all).
+  case empty
+  /// A NaN spelling: `nan` in any case, optionally signed (`NaN`, `-nan`).
   case nan
-  /// Not a decimal number: words, `inf`/`infinity`, hexadecimal (`0x10`), `1e`, `1,5`, `--1`…
+  /// An infinity spelling: `inf` or `infinity` in any case, optionally signed.
+  case infinity
+  /// Not a decimal number: words, hexadecimal (`0x10`), `1e`, `1,5`, `--1`, `NA`…
   case text
   /// A decimal number whose value does not round to a finite `Float` (e.g. `1e39`, `3.5e38`,
   /// `-1e308`). Values too small to represent round to (signed) zero and are numbers.
@@ -32,38 +35,61 @@ public enum ParsedNumber<Value: BinaryFloatingPoint & Sendable>: Equatable, Send
 /// Cost: O(number of characters), about 10–30 ns for typical cells.
 public enum DecimalParser {
   /// Reads `bytes` as a `Float` (see the type's documentation for the syntax).
-  @inline(__always)
+  /// Inlined: plain decimals of up to 19 digits (`-0.028250`, `12.5`) take one tight loop.
+  @inlinable @inline(__always)
   public static func parseFloat(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedNumber<Float> {
-    var scan = DecimalScan()
-    switch scan.read(bytes) {
-    case .number:
-      switch scan.convert(BinaryFormat.float32) {
-      case .value(let bits): return .number(Float(bitPattern: UInt32(truncatingIfNeeded: bits)))
-      case .overflow: return .outOfRange
-      }
-    case .missing: return .missing
-    case .nan: return .nan
-    case .text: return .text
+    guard let s = ShortDecimal.scan(bytes) else { return parseFloatGeneral(bytes) }
+    if s.significand <= 1 << 24 && s.fractionDigits <= 10 {
+      let v = Float(s.significand) / ExactPowers.float(s.fractionDigits)
+      return .number(s.negative ? -v : v)
     }
+    return convertFloat(s, bytes)
   }
 
   /// Reads `bytes` as a `Double`, correctly rounded; `.outOfRange` unless the value is also
   /// finite as a `Float` (magnitude below 2^128 − 2^103, as `Float(value)` would give).
-  @inline(__always)
+  @inlinable @inline(__always)
   public static func parseDouble(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedNumber<Double> {
+    guard let s = ShortDecimal.scan(bytes) else { return parseDoubleGeneral(bytes) }
+    if s.significand <= 1 << 53 && s.fractionDigits <= 22 {
+      let v = Double(s.significand) / ExactPowers.double(s.fractionDigits)
+      return .number(s.negative ? -v : v)
+    }
+    return convertDouble(s, bytes)
+  }
+
+  @usableFromInline
+  static func parseFloatGeneral(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedNumber<Float> {
     var scan = DecimalScan()
     switch scan.read(bytes) {
-    case .number:
-      switch scan.convert(BinaryFormat.float64) {
-      case .value(let bits):
-        let d = Double(bitPattern: bits)
-        return d.magnitude < DecimalParser.floatOverflowThreshold ? .number(d) : .outOfRange
-      case .overflow: return .outOfRange
-      }
-    case .missing: return .missing
+    case .number: return scan.float()
+    case .empty: return .empty
     case .nan: return .nan
+    case .infinity: return .infinity
     case .text: return .text
     }
+  }
+
+  @usableFromInline
+  static func parseDoubleGeneral(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedNumber<Double> {
+    var scan = DecimalScan()
+    switch scan.read(bytes) {
+    case .number: return scan.double()
+    case .empty: return .empty
+    case .nan: return .nan
+    case .infinity: return .infinity
+    case .text: return .text
+    }
+  }
+
+  @usableFromInline
+  static func convertFloat(_ s: ShortDecimal, _ bytes: UnsafeBufferPointer<UInt8>) -> ParsedNumber<Float> {
+    DecimalScan(s, bytes).float()
+  }
+
+  @usableFromInline
+  static func convertDouble(_ s: ShortDecimal, _ bytes: UnsafeBufferPointer<UInt8>) -> ParsedNumber<Double> {
+    DecimalScan(s, bytes).double()
   }
 
   /// ``parseFloat(_:)`` of a string's UTF-8 bytes.
@@ -82,6 +108,57 @@ public enum DecimalParser {
   public static let floatOverflowThreshold: Double = 340282356779733661637539395458142568448.0
 }
 
+/// A plain decimal — an optional `-`, digits, an optional `.` and digits, 1 to 19 digits in
+/// all, nothing else — read in one loop.
+@usableFromInline
+struct ShortDecimal {
+  /// All the digits as an integer.
+  @usableFromInline let significand: UInt64
+  /// How many of them follow the point.
+  @usableFromInline let fractionDigits: Int
+  @usableFromInline let negative: Bool
+
+  @inlinable
+  init(significand: UInt64, fractionDigits: Int, negative: Bool) {
+    self.significand = significand
+    self.fractionDigits = fractionDigits
+    self.negative = negative
+  }
+
+  /// The plain decimal in `bytes`, or nil for anything else (which the general path reads).
+  @inlinable @inline(__always)
+  static func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> ShortDecimal? {
+    guard var p = bytes.baseAddress, bytes.count > 0 else { return nil }
+    let end = p + bytes.count
+    let negative = p.pointee == 0x2D
+    if negative { p += 1 }
+    let digitsStart = p
+    var w: UInt64 = 0
+    while p < end {
+      let d = p.pointee &- 0x30
+      if d > 9 { break }
+      w = w &* 10 &+ UInt64(d)
+      p += 1
+    }
+    var count = p - digitsStart
+    var fraction = 0
+    if p < end && p.pointee == 0x2E {
+      p += 1
+      let fractionStart = p
+      while p < end {
+        let d = p.pointee &- 0x30
+        if d > 9 { break }
+        w = w &* 10 &+ UInt64(d)
+        p += 1
+      }
+      fraction = p - fractionStart
+      count += fraction
+    }
+    guard p == end && count > 0 && count <= 19 else { return nil }
+    return ShortDecimal(significand: w, fractionDigits: fraction, negative: negative)
+  }
+}
+
 /// The parameters of an IEEE binary format.
 struct BinaryFormat {
   /// Significand bits, the hidden bit included (24 or 53).
@@ -98,7 +175,7 @@ struct BinaryFormat {
 }
 
 /// The result of reading the text of a cell.
-enum ScanKind { case number, missing, nan, text }
+enum ScanKind { case number, empty, nan, infinity, text }
 
 /// The result of a conversion: IEEE bits (sign included) or overflow.
 enum Conversion { case value(UInt64), overflow }
@@ -114,21 +191,50 @@ struct DecimalScan {
   var digits: UnsafeBufferPointer<UInt8> = UnsafeBufferPointer(start: nil, count: 0)
   var explicitExponent = 0
 
+  init() {}
+
+  /// The scan of a plain decimal read by ``ShortDecimal``.
+  init(_ s: ShortDecimal, _ bytes: UnsafeBufferPointer<UInt8>) {
+    negative = s.negative
+    significand = s.significand
+    exponent = -s.fractionDigits
+    digits = s.negative ? UnsafeBufferPointer(rebasing: bytes[1...]) : bytes
+  }
+
+  /// The scanned number as a `Float`.
+  func float() -> ParsedNumber<Float> {
+    switch convert(BinaryFormat.float32) {
+    case .value(let bits): return .number(Float(bitPattern: UInt32(truncatingIfNeeded: bits)))
+    case .overflow: return .outOfRange
+    }
+  }
+
+  /// The scanned number as a `Double`, `.outOfRange` when not finite as a `Float`.
+  func double() -> ParsedNumber<Double> {
+    switch convert(BinaryFormat.float64) {
+    case .value(let bits):
+      let d = Double(bitPattern: bits)
+      return d.magnitude < DecimalParser.floatOverflowThreshold ? .number(d) : .outOfRange
+    case .overflow: return .outOfRange
+    }
+  }
+
   /// Reads and classifies `bytes`; for a number, fills the fields.
   @inline(__always)
   mutating func read(_ bytes: UnsafeBufferPointer<UInt8>) -> ScanKind {
-    guard let base = bytes.baseAddress else { return .missing }
+    guard let base = bytes.baseAddress else { return .empty }
     var i = 0
     var n = bytes.count
     while i < n && (base[i] == 0x20 || base[i] == 0x09) { i += 1 }
     while n > i && (base[n - 1] == 0x20 || base[n - 1] == 0x09) { n -= 1 }
-    if i == n { return .missing }
+    if i == n { return .empty }
     let tokenStart = i
     if base[i] == 0x2D || base[i] == 0x2B {
       negative = base[i] == 0x2D
       i += 1
     }
     let digitsStart = i
+    if readShort(base, from: i, to: n) { return .number }
     var w: UInt64 = 0
     var kept = 0
     var dropped = 0
@@ -211,6 +317,59 @@ struct DecimalScan {
     return .number
   }
 
+  /// The common case in one tight loop: at most 19 digits in all, at most one `.`, then an
+  /// optional exponent, ending exactly at `n`. Returns false (and fills nothing) otherwise.
+  @inline(__always)
+  mutating func readShort(_ base: UnsafePointer<UInt8>, from i0: Int, to n: Int) -> Bool {
+    var i = i0
+    var w: UInt64 = 0
+    var count = 0
+    var beforePoint = -1
+    while i < n {
+      if i + 8 <= n, let eight = DecimalScan.eightDigits(base + i) {
+        w = w &* 100_000_000 &+ eight
+        count += 8
+        i += 8
+        continue
+      }
+      let d = base[i] &- 0x30
+      if d <= 9 {
+        w = w &* 10 &+ UInt64(d)
+        count += 1
+      } else if base[i] == 0x2E && beforePoint < 0 {
+        beforePoint = count
+      } else {
+        break
+      }
+      i += 1
+    }
+    guard count > 0 && count <= 19 else { return false }
+    let digitsEnd = i
+    var e = 0
+    if i < n {
+      guard base[i] | 0x20 == 0x65 else { return false }
+      i += 1
+      var negativeExponent = false
+      if i < n && (base[i] == 0x2D || base[i] == 0x2B) {
+        negativeExponent = base[i] == 0x2D
+        i += 1
+      }
+      guard i < n else { return false }
+      while i < n {
+        let d = base[i] &- 0x30
+        guard d <= 9 else { return false }
+        if e < 100_000 { e = e * 10 + Int(d) }
+        i += 1
+      }
+      if negativeExponent { e = -e }
+    }
+    significand = w
+    exponent = e - (beforePoint < 0 ? 0 : count - beforePoint)
+    explicitExponent = e
+    digits = UnsafeBufferPointer(start: base + i0, count: digitsEnd - i0)
+    return true
+  }
+
   /// The value of 8 ASCII digits at `p`, or nil when any of the 8 bytes is not a digit.
   /// Checks and converts all 8 at once in a 64-bit word (3 multiplications).
   @inline(__always)
@@ -226,24 +385,21 @@ struct DecimalScan {
     return (x &* 10_000 &+ (x >> 32)) & 0xFFFF_FFFF
   }
 
-  /// Classifies a token without digits.
-  static func word(_ t: UnsafeBufferPointer<UInt8>) -> ScanKind {
-    switch t.count {
-    case 1: return t[0] == 0x3F ? .missing : .text  // ?
-    case 2:
-      if (t[0] == 0x4E && t[1] == 0x41) || (t[0] == 0x6E && t[1] == 0x61) { return .missing }  // NA na
-      return .text
-    case 3:
-      if t[0] == 0x4E && t[1] == 0x2F && t[2] == 0x41 { return .missing }  // N/A
-      return isNaN(t) ? .nan : .text
-    case 4:
-      return (t[0] == 0x2B || t[0] == 0x2D) && isNaN(UnsafeBufferPointer(rebasing: t[1...])) ? .nan : .text
-    default: return .text
-    }
+  /// Classifies a token without digits: NaN and infinity spellings, else text.
+  static func word(_ token: UnsafeBufferPointer<UInt8>) -> ScanKind {
+    var t = token
+    if t.count > 0 && (t[0] == 0x2B || t[0] == 0x2D) { t = UnsafeBufferPointer(rebasing: t[1...]) }
+    if matchesIgnoringCase(t, "nan") { return .nan }
+    if matchesIgnoringCase(t, "inf") || matchesIgnoringCase(t, "infinity") { return .infinity }
+    return .text
   }
 
-  private static func isNaN(_ t: UnsafeBufferPointer<UInt8>) -> Bool {
-    t.count == 3 && t[0] | 0x20 == 0x6E && t[1] | 0x20 == 0x61 && t[2] | 0x20 == 0x6E
+  /// Whether ASCII letters `t` spell `word` (lowercase) in any case.
+  private static func matchesIgnoringCase(_ t: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+    guard t.count == word.utf8CodeUnitCount else { return false }
+    let w = word.utf8Start
+    for i in 0..<t.count where t[i] | 0x20 != w[i] { return false }
+    return true
   }
 
   /// Converts the scanned decimal to `format`, correctly rounded.
@@ -255,10 +411,10 @@ struct DecimalScan {
     if w == 0 { return .value(sign) }
     if !truncated && w <= format.maxExactInteger && q >= -format.maxExactPower && q <= format.maxExactPower {
       if format.precision == 24 {
-        let v = q >= 0 ? Float(w) * exactPowersFloat[q] : Float(w) / exactPowersFloat[-q]
+        let v = q >= 0 ? Float(w) * ExactPowers.float(q) : Float(w) / ExactPowers.float(-q)
         return .value(UInt64(v.bitPattern) | sign)
       } else {
-        let v = q >= 0 ? Double(w) * exactPowersDouble[q] : Double(w) / exactPowersDouble[-q]
+        let v = q >= 0 ? Double(w) * ExactPowers.double(q) : Double(w) / ExactPowers.double(-q)
         return .value(v.bitPattern | sign)
       }
     }
@@ -347,10 +503,55 @@ struct DecimalScan {
   }
 }
 
-/// 10^0 … 10^10, exact as Float.
-let exactPowersFloat: [Float] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10]
-/// 10^0 … 10^22, exact as Double.
-let exactPowersDouble: [Double] = [
-  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-  1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-]
+/// Powers of ten that are exact in binary floating point. Switches, not global arrays, so
+/// that inlined callers do no lazy-initialisation check (the compiler makes them tables).
+@usableFromInline
+enum ExactPowers {
+  /// 10^k for k in 0...10 (exact as `Float`).
+  @inlinable @inline(__always)
+  static func float(_ k: Int) -> Float {
+    switch k {
+    case 0: return 1e0
+    case 1: return 1e1
+    case 2: return 1e2
+    case 3: return 1e3
+    case 4: return 1e4
+    case 5: return 1e5
+    case 6: return 1e6
+    case 7: return 1e7
+    case 8: return 1e8
+    case 9: return 1e9
+    default: return 1e10
+    }
+  }
+
+  /// 10^k for k in 0...22 (exact as `Double`).
+  @inlinable @inline(__always)
+  static func double(_ k: Int) -> Double {
+    switch k {
+    case 0: return 1e0
+    case 1: return 1e1
+    case 2: return 1e2
+    case 3: return 1e3
+    case 4: return 1e4
+    case 5: return 1e5
+    case 6: return 1e6
+    case 7: return 1e7
+    case 8: return 1e8
+    case 9: return 1e9
+    case 10: return 1e10
+    case 11: return 1e11
+    case 12: return 1e12
+    case 13: return 1e13
+    case 14: return 1e14
+    case 15: return 1e15
+    case 16: return 1e16
+    case 17: return 1e17
+    case 18: return 1e18
+    case 19: return 1e19
+    case 20: return 1e20
+    case 21: return 1e21
+    default: return 1e22
+    }
+  }
+}

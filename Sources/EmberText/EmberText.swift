@@ -7,12 +7,12 @@
 ///
 /// | type | what it provides |
 /// | --- | --- |
-/// | ``CSVReader`` / ``CSVRecord`` | streaming RFC 4180 reader over a path, `-` (stdin), a descriptor or bytes: zero-copy byte-slice fields, 1-based record lines, CRLF/LF/CR, BOM skipped, blank lines skipped, a record-length limit (1 MiB default), NUL / unterminated-quote / stray-quote errors with file:line:field |
-/// | ``DecimalParser`` | decimal text → `Float` / `Double`, correctly rounded (all digits count), classified as number / missing token / NaN token / other text / out of `Float` range; no hex, no `inf` |
+/// | ``CSVReader`` / ``CSVRecord`` | streaming RFC 4180 reader over a path, `-` (stdin), a descriptor or bytes: zero-copy byte-slice fields, 1-based record lines, CRLF/LF/CR, BOM skipped, blank lines skipped, limits of 1 MiB per record and 65,536 fields (configurable), NUL / unterminated-quote / stray-quote errors with file:line:field |
+/// | ``DecimalParser`` | decimal text → `Float` / `Double`, correctly rounded (all digits count), classified as number / empty / NaN word / infinity word / other text / out of `Float` range; no hex; spaces and tabs around the number are ignored |
 /// | ``FloatText`` | shortest round-trip `Float` text (Swift's `description` format) into a byte buffer |
 /// | ``TextOutput`` | buffered writer to a descriptor: CSV fields quoted when needed, floats, integers |
 /// | ``TextError`` | the one error type: a ``TextError/Code``, a message, file, line, field |
-/// | ``TextSnippet`` / ``ByteText`` | short escaped excerpts for messages; trimming and comparing byte slices |
+/// | ``TextSnippet`` / ``ByteText`` / ``ByteTokenSet`` | short escaped excerpts for messages; trimming and comparing byte slices; exact token sets (the runtime's missing-value list) |
 ///
 /// Exit-code mapping (done by the front ends, in one place): every ``TextError/Code`` is bad
 /// input data (exit 1) except ``TextError/Code/write`` (exit 4).

@@ -20,6 +20,8 @@ public struct TextError: Error, Equatable, Sendable, CustomStringConvertible {
     case write
     /// A record is longer than the reader's limit (``CSVReader/maxRecordBytes``).
     case recordTooLong
+    /// A record has more fields than the reader's limit (``CSVReader/maxFields``).
+    case tooManyFields
     /// A NUL byte in the input.
     case nulByte
     /// A quoted field is not closed before the end of the input.

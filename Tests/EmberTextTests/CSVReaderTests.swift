@@ -115,6 +115,27 @@ final class CSVReaderTests: XCTestCase {
     XCTAssertTrue(q?.message.contains("quoted field") ?? false)
   }
 
+  func testTooManyFieldsIsRefusedWithTheLine() throws {
+    let reader = CSVReader(text: "a,b,c\n1,2,3,4\n", name: "f.csv", maxFields: 3)
+    XCTAssertEqual(try reader.next()?.count, 3)
+    XCTAssertThrowsError(try reader.next()) { error in
+      XCTAssertEqual("\(error)", "f.csv:2: a record with more than 3 fields (the limit)")
+    }
+    let wide = String(repeating: ",", count: 70_000)
+    XCTAssertThrowsError(try CSVReader(text: wide, name: "w.csv").next()) { error in
+      XCTAssertEqual((error as? TextError)?.code, .tooManyFields)
+    }
+    XCTAssertEqual(try CSVReader(text: wide, name: "w.csv", maxFields: 70_001).next()?.count, 70_001)
+  }
+
+  func testByteTokenSetMatchesExactly() {
+    let set = ByteTokenSet(["", "NA", "N/A", "?", "nan"])
+    for (s, want) in [("", true), ("NA", true), ("N/A", true), ("?", true), ("nan", true), ("na", false), ("NAN", false), ("NA ", false), ("x", false)] {
+      var s = s
+      XCTAssertEqual(s.withUTF8 { set.contains($0) }, want, s)
+    }
+  }
+
   func testInvalidUTF8IsReportedWithLineAndField() throws {
     let reader = CSVReader(bytes: [0x61, 0x2C, 0x62, 0x0A, 0x31, 0x2C, 0xFF, 0x0A], name: "u.csv")
     _ = try reader.next()

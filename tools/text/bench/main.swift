@@ -33,15 +33,17 @@ struct Rng {
   }
 }
 
-func writeNumericCSV(rows: Int, cols: Int, shortest: Bool) -> String {
-  let path = NSTemporaryDirectory() + "ember-text-bench-\(shortest ? "repr" : "e18")-\(rows)x\(cols).csv"
+/// A CSV of standard-normal values: format "%.6f" (the 27 MB file of the end-to-end
+/// benchmark), "%.18e" (numpy savetxt's default) or "repr" (Python's shortest repr).
+func writeNumericCSV(rows: Int, cols: Int, format: String) -> String {
+  let path = NSTemporaryDirectory() + "ember-text-bench-\(format.filter { $0.isLetter || $0.isNumber })-\(rows)x\(cols).csv"
   if FileManager.default.fileExists(atPath: path) { return path }
   var rng = Rng(s: 1)
   var text = (0..<cols).map { "f\($0)" }.joined(separator: ",") + "\n"
   for _ in 0..<rows {
     text += (0..<cols).map { _ in
       let v = rng.normal()
-      return shortest ? v.description : String(format: "%.18e", v)
+      return format == "repr" ? v.description : String(format: format, v)
     }.joined(separator: ",") + "\n"
   }
   try! text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -200,8 +202,8 @@ do {
   if let path = args.first {
     try bench(path: path, repeats: repeats)
   } else {
-    for shortest in [false, true] {
-      try bench(path: writeNumericCSV(rows: rows, cols: cols, shortest: shortest), repeats: repeats)
+    for format in ["%.6f", "%.18e", "repr"] {
+      try bench(path: writeNumericCSV(rows: rows, cols: cols, format: format), repeats: repeats)
     }
   }
   try benchWriter()

@@ -27,7 +27,6 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-    .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
   ],
   targets: [
@@ -66,7 +65,7 @@ let package = Package(
     .target(
       name: "EmberRuntime",
       dependencies: [
-        "EmberFormat", "_EmberKernels", .product(name: "RealModule", package: "swift-numerics"),
+        "EmberFormat", "_EmberKernels", "_EmberSystem",
       ],
       swiftSettings: runtimeSwiftSettings
     ),

@@ -1,5 +1,4 @@
 import EmberFormat
-import RealModule
 import _EmberKernels
 
 /// A Gaussian / shared-covariance mixture base term prepared for batched evaluation.

@@ -1,5 +1,4 @@
 import EmberFormat
-import RealModule
 
 extension SamplerDefaults {
   /// Per-step noise σ actually used. MALA always uses √(2εT) (its acceptance rule needs it).

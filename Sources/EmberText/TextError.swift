@@ -63,13 +63,4 @@ public struct TextError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// The operating system's text for an errno value, e.g. "No such file or directory".
-public func systemErrorText(_ error: Int32) -> String {
-  var buffer = (
-    UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0),
-    UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0)
-  )
-  return withUnsafeMutableBytes(of: &buffer) { raw in
-    let n = ember_sys_error_text(error, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
-    return String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<n]), as: UTF8.self)
-  }
-}
+public func systemErrorText(_ error: Int32) -> String { String(cString: ember_sys_strerror(error)) }

@@ -67,3 +67,5 @@ size_t ember_sys_error_text(int error, char *buffer, size_t capacity) {
   buffer[n] = 0;
   return n;
 }
+
+const char *ember_sys_strerror(int error) { return strerror(error); }

@@ -62,6 +62,10 @@ public final class CSVReader {
   private var bounds: UnsafeMutablePointer<Int32>
   private var flags: UnsafeMutablePointer<UInt8>
   private var boundsCapacity = 64
+  private var fieldBase = 0
+  private var recordLines: [Int] = []
+  private var recordFields: [Int] = []
+  private var pendingError: TextError?
   private let classes: UnsafeMutablePointer<UInt8>
 
   private static let quote: UInt8 = 0x22
@@ -104,7 +108,6 @@ public final class CSVReader {
     self.delimiter = delimiter
     self.maxRecordBytes = max(1, maxRecordBytes)
     self.maxFields = max(1, maxFields)
-    boundsCapacity = min(boundsCapacity, self.maxFields)
     self.chunkBytes = max(16, chunkBytes)
     fd = fileDescriptor
     ownsFD = false
@@ -177,31 +180,79 @@ public final class CSVReader {
   /// The next record, or nil at the end of the input. The record's fields point into the
   /// reader's buffer and are valid until the next call.
   public func next() throws(TextError) -> CSVRecord? {
+    guard let batch = try nextBatch(maxRecords: 1) else { return nil }
+    return batch[0]
+  }
+
+  /// The next records, as many as are complete in the buffer (at most `maxRecords`, and at
+  /// least one unless the input has ended), or nil at the end of the input. All of them stay
+  /// valid until the next call to ``next()`` or ``nextBatch(maxRecords:)``, so that they can be
+  /// processed together (e.g. on several threads). A syntax error after some good records
+  /// is thrown by the following call, after those records were returned. A batch never
+  /// waits for more input once it holds a record.
+  public func nextBatch(maxRecords: Int = Int.max) throws(TextError) -> CSVBatch? {
+    if let pendingError {
+      self.pendingError = nil
+      throw pendingError
+    }
     if atStart { try skipByteOrderMark() }
-    while true {
+    recordLines.removeAll(keepingCapacity: true)
+    recordFields.removeAll(keepingCapacity: true)
+    fieldBase = 0
+    // Reading more input moves the buffer's bytes: only while the batch is still empty.
+    while recordLines.count < maxRecords && fieldBase < CSVReader.batchFieldLimit {
+      let empty = recordLines.isEmpty
       if skipLF {
-        if start == end { _ = try fill() }
+        if start == end {
+          if !empty { break }
+          _ = try fill()
+        }
         if start < end && buffer[start] == CSVReader.lf { start += 1 }
         skipLF = false
       }
       if start == end {
-        if try !fill() { return nil }
+        if !empty { break }
+        if try !fill() { break }
         continue
       }
       lineOfRecord = nextLine
-      let stop = try scan()
+      let stop: Int
+      do throws(TextError) {
+        stop = try scan()
+        if stop - start > maxRecordBytes { throw tooLong() }
+      } catch {
+        if empty { throw error }
+        pendingError = error
+        break
+      }
       if stop < 0 {
+        if !empty { break }
         if end - start > maxRecordBytes { throw tooLong() }
         _ = try fill()  // at the end of the input, the next scan ends the record
         continue
       }
-      if stop - start > maxRecordBytes { throw tooLong() }
-      let blank = fieldCount == 1 && flags[0] == 0 && bounds[0] == bounds[1]
+      let blank = fieldCount == 1 && flags[fieldBase] == 0 && bounds[2 * fieldBase] == bounds[2 * fieldBase + 1]
       start = stop
       if blank && skipsBlankLines { continue }
       unescapeFields()
-      return CSVRecord(reader: self, line: lineOfRecord, count: fieldCount, base: buffer, bounds: bounds)
+      recordLines.append(lineOfRecord)
+      recordFields.append(fieldBase)
+      fieldBase += fieldCount
     }
+    if recordLines.isEmpty { return nil }
+    recordFields.append(fieldBase)
+    return CSVBatch(reader: self, count: recordLines.count)
+  }
+
+  /// A batch stops growing beyond this many fields (bounds memory stays ≤ 0.5 MiB).
+  static let batchFieldLimit = 1 << 16
+
+  /// The record `r` of the current batch.
+  @inline(__always)
+  func record(_ r: Int) -> CSVRecord {
+    let first = recordFields[r]
+    return CSVRecord(
+      reader: self, line: recordLines[r], count: recordFields[r + 1] - first, base: buffer, bounds: bounds + 2 * first)
   }
 
   // MARK: - Scanning
@@ -219,15 +270,16 @@ public final class CSVReader {
     var p = start
     var n = 0
     var lines = 0
+    let fieldBase = self.fieldBase
     while true {
-      if n == boundsCapacity {
-        if n >= maxFields {
-          throw failure(
-            TextError(.tooManyFields, "a record with more than \(maxFields) fields (the limit)", file: name, line: lineOfRecord),
-            at: p)
-        }
-        growBounds()
+      if n == maxFields {
+        throw failure(
+          TextError(.tooManyFields, "a record with more than \(maxFields) fields (the limit)", file: name, line: lineOfRecord),
+          at: p)
       }
+      if fieldBase + n == boundsCapacity { growBounds() }
+      let bounds = self.bounds + 2 * fieldBase
+      let flags = self.flags + fieldBase
       if b[p] == CSVReader.quote && p < e {
         p += 1
         let fieldStart = p
@@ -376,6 +428,8 @@ public final class CSVReader {
 
   /// Removes the quote of each `""` in quoted fields, in place.
   private func unescapeFields() {
+    let bounds = self.bounds + 2 * fieldBase
+    let flags = self.flags + fieldBase
     for i in 0..<fieldCount where flags[i] & CSVReader.escapedField != 0 {
       var r = Int(bounds[2 * i])
       let stop = Int(bounds[2 * i + 1])
@@ -424,7 +478,7 @@ public final class CSVReader {
   }
 
   private func growBounds() {
-    let newCapacity = min(boundsCapacity * 2, maxFields)
+    let newCapacity = boundsCapacity * 2
     let newBounds = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * newCapacity)
     newBounds.update(from: bounds, count: 2 * boundsCapacity)
     bounds.deallocate()
@@ -474,6 +528,22 @@ public final class CSVReader {
     if end - start >= 3 && buffer[start] == 0xEF && buffer[start + 1] == 0xBB && buffer[start + 2] == 0xBF {
       start += 3
     }
+  }
+}
+
+/// Records read together by ``CSVReader/nextBatch(maxRecords:)``: a view, valid until the
+/// reader's next call.
+public struct CSVBatch {
+  /// The reader that produced the records.
+  public let reader: CSVReader
+  /// The number of records.
+  public let count: Int
+
+  /// Record `r` (0-based).
+  @inline(__always)
+  public subscript(r: Int) -> CSVRecord {
+    precondition(r >= 0 && r < count, "record index out of range")
+    return reader.record(r)
   }
 }
 

@@ -128,6 +128,35 @@ final class CSVReaderTests: XCTestCase {
     XCTAssertEqual(try CSVReader(text: wide, name: "w.csv", maxFields: 70_001).next()?.count, 70_001)
   }
 
+  /// Batches hold every complete record of the buffer at once, all valid together, and give
+  /// the same records and lines as one-by-one reading; an error after good records comes on
+  /// the following call.
+  func testBatchesMatchRecordByRecordReadingAndDeferErrors() throws {
+    var text = "a,b\n"
+    for i in 0..<2000 { text += "\(i),\"q\(i)\"\"x\"\n" }
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("embertext-batch-\(UUID().uuidString).csv")
+    try Data(text.utf8).write(to: url)
+    defer { try? FileManager.default.removeItem(at: url) }
+    let expected = try readAll(text)
+    for (chunk, maxRecords) in [(16, Int.max), (1000, 7), (1 << 18, Int.max)] {
+      let reader = try CSVReader(path: url.path, chunkBytes: chunk)
+      var got: [(Int, [String])] = []
+      var batches = 0
+      while let batch = try reader.nextBatch(maxRecords: maxRecords) {
+        XCTAssertLessThanOrEqual(batch.count, maxRecords)
+        // Read them all only after the batch is complete: every record is still valid.
+        for r in 0..<batch.count { got.append((batch[r].line, try batch[r].strings())) }
+        batches += 1
+      }
+      XCTAssertEqual(got.map(\.1), expected.map(\.1))
+      XCTAssertEqual(got.map(\.0), expected.map(\.0))
+      if chunk == 1 << 18 && maxRecords == Int.max { XCTAssertEqual(batches, 1) }
+    }
+    let bad = CSVReader(text: "a\n1\n2\n3\u{0}\n4\n", name: "b.csv")
+    XCTAssertEqual(try bad.nextBatch()?.count, 3)
+    XCTAssertThrowsError(try bad.nextBatch()) { error in XCTAssertEqual("\(error)", "b.csv:4:1: a NUL byte in the input (binary data, or a UTF-16 file?)") }
+  }
+
   func testByteTokenSetMatchesExactly() {
     let set = ByteTokenSet(["", "NA", "N/A", "?", "nan"])
     for (s, want) in [("", true), ("NA", true), ("N/A", true), ("?", true), ("nan", true), ("na", false), ("NAN", false), ("NA ", false), ("x", false)] {

@@ -46,6 +46,7 @@ build_arch() {
   local arch=$1
   local out=.build-micro/$arch
   local swift_target cc cxx link strip suffix
+  local swift_extra=()
   # C is compiled by the toolchain's clang (as SwiftPM does; the kernels use clang builtins),
   # against musl's headers for x86_64 and the cross glibc's for aarch64.
   local clang="$TOOLCHAIN/bin/clang"
@@ -59,6 +60,14 @@ build_arch() {
       swift_target=aarch64-none-none-elf
       cc=("$clang" --target=aarch64-linux-gnu); cxx=("$clang++" --target=aarch64-linux-gnu)
       link=(aarch64-linux-gnu-gcc -static-pie); strip=aarch64-linux-gnu-strip; suffix=-aarch64 ;;
+    armv7)
+      # 32-bit ARM (Raspberry Pi class): soft-float ABI (armel) inside a static binary, which
+      # runs on armhf systems too; the Swift target is the bare-metal EABI one.
+      swift_target=armv7-none-none-eabi
+      cc=("$clang" --target=arm-linux-gnueabi -march=armv7-a -mfloat-abi=softfp -mfpu=neon-vfpv4)
+      cxx=("$clang++" --target=arm-linux-gnueabi -march=armv7-a -mfloat-abi=softfp -mfpu=neon-vfpv4)
+      link=(arm-linux-gnueabi-gcc -static); strip=arm-linux-gnueabi-strip; suffix=-armv7
+      swift_extra=(-Xcc -march=armv7-a -Xcc -mfloat-abi=softfp -Xcc -mfpu=neon-vfpv4) ;;
     *) echo "micro: unknown arch $arch" >&2; exit 2 ;;
   esac
   rm -rf "$out"; mkdir -p "$out/cmods"
@@ -94,7 +103,7 @@ MAP
 
   local swiftflags=(-enable-experimental-feature Embedded -wmo -parse-as-library -Osize -package-name Ember
     -target "$swift_target" -I "$out" -I "$out/cmods" -I Sources/_EmberSystem/include -Xcc -fPIC
-    -Xfrontend -function-sections)
+    -Xfrontend -function-sections ${swift_extra[@]+"${swift_extra[@]}"})
   for entry in "${MODULES[@]}"; do
     local name=${entry%%:*} path=${entry#*:}
     local sources

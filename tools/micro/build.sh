@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds ember-micro: the device CLI compiled as Embedded Swift, fully static.
 #
-#   tools/micro/build.sh [--arch x86_64|aarch64|all] [--probe] [--keep]
+#   tools/micro/build.sh [--arch x86_64|aarch64|armv7|all] [--probe]
 #
 #   dist/ember-micro          x86_64, static, musl (Debian musl-tools), stripped
 #   dist/ember-micro-aarch64  aarch64 Linux, static-pie, glibc (gcc-aarch64-linux-gnu), stripped
+#   dist/ember-micro-armv7    32-bit ARM Linux (ARMv7-A, VFPv4/NEON), static, glibc (armel ABI)
 #
 # Swift modules are compiled with `swiftc -enable-experimental-feature Embedded -wmo` (no
 # Swift runtime library, no Foundation/Glibc/Dispatch: OS calls go through _EmberSystem); the
@@ -20,9 +21,9 @@ ARCHES=(x86_64)
 PROBE=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --arch) case "$2" in all) ARCHES=(x86_64 aarch64) ;; *) ARCHES=("$2") ;; esac; shift ;;
+    --arch) case "$2" in all) ARCHES=(x86_64 aarch64 armv7) ;; *) ARCHES=("$2") ;; esac; shift ;;
     --probe) PROBE=1 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "micro: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -117,6 +118,10 @@ MAP
   "${link[@]}" -o "$product" "${objects[@]}" -L "$TOOLCHAIN/lib/swift/embedded/$swift_target" \
     -lswiftUnicodeDataTables -lm -Wl,--gc-sections -Wl,-z,noexecstack
   "$strip" "$product"
+  if [ "$arch" = x86_64 ] && [ "$PROBE" = 0 ] && [ "$(stat -c %s "$product")" -gt "$MAX_MICRO_BYTES" ]; then
+    echo "micro: $product is $(stat -c %s "$product") bytes, over the $MAX_MICRO_BYTES-byte budget" >&2
+    exit 1
+  fi
   printf '%-28s %8d bytes  %s\n' "$product" "$(stat -c %s "$product")" "$(file -b "$product" | cut -d, -f1-2)"
 }
 

@@ -36,21 +36,13 @@ void ek_mul(float *x, const float *y, size_t n);
 /// Vectorised exp(x) for n floats (relative error below 2e-7 on [-87, 88]).
 void ek_exp(const float *x, float *out, size_t n);
 
-/// Scalar elementary functions of the C math library, for Swift code that cannot import
-/// Glibc (Embedded Swift): the same functions swift-numerics' RealModule calls.
-static inline float ek_scalar_expf(float x) { return __builtin_expf(x); }
-static inline float ek_scalar_logf(float x) { return __builtin_logf(x); }
-static inline double ek_scalar_exp(double x) { return __builtin_exp(x); }
-static inline double ek_scalar_log(double x) { return __builtin_log(x); }
-
-/// a + b and a * b that the optimiser may reassociate and contract into FMAs (what
-/// swift-numerics' `Relaxed` arithmetic does), for reductions the compiler should vectorise.
-static inline float ek_relaxed_addf(float a, float b) {
-  _Pragma("clang fp reassociate(on) contract(fast)") return a + b;
-}
-static inline float ek_relaxed_mulf(float a, float b) {
-  _Pragma("clang fp reassociate(on) contract(fast)") return a * b;
-}
+/// Scalar e^x and natural logarithm that give the same bits on every CPU, C library and build
+/// (IEEE basic operations only; detmath.c): within about 1 ulp for double; the float versions
+/// are computed in double and rounded once.
+double ek_det_exp(double x);
+double ek_det_log(double x);
+float ek_det_expf(float x);
+float ek_det_logf(float x);
 
 /// The SIMD level chosen: 3 AVX-512, 2 AVX2+FMA, 1 baseline.
 int ek_simd_level(void);

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int ember_sys_cpu_count(void) {
@@ -101,3 +102,19 @@ void ember_sys_mutex_free(ember_sys_mutex *m) {
 
 void ember_sys_mutex_lock(ember_sys_mutex *m) { pthread_mutex_lock(&m->m); }
 void ember_sys_mutex_unlock(ember_sys_mutex *m) { pthread_mutex_unlock(&m->m); }
+
+char *ember_sys_strdup(const char *text) { return strdup(text); }
+
+void ember_sys_free(void *pointer) { free(pointer); }
+
+static _Thread_local char *thread_message;
+
+int ember_sys_set_thread_message(const char *message) {
+  free(thread_message);
+  thread_message = NULL;
+  if (!message) return 0;
+  thread_message = strdup(message);
+  return thread_message ? 0 : -1;
+}
+
+const char *ember_sys_thread_message(void) { return thread_message; }

@@ -125,6 +125,20 @@ void ember_sys_mutex_free(ember_sys_mutex *m);
 void ember_sys_mutex_lock(ember_sys_mutex *m);
 void ember_sys_mutex_unlock(ember_sys_mutex *m);
 
+/// A copy of `text` from malloc (free it with ember_sys_free), or NULL when out of memory.
+char *ember_sys_strdup(const char *text);
+
+/// free(pointer).
+void ember_sys_free(void *pointer);
+
+/// Keeps a copy of `message` (NULL clears it) for the calling thread only; returns 0, or -1
+/// when out of memory (the old message is then cleared). For the C API's ember_last_error.
+int ember_sys_set_thread_message(const char *message);
+
+/// The calling thread's message set by ember_sys_set_thread_message, or NULL. Valid until
+/// the thread sets another one.
+const char *ember_sys_thread_message(void);
+
 // ---- Process, clock, formatting (process.c) ---------------------------------------------
 
 /// Seconds on a monotonic clock (CLOCK_MONOTONIC).

@@ -107,14 +107,24 @@ char *ember_sys_strdup(const char *text) { return strdup(text); }
 
 void ember_sys_free(void *pointer) { free(pointer); }
 
-static _Thread_local char *thread_message;
+// A pthread key with free() as destructor: the message goes away with its thread.
+static pthread_key_t message_key;
+static pthread_once_t message_once = PTHREAD_ONCE_INIT;
+
+static void make_message_key(void) { pthread_key_create(&message_key, free); }
 
 int ember_sys_set_thread_message(const char *message) {
-  free(thread_message);
-  thread_message = NULL;
+  pthread_once(&message_once, make_message_key);
+  free(pthread_getspecific(message_key));
+  pthread_setspecific(message_key, NULL);
   if (!message) return 0;
-  thread_message = strdup(message);
-  return thread_message ? 0 : -1;
+  char *copy = strdup(message);
+  if (!copy) return -1;
+  pthread_setspecific(message_key, copy);
+  return 0;
 }
 
-const char *ember_sys_thread_message(void) { return thread_message; }
+const char *ember_sys_thread_message(void) {
+  pthread_once(&message_once, make_message_key);
+  return pthread_getspecific(message_key);
+}

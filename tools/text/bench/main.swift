@@ -124,16 +124,18 @@ func bench(path: String, repeats: Int) throws {
 
 func benchWriter() throws {
   var rng = Rng(s: 5)
-  let values = (0..<1_000_000).map { _ in Float(rng.normal()) }
+  let n = Int(ProcessInfo.processInfo.environment["WRITER_COUNT"] ?? "") ?? 1_000_000
+  let values = (0..<n).map { _ in Float(rng.normal()) }
   let out = TextOutput(fileDescriptor: open("/dev/null", O_WRONLY), name: "/dev/null")
+  let useDescription = ProcessInfo.processInfo.environment["WRITER_DESCRIPTION"] != nil
   let t = try seconds {
     for v in values {
-      try out.append(v)
+      if useDescription { try out.append(v.description) } else { try out.append(v) }
       try out.append(byte: 0x2C)
     }
     try out.flush()
   }
-  print(String(format: "  FloatText.write          %7.1f ns per float (1,000,000 normal values)", t * 1e9 / 1e6))
+  print(String(format: "  FloatText.write          %7.1f ns per float (%d normal values)", t * 1e9 / Double(n), n))
 }
 
 func verify(_ n: Int) {
@@ -185,6 +187,10 @@ var args = Array(CommandLine.arguments.dropFirst())
 }
 if let n = take("--verify") {
   verify(n)
+  exit(0)
+}
+if args.first == "--writer" {
+  try benchWriter()
   exit(0)
 }
 if args.first == "--cells" {

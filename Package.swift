@@ -58,7 +58,7 @@ let package = Package(
     // The file format: schema-backed reading, verification, validation and writing.
     .target(
       name: "EmberFormat",
-      dependencies: ["_EmberFlatBuffers"],
+      dependencies: ["_EmberFlatBuffers", "_EmberSystem"],
       swiftSettings: runtimeSwiftSettings
     ),
     // Math on the device: preprocessing, energies, scoring, classification, samplers.

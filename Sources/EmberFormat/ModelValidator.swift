@@ -28,7 +28,7 @@ enum ModelValidator {
     var offset: Float
   }
 
-  static func validate(_ spec: ModelSpec) throws {
+  static func validate(_ spec: ModelSpec) throws(EmberFormatError) {
     try checkStorableCounts(spec)
     let classes = spec.classes.map { c in
       ClassFacts(
@@ -56,8 +56,8 @@ enum ModelValidator {
 
   /// Counts the file stores as unsigned 32-bit (64-bit for source rows) must fit, or the
   /// writer would trap converting them.
-  static func checkStorableCounts(_ spec: ModelSpec) throws {
-    func fits(_ v: Int, _ at: String) throws {
+  static func checkStorableCounts(_ spec: ModelSpec) throws(EmberFormatError) {
+    func fits(_ v: Int, _ at: String) throws(EmberFormatError) {
       guard v >= 0, v <= Int(UInt32.max) else { throw invalid("\(v) is outside 0…\(UInt32.max)", at) }
     }
     guard spec.provenance.sourceRows >= 0 else { throw invalid("negative source rows", "provenance source_rows") }
@@ -81,7 +81,7 @@ enum ModelValidator {
     }
   }
 
-  static func validate(_ model: EmberModel) throws {
+  static func validate(_ model: EmberModel) throws(EmberFormatError) {
     let classes = model.classes.map { c in
       ClassFacts(
         label: c.label, prior: c.prior, output: c.output,
@@ -124,7 +124,7 @@ enum ModelValidator {
   static func check(
     features: [FeatureSpec], encodedWidth: Int, temperature: Float, scoreCalibration: Calibration?,
     readout: StackedReadout?, classes: [ClassFacts]
-  ) throws {
+  ) throws(EmberFormatError) {
     if let r = readout {
       let c = classes.count
       guard r.weights.count == c * c, r.bias.count == c else {
@@ -230,7 +230,7 @@ enum ModelValidator {
     }
   }
 
-  static func check(_ c: Calibration, at: String) throws {
+  static func check(_ c: Calibration, at: String) throws(EmberFormatError) {
     guard c.levels.count == c.quantiles.count else {
       throw invalid("\(c.levels.count) levels but \(c.quantiles.count) quantiles", at)
     }

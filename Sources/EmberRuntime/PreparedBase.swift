@@ -31,7 +31,7 @@ final class PreparedBase: @unchecked Sendable {
   let lowerDouble: [Double]
   let rawMeans: [Double]
 
-  init(_ base: BaseInfo, width d: Int, at location: String) throws {
+  init(_ base: BaseInfo, width d: Int, at location: String) throws(EmberRuntimeError) {
     self.d = d
     dPad = padded(d)
     k = base.components

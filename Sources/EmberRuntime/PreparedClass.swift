@@ -9,12 +9,16 @@ final class PreparedClass: @unchecked Sendable {
   let scale: Float
   let base: PreparedBase?
 
-  init(_ info: ClassInfo, width d: Int, index: Int) throws {
+  init(_ info: ClassInfo, width d: Int, index: Int) throws(EmberRuntimeError) {
     self.d = d
     layers = info.layers.map(PackedLayer.init)
     output = info.output ?? .logOdds
     scale = info.networkScale
-    base = try info.base.map { try PreparedBase($0, width: d, at: "class \(index) \"\(info.label)\" base") }
+    if let b = info.base {
+      base = try PreparedBase(b, width: d, at: "class \(index) \"\(info.label)\" base")
+    } else {
+      base = nil
+    }
   }
 
   /// Whether the last layer has a single output (handled by a row-dot kernel).

@@ -23,7 +23,7 @@ public struct EnergyReadout: Sendable {
   /// Readout for `model`.
   public init(_ model: EnergyModel) {
     logPriors = model.logPriors
-    offsets = model.model.classes.map(\.offset)
+    offsets = model.model.classes.map { $0.offset }
     temperature = model.model.temperature
     scoreCalibration = model.model.scoreCalibration
     stackedWeights = model.model.readout?.weights

@@ -32,3 +32,15 @@ int ember_sys_format_g(double value, int digits, char *buffer, size_t capacity) 
 void ember_sys_exit(int status) { _exit(status); }
 
 const char *ember_sys_getenv(const char *name) { return getenv(name); }
+
+static int argument_count;
+static char **arguments;
+
+void ember_sys_set_arguments(int argc, char **argv) {
+  argument_count = argc;
+  arguments = argv;
+}
+
+int ember_sys_argument_count(void) { return argument_count; }
+
+const char *ember_sys_argument(int i) { return i >= 0 && i < argument_count ? arguments[i] : NULL; }

@@ -34,12 +34,15 @@ TOOLCHAIN=$(dirname "$(dirname "$(readlink -f "$(command -v "$SWIFTC")")")")
 MAX_MICRO_BYTES=${MAX_MICRO_BYTES:-1048576}
 mkdir -p dist
 
-# Swift modules in dependency order: name and sources.
+# Swift modules in dependency order: NAME:PATH[!EXCLUDED,…] (a directory of sources or one
+# file); the last one is the entry point.
 if [ "$PROBE" = 1 ]; then
   MODULES=("EmberText:Sources/EmberText" "Probe:tools/micro/probe.swift")
   PRODUCT=ember-micro-probe
 else
-  MODULES=("EmberText:Sources/EmberText")
+  # Interim: verify only, until the shared command layer builds in Embedded Swift.
+  MODULES=("EmberText:Sources/EmberText" "EmberFormat:Sources/EmberFormat"
+    "EmberRuntime:Sources/EmberRuntime!Sampler.swift,RowEncoder.swift" "EmberMicro:tools/micro/interim.swift")
   PRODUCT=ember-micro
 fi
 
@@ -88,14 +91,16 @@ MAP
 
   local cflags=(-O2 -fPIC -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables)
   local objects=()
-  for f in Sources/_EmberSystem/*.c tools/micro/libc_shims.c; do
+  for f in Sources/_EmberSystem/*.c tools/micro/libc_shims.c tools/micro/main.c; do
     [ "$arch" != x86_64 ] && [ "$f" = tools/micro/libc_shims.c ] && continue  # glibc has arc4random_buf
     "${cc[@]}" "${cflags[@]}" -ISources/_EmberSystem/include -c "$f" -o "$out/$(basename "$f").o"
     objects+=("$out/$(basename "$f").o")
   done
-  "${cc[@]}" "${cflags[@]}" -O3 -fno-math-errno -Wno-psabi -ISources/_EmberKernels/include \
-    -c Sources/_EmberKernels/kernels.c -o "$out/kernels.o"
-  objects+=("$out/kernels.o")
+  for f in Sources/_EmberKernels/*.c; do
+    "${cc[@]}" "${cflags[@]}" -O3 -fno-math-errno -Wno-psabi -ISources/_EmberKernels/include \
+      -c "$f" -o "$out/$(basename "$f").o"
+    objects+=("$out/$(basename "$f").o")
+  done
   local cxxflags=(-std=c++17 -Os -fPIC -fno-exceptions -fno-rtti -fno-asynchronous-unwind-tables
     -ffunction-sections -fdata-sections -DNDEBUG -DFLATBUFFERS_MAX_ALIGNMENT=64)
   "${cxx[@]}" "${cxxflags[@]}" -w -ISources/_EmberFlatBuffers/include -c Sources/_EmberFlatBuffers/ember_fb.cpp -o "$out/ember_fb.o"
@@ -105,12 +110,23 @@ MAP
   local swiftflags=(-enable-experimental-feature Embedded -wmo -parse-as-library -Osize -package-name Ember
     -target "$swift_target" -I "$out" -I "$out/cmods" -I Sources/_EmberSystem/include -Xcc -fPIC
     -Xfrontend -function-sections ${swift_extra[@]+"${swift_extra[@]}"})
+  local last=${MODULES[${#MODULES[@]}-1]}
   for entry in "${MODULES[@]}"; do
-    local name=${entry%%:*} path=${entry#*:}
-    local sources
-    if [ -d "$path" ]; then sources=("$path"/*.swift); else sources=("$path"); fi
-    "$SWIFTC" "${swiftflags[@]}" -module-name "$name" -emit-module -emit-module-path "$out/$name.swiftmodule" \
-      -c "${sources[@]}" -o "$out/$name.o"
+    local name=${entry%%:*} rest=${entry#*:}
+    local path=${rest%%!*} excluded=""
+    [ "$rest" != "$path" ] && excluded=",${rest#*!},"
+    local sources=() entryflags=()
+    if [ -d "$path" ]; then
+      for f in "$path"/*.swift; do
+        case "$excluded" in *",$(basename "$f"),"*) ;; *) sources+=("$f") ;; esac
+      done
+    else
+      sources=("$path")
+    fi
+    # The entry point is renamed: tools/micro/main.c is the C main (it records argv).
+    [ "$entry" = "$last" ] && entryflags=(-Xfrontend -entry-point-function-name -Xfrontend ember_swift_main)
+    "$SWIFTC" "${swiftflags[@]}" ${entryflags[@]+"${entryflags[@]}"} -module-name "$name" -emit-module \
+      -emit-module-path "$out/$name.swiftmodule" -c "${sources[@]}" -o "$out/$name.o"
     objects+=("$out/$name.o")
   done
 

@@ -156,6 +156,16 @@ int ember_sys_format_g(double value, int digits, char *buffer, size_t capacity);
 /// Ends the process with `status` (stdio is not used by Ember, nothing to flush).
 void ember_sys_exit(int status) __attribute__((noreturn));
 
+/// Records the process arguments (a C `main` that calls Swift does this first: Embedded Swift
+/// has no CommandLine).
+void ember_sys_set_arguments(int argc, char **argv);
+
+/// The number of process arguments recorded by ember_sys_set_arguments (0 if none).
+int ember_sys_argument_count(void);
+
+/// Argument `i` (0 = the program), or NULL when out of range.
+const char *ember_sys_argument(int i);
+
 /// The value of environment variable `name`, or NULL.
 const char *ember_sys_getenv(const char *name);
 

@@ -112,7 +112,8 @@ let package = Package(
     .testTarget(name: "EmberRuntimeTests", dependencies: ["EmberRuntime", "EmberFormat"]),
     .testTarget(name: "EmberTrainerTests", dependencies: ["EmberTrainer", "EmberRuntime", "EmberFormat"]),
     // Throughput of EmberText and a long differential check of its decimal parser.
-    .executableTarget(name: "ember-text-bench", dependencies: ["EmberText"], path: "tools/text/bench"),
+    .executableTarget(
+      name: "ember-text-bench", dependencies: ["EmberText", "EmberFormat", "EmberRuntime"], path: "tools/text/bench"),
     .testTarget(name: "EmberTextTests", dependencies: ["EmberText"]),
     .testTarget(name: "EmberCLITests", dependencies: ["EmberFormat", "EmberCommands"]),
   ],

@@ -2,7 +2,7 @@
 """End-to-end scoring benchmark: Ember CLIs against pandas + ONNX Runtime, in one run.
 
 Writes (once, fixed seed) a numeric CSV of ROWS × 30 standard-normal values ("%.6f", 27 MB
-for 100,000 rows, header x0…x29) and a (30 → 128 → 128 → 1) × 3-class model
+for 100,000 rows, header x0…x29) and a (30 → 128 → 128 → 1) 2-class model
 (tools/bench/make_bench_model.py), then measures, alternating the contenders, best of
 --repeat runs:
 
@@ -39,11 +39,11 @@ sys.path.insert(0, os.path.join(ROOT, "tools", "bench"))
 
 
 def write_inputs(work: str, rows: int) -> tuple[str, str]:
-    model = os.path.join(work, "bench-30-128-3.ember")
+    model = os.path.join(work, "bench-30-128.ember")
     csv = os.path.join(work, f"rows-{rows}x30.csv")
     if not os.path.exists(model):
         subprocess.run([sys.executable, os.path.join(ROOT, "tools", "bench", "make_bench_model.py"),
-                        "--d", "30", "--h", "128", "--classes", "3", "--seed", "1", "--out", model],
+                        "--d", "30", "--h", "128", "--seed", "1", "--out", model],
                        check=True, stdout=subprocess.DEVNULL)
     if not os.path.exists(csv):
         x = np.random.default_rng(7).standard_normal((rows, 30))

@@ -7,6 +7,7 @@
 // Without FILE, writes a numeric CSV (numpy savetxt's default "%.18e" format, and Python's
 // shortest repr) to a temporary file first. Prints MB/s and rows/s for: reading records only,
 // reading + Float parsing of every field, reading + Double parsing, and writing floats.
+import EmberRuntime
 import EmberText
 import Foundation
 
@@ -187,6 +188,17 @@ var args = Array(CommandLine.arguments.dropFirst())
 }
 if let n = take("--verify") {
   verify(n)
+  exit(0)
+}
+if args.first == "score", args.count >= 3 {
+  let threads = take("--threads") ?? Parallel.availableCores
+  let output = args.firstIndex(of: "--output").map { args[$0 + 1] } ?? "/dev/stdout"
+  do {
+    try scoreFloor(model: args[1], csv: args[2], output: output, threads: threads)
+  } catch {
+    print("ember-text-bench: \(error)")
+    exit(1)
+  }
   exit(0)
 }
 if args.first == "--writer" {

@@ -184,7 +184,7 @@ public func ember_classify(
     h.forEachBatch(rows: x, count: n) { start, m, e, s in
       for i in 0..<m {
         let p = probs.map { $0 + (start + i) * c } ?? s.probabilities
-        labels[start + i] = Int32(readout.posteriors(e + i * c, into: p))
+        labels[start + i] = Int32(readout.posteriors(e + i * c, row: x + (start + i) * h.width, into: p))
       }
     }
   }

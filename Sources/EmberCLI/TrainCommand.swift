@@ -22,7 +22,7 @@ struct TrainCommand: ParsableCommand {
   @Option(name: .shortAndLong, help: "Output model (default: DATA with the extension .ember).") var output: String?
   @Option(help: "Random seed (split, initialisation, noise).") var seed: UInt64 = 0
   @Option(help: "Objective: nce (default) or tabebm.") var objective: String = "nce"
-  @Option(help: "Hidden layer widths, comma-separated.") var hidden: String = "128,128"
+  @Option(help: "Hidden layer widths, comma-separated (default: two layers of 32, 64 or 128 units by class size).") var hidden: String = ""
   @Option(help: "Hidden activation: silu, relu, tanh, softplus, gelu.") var activation: String = "silu"
   @Option(help: "Full-batch training epochs per class.") var epochs: Int = 400
   @Option(help: "AdamW learning rate.") var lr: Double = 1e-3
@@ -52,7 +52,7 @@ struct TrainCommand: ParsableCommand {
     guard let a = Activation(name: activation), a != .identity else {
       throw ValidationError("unknown --activation \"\(activation)\" (silu, relu, tanh, softplus, gelu)")
     }
-    guard parseWidths(hidden) != nil else {
+    guard hidden.isEmpty || parseWidths(hidden) != nil else {
       throw ValidationError("--hidden takes positive widths separated by commas, e.g. 128,128")
     }
     guard epochs >= 0 else { throw ValidationError("--epochs must be ≥ 0") }
@@ -65,7 +65,7 @@ struct TrainCommand: ParsableCommand {
   func run() throws {
     var options = TrainingOptions(target: target)
     options.settings.objective = Objective(rawValue: objective)!
-    options.settings.hidden = parseWidths(hidden)!
+    options.settings.hidden = hidden.isEmpty ? [] : parseWidths(hidden)!
     options.settings.activation = Activation(name: activation)!
     options.settings.epochs = epochs
     options.settings.learningRate = lr
@@ -137,7 +137,7 @@ private func writeStderr(_ s: String) {
 private final class ProgressDisplay: @unchecked Sendable {
   let enabled: Bool
   private let lock = NSLock()
-  private var epochsDone: [Int: Int] = [:]
+  private var done: [Int: Double] = [:]
   private var started = Date()
   private var lastDraw = Date.distantPast
   private var drawn = false
@@ -147,17 +147,16 @@ private final class ProgressDisplay: @unchecked Sendable {
   @Sendable func report(_ p: TrainingProgress) {
     lock.lock()
     defer { lock.unlock() }
-    epochsDone[p.classIndex] = p.epoch
+    done[p.classIndex] = p.fraction
     let now = Date()
-    guard now.timeIntervalSince(lastDraw) >= 0.1 || p.epoch == p.epochs else { return }
+    guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
     lastDraw = now
-    let done = epochsDone.values.reduce(0, +)
-    let total = max(p.epochs * p.classCount, 1)
+    let fraction = done.values.reduce(0, +) / Double(max(p.classCount, 1))
     let elapsed = now.timeIntervalSince(started)
-    let eta = done > 0 ? elapsed * Double(total - done) / Double(done) : 0
+    let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0
     let line =
-      "\r\u{1B}[Ktraining class \(p.classIndex + 1)/\(p.classCount) \"\(p.label)\" epoch \(p.epoch)/\(p.epochs) "
-      + String(format: "loss %.4f | %3.0f%% ETA %.0fs", p.loss, 100 * Double(done) / Double(total), eta)
+      "\r\u{1B}[Ktraining class \(p.classIndex + 1)/\(p.classCount) \"\(p.label)\" phase \(p.phase)/\(p.phases) step \(p.epoch) "
+      + String(format: "loss %.4f | %3.0f%% ETA %.0fs", p.loss, 100 * fraction, eta)
     writeStderr(line)
     drawn = true
   }

@@ -30,9 +30,9 @@ public struct ClassifyOptions: Sendable {
       header: { kept in
         try sink.writeRow(kept + (stream ? ["line"] : []) + ["label"] + (labelOnly ? [] : labels.map { "p_\($0)" }))
       },
-      row: { row, e in
+      row: { row, e, x in
         try probs.withUnsafeMutableBufferPointer { p in
-          let best = readout.posteriors(e, into: p.baseAddress!)
+          let best = readout.posteriors(e, row: x, into: p.baseAddress!)
           var out = row.kept
           if stream { out.append(String(row.line)) }
           out.append(labels[best])

@@ -39,7 +39,7 @@ public struct EnergyOptions: Sendable {
         if gradient { for c in chosen { h += (0..<d).map { "dE_\(m.classes[c].label)_\($0)" } } }
         try sink.writeRow(h)
       },
-      row: { row, energies in
+      row: { row, energies, _ in
         pending = row.kept
         pending += (0..<m.classes.count).map { energies[$0].description }
       },

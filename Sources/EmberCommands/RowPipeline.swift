@@ -59,7 +59,8 @@ struct RowPipeline {
   }
 
   func run(
-    header emitHeader: ([String]) throws -> Void, row emit: (Row, UnsafePointer<Float>) throws -> Void,
+    header emitHeader: ([String]) throws -> Void,
+    row emit: (Row, _ energies: UnsafePointer<Float>, _ encoded: UnsafePointer<Float>) throws -> Void,
     encoded emitEncoded: ((Row, UnsafePointer<Float>) throws -> Void)? = nil
   ) throws {
     let reader = try CSVRecordReader(path: inputPath, delimiter: try options.delimiterByte())
@@ -125,7 +126,7 @@ struct RowPipeline {
       try e.withUnsafeBufferPointer { ep in
         try x.withUnsafeBufferPointer { xp in
           for (i, row) in rows.enumerated() {
-            try emit(row, ep.baseAddress! + i * c)
+            try emit(row, ep.baseAddress! + i * c, xp.baseAddress! + i * d)
             try emitEncoded?(row, xp.baseAddress! + i * d)
           }
         }

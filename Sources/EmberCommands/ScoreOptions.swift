@@ -36,9 +36,9 @@ public struct ScoreOptions: Sendable {
         if energies { h += labels.map { "energy_\($0)" } }
         try sink.writeRow(h)
       },
-      row: { row, e in
+      row: { row, e, x in
         let s = readout.score(e)
-        let best = probs.withUnsafeMutableBufferPointer { readout.posteriors(e, into: $0.baseAddress!) }
+        let best = probs.withUnsafeMutableBufferPointer { readout.posteriors(e, row: x, into: $0.baseAddress!) }
         var out = row.kept
         if stream { out.append(String(row.line)) }
         out.append(s.description)

@@ -72,7 +72,10 @@ enum ModelValidator {
       let at = "class \(i) \"\(c.label)\""
       try fits(c.trainRows, "\(at) train_rows")
       if let cal = c.calibration { try fits(cal.rows, "\(at) calibration rows") }
-      if let s = c.sampler { try fits(s.steps, "\(at) sampler steps") }
+      if let s = c.sampler {
+        try fits(s.steps, "\(at) sampler steps")
+        try fits(s.proposals, "\(at) sampler proposals")
+      }
       if let b = c.base { try fits(b.components, "\(at) base components") }
       for (j, l) in c.layers.enumerated() {
         try fits(l.inputs, "\(at) layer \(j) inputs")
@@ -132,6 +135,12 @@ enum ModelValidator {
       }
       if let k = firstNonFinite(r.weights) { throw invalid("weight \(k) is not finite", "readout_weights") }
       if let k = firstNonFinite(r.bias) { throw invalid("bias \(k) is not finite", "readout_bias") }
+      if let v = r.inputWeights {
+        guard v.count == c * encodedWidth else {
+          throw invalid("\(v.count) input weights, expected \(c)×\(encodedWidth)", "readout_input_weights")
+        }
+        if let k = firstNonFinite(v) { throw invalid("input weight \(k) is not finite", "readout_input_weights") }
+      }
     }
     guard !features.isEmpty else { throw invalid("the model has no features", "features") }
     guard !classes.isEmpty else { throw invalid("the model has no classes", "classes") }
@@ -216,6 +225,9 @@ enum ModelValidator {
       if let s = c.sampler {
         let sat = "\(at) sampler"
         guard s.steps >= 0, s.steps <= 1_000_000 else { throw invalid("steps \(s.steps) outside 0…1,000,000", "\(sat) steps") }
+        guard s.proposals >= 0, s.proposals <= 1_000_000 else {
+          throw invalid("proposals \(s.proposals) outside 0…1,000,000", "\(sat) proposals")
+        }
         for (v, f) in [(s.stepSize, "step_size"), (s.noiseScale, "noise_scale"), (s.temperature, "temperature"), (s.initNoise, "init_noise"), (s.gradClip, "grad_clip")] {
           guard v.isFinite else { throw invalid("\(f) is not finite", "\(sat) \(f)") }
         }

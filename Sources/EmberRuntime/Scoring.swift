@@ -19,6 +19,10 @@ public struct EnergyReadout: Sendable {
   /// Stacked read-out weights (C×C) and biases (C), when the file has them.
   public let stackedWeights: [Float]?
   public let stackedBias: [Float]?
+  /// Stacked read-out weights on the encoded row (C×d), when the file has them.
+  public let inputWeights: [Float]?
+  /// Encoded width d.
+  public let width: Int
 
   /// Readout for `model`.
   public init(_ model: EnergyModel) {
@@ -28,6 +32,8 @@ public struct EnergyReadout: Sendable {
     scoreCalibration = model.model.scoreCalibration
     stackedWeights = model.model.readout?.weights
     stackedBias = model.model.readout?.bias
+    inputWeights = model.model.readout?.inputWeights
+    width = model.width
   }
 
   /// Free-energy score of one row's energies (C values).
@@ -42,9 +48,11 @@ public struct EnergyReadout: Sendable {
     return s.isFinite ? s : .greatestFiniteMagnitude
   }
 
-  /// Class probabilities (into `p`, C values) and the index of the most probable class.
+  /// Class probabilities (into `p`, C values) and the index of the most probable class, from
+  /// one row's energies `e` (C values) and its encoded values `x` (d values; used only by a
+  /// read-out with input weights, and required then).
   @discardableResult
-  public func posteriors(_ e: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>) -> Int {
+  public func posteriors(_ e: UnsafePointer<Float>, row x: UnsafePointer<Float>?, into p: UnsafeMutablePointer<Float>) -> Int {
     var top = -Float.infinity
     var best = 0
     let count = logPriors.count
@@ -53,6 +61,9 @@ public struct EnergyReadout: Sendable {
       if let w = stackedWeights, let b = stackedBias {
         logit = b[c]
         for k in 0..<count { logit -= w[c * count + k] * e[k] }
+        if let v = inputWeights, let x {
+          for i in 0..<width { logit += v[c * width + i] * x[i] }
+        }
       } else {
         logit = -e[c] / temperature + logPriors[c] + offsets[c]
       }

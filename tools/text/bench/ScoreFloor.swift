@@ -75,7 +75,7 @@ func scoreFloor(model path: String, csv: String, output: String, threads: Int) t
       for r in 0..<m {
         let e = es[p] + r * c
         let s = readout.score(e)
-        let best = readout.posteriors(e, into: probs[p])
+        let best = readout.posteriors(e, row: x + r * d, into: probs[p])
         text.append(s)
         text.append(byte: 0x2C)
         if let calibration { text.append(calibration.percentile(of: s) * 100) }

@@ -31,9 +31,9 @@ int ember_sys_open_model(const char *path) {
   }
 }
 
-int ember_sys_open_write(const char *path) {
+int ember_sys_open_write(const char *path, int truncate) {
   for (;;) {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    int fd = open(path, O_WRONLY | O_CLOEXEC | (truncate ? O_TRUNC : 0));
     if (fd >= 0) return fd;
     if (errno != EINTR) return -errno;
   }

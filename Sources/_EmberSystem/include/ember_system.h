@@ -58,8 +58,9 @@ size_t ember_sys_error_text(int error, char *buffer, size_t capacity);
 /// close-on-exec. Returns a file descriptor, or -errno.
 int ember_sys_open_model(const char *path);
 
-/// Opens `path` write-only (close-on-exec), for devices and FIFOs. Returns a fd, or -errno.
-int ember_sys_open_write(const char *path);
+/// Opens `path` write-only (close-on-exec; truncated when `truncate`), for devices, FIFOs and
+/// files written in place. Returns a fd, or -errno.
+int ember_sys_open_write(const char *path, int truncate);
 
 /// The kind of the file at `path` (EMBER_FILE_*), following symbolic links when `follow`;
 /// EMBER_FILE_LINK for a link when not following. Returns -errno (e.g. -ENOENT).

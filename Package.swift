@@ -44,7 +44,7 @@ let package = Package(
     .target(
       name: "_EmberKernels",
       exclude: ["kernels_impl.h"],
-      cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-Wno-psabi"])]
+      cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off", "-Wno-psabi"])]
     ),
     // OS calls (open, read, write, …) as plain C, so Swift code needs no Glibc/Musl import
     // and compiles in Embedded mode too.

@@ -104,3 +104,53 @@ double ek_det_log(double x) {
 float ek_det_expf(float x) { return (float)ek_det_exp((double)x); }
 
 float ek_det_logf(float x) { return (float)ek_det_log((double)x); }
+
+// log(1 + t) for t ≥ 0 without losing small t: log(u)·t/(u − 1) with u = 1 + t rounded
+// (Goldberg's correction; a few ulp).
+static double det_log1p(double t) {
+  double u = 1.0 + t;
+  if (u == 1.0) return t;
+  return ek_det_log(u) * t / (u - 1.0);
+}
+
+double ek_det_erf(double x) {
+  if (x != x) return x;
+  double a = x < 0 ? -x : x;
+  double r;
+  if (a < 2.0) {
+    // 2/√π Σ (−1)^n x^(2n+1) / (n! (2n+1)): terms fall below 2^-60 of the sum by n = 40.
+    double z = a * a;
+    double term = a;  // x^(2n+1)/n!
+    double sum = a;
+    for (int n = 1; n < 60; n++) {
+      term = -term * z / (double)n;
+      double add = term / (double)(2 * n + 1);
+      sum += add;
+      if ((add < 0 ? -add : add) < 1e-18 * sum) break;
+    }
+    r = sum * 1.12837916709551257390;  // 2/√π
+  } else if (a < 6.0) {
+    // erfc(a) = e^(−a²)/√π · 1/(a + ½/(a + 1/(a + 3/2/(a + …)))), evaluated from a fixed depth.
+    double f = a;
+    for (int k = 80; k >= 1; k--) f = a + (0.5 * k) / f;
+    double erfc = ek_det_exp(-a * a) * 0.56418958354775628695 / f;  // 1/√π
+    r = 1.0 - erfc;
+  } else {
+    r = 1.0;
+  }
+  return x < 0 ? -r : r;
+}
+
+float ek_det_activation(int kind, float xf, float *deriv) {
+  double x = (double)xf;
+  if (kind == EK_SOFTPLUS) {
+    double ax = x < 0 ? -x : x;
+    double y = (x > 0 ? x : 0.0) + det_log1p(ek_det_exp(-ax));
+    *deriv = (float)(1.0 / (1.0 + ek_det_exp(-x)));
+    return (float)y;
+  }
+  // GELU: x·Φ(x), Φ′ = φ.
+  double cdf = 0.5 * (1.0 + ek_det_erf(x * 0.70710678118654752440));
+  *deriv = (float)(cdf + x * 0.39894228040143267794 * ek_det_exp(-0.5 * x * x));
+  return (float)(x * cdf);
+}

@@ -97,7 +97,7 @@ MAP
     objects+=("$out/$(basename "$f").o")
   done
   for f in Sources/_EmberKernels/*.c; do
-    "${cc[@]}" "${cflags[@]}" -O3 -fno-math-errno -Wno-psabi -ISources/_EmberKernels/include \
+    "${cc[@]}" "${cflags[@]}" -O3 -fno-math-errno -ffp-contract=off -Wno-psabi -ISources/_EmberKernels/include \
       -c "$f" -o "$out/$(basename "$f").o"
     objects+=("$out/$(basename "$f").o")
   done

@@ -43,6 +43,11 @@ double ek_det_exp(double x);
 double ek_det_log(double x);
 float ek_det_expf(float x);
 float ek_det_logf(float x);
+/// erf(x) within a few ulp (series below 2, continued fraction of erfc above).
+double ek_det_erf(double x);
+/// Softplus (EK_SOFTPLUS) or GELU (EK_GELU) of `x` and its derivative (into *deriv), computed
+/// in double with the functions above and rounded once.
+float ek_det_activation(int kind, float x, float *deriv);
 
 /// The SIMD level chosen: 3 AVX-512, 2 AVX2+FMA, 1 baseline.
 int ek_simd_level(void);

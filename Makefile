@@ -6,6 +6,10 @@ DEBUG_EMBER := .build/debug/ember
 VENV := tools/.venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := libflatbuffers-dev flatbuffers-compiler
+# ember-micro (Embedded Swift, static): musl for x86_64, cross compilers for aarch64 and
+# armv7, qemu to run the cross builds in the parity tests.
+MICRO_APT_PACKAGES := musl-tools gcc-aarch64-linux-gnu g++-aarch64-linux-gnu gcc-arm-linux-gnueabi \
+  g++-arm-linux-gnueabi qemu-user-static
 APT_GET := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 DEMO_MODEL := models/iris.ember
 FUZZ_SECONDS ?= 15
@@ -15,11 +19,16 @@ BENCH_SIZES ?= 30:128 64:256
 EVAL_ARGS ?=
 
 .PHONY: deps venv build release check-schema demo test swift-test pytest-tools fuzz-smoke fuzz \
-        models static static-full edge capi-test pytest-capi bench bench-ort pytest-bench eval eval-quick \
+        models static static-full micro micro-deps micro-test edge capi-test pytest-capi bench bench-ort pytest-bench eval eval-quick \
         pytest-eval tune clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $$missing; fi
+
+micro-deps:
+	@missing=""; for p in $(MICRO_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $$missing; fi
 
@@ -79,6 +88,18 @@ static: deps
 ## Also dist/ember-full (development CLI with train, ~60 MB because of Foundation).
 static-full: deps
 	tools/static-build.sh --full
+
+## dist/ember-micro (x86_64, static musl, checked ≤ 1 MiB), dist/ember-micro-aarch64 (static-pie)
+## and dist/ember-micro-armv7 (static): the device verbs as Embedded Swift (docs/DEPLOYMENT.md).
+micro: deps micro-deps
+	tools/micro/build.sh --arch all
+
+## ember-micro against the debug ember on the shipped models and bad inputs: byte-identical
+## stdout/stderr and exit statuses, natively and under qemu-aarch64 / qemu-arm.
+micro-test: micro swift-test
+	tools/micro/parity.sh $(DEBUG_EMBER) dist/ember-micro
+	tools/micro/parity.sh $(DEBUG_EMBER) dist/ember-micro-aarch64 qemu-aarch64-static
+	tools/micro/parity.sh $(DEBUG_EMBER) dist/ember-micro-armv7 qemu-arm-static
 
 edge: deps
 	$(SWIFT) build -c release --product ember-edge

@@ -21,11 +21,11 @@ let package = Package(
     .library(name: "EmberFormat", targets: ["EmberFormat"]),
     .library(name: "EmberRuntime", targets: ["EmberRuntime"]),
     .library(name: "EmberTrainer", targets: ["EmberTrainer"]),
+    .library(name: "EmberText", targets: ["EmberText"]),
     .library(name: "CEmber", type: .dynamic, targets: ["EmberC"]),
     .library(name: "CEmberStatic", type: .static, targets: ["EmberC"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
   ],
   targets: [
@@ -45,6 +45,15 @@ let package = Package(
       exclude: ["kernels_impl.h"],
       cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-Wno-psabi"])]
     ),
+    // OS calls (open, read, write, …) as plain C, so Swift code needs no Glibc/Musl import
+    // and compiles in Embedded mode too.
+    .target(name: "_EmberSystem", cSettings: [.unsafeFlags(["-O2"])]),
+    // Text I/O without Foundation: streaming CSV reader, decimal parser, float writer.
+    .target(
+      name: "EmberText",
+      dependencies: ["_EmberSystem"],
+      swiftSettings: runtimeSwiftSettings
+    ),
     // The file format: schema-backed reading, verification, validation and writing.
     .target(
       name: "EmberFormat",
@@ -55,7 +64,7 @@ let package = Package(
     .target(
       name: "EmberRuntime",
       dependencies: [
-        "EmberFormat", "_EmberKernels", .product(name: "RealModule", package: "swift-numerics"),
+        "EmberFormat", "_EmberKernels", "_EmberSystem",
       ],
       swiftSettings: runtimeSwiftSettings
     ),
@@ -101,6 +110,9 @@ let package = Package(
     .testTarget(name: "EmberFormatTests", dependencies: ["EmberFormat"], resources: [.copy("Fixtures")]),
     .testTarget(name: "EmberRuntimeTests", dependencies: ["EmberRuntime", "EmberFormat"]),
     .testTarget(name: "EmberTrainerTests", dependencies: ["EmberTrainer", "EmberRuntime", "EmberFormat"]),
+    // Throughput of EmberText and a long differential check of its decimal parser.
+    .executableTarget(name: "ember-text-bench", dependencies: ["EmberText"], path: "tools/text/bench"),
+    .testTarget(name: "EmberTextTests", dependencies: ["EmberText"]),
     .testTarget(name: "EmberCLITests", dependencies: ["EmberFormat", "EmberCommands"]),
   ],
   cxxLanguageStandard: .cxx17

@@ -1,5 +1,4 @@
 import EmberFormat
-import RealModule
 import _EmberKernels
 
 /// The per-class energies of a loaded model, ready to evaluate in batches.

@@ -1,5 +1,4 @@
 import EmberFormat
-import RealModule
 import _EmberKernels
 
 /// One class's energy E_c(x) = scale · term(network(x)) + E_base(x), packed for the kernels.

@@ -1,5 +1,4 @@
 import EmberFormat
-import RealModule
 
 extension SamplerDefaults {
   /// Per-step noise σ actually used. MALA always uses √(2εT) (its acceptance rule needs it).
@@ -215,7 +214,7 @@ final class ChainBlock: @unchecked Sendable {
     for i in 0..<n {
       let gi = g.pointer + i * gs
       var norm: Float = 0
-      for j in 0..<d { norm = Relaxed.multiplyAdd(gi[j], gi[j], norm) }
+      for j in 0..<d { norm = Deterministic.multiplyAdd(gi[j], gi[j], norm) }
       norm = norm.squareRoot()
       if norm > clip {
         let s = clip / norm
@@ -287,8 +286,8 @@ final class ChainBlock: @unchecked Sendable {
           for j in 0..<d {
             let f = y[j] - row[j] + eps * gx[j]
             let r = row[j] - y[j] + eps * gy[j]
-            forward = Relaxed.multiplyAdd(f, f, forward)
-            reverse = Relaxed.multiplyAdd(r, r, reverse)
+            forward = Deterministic.multiplyAdd(f, f, forward)
+            reverse = Deterministic.multiplyAdd(r, r, reverse)
           }
           let logAccept = -(ey - ex) / settings.temperature - (reverse - forward) / twoSigma2
           let u = Float(rngs[i].nextUniform())

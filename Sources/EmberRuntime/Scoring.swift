@@ -1,5 +1,4 @@
 import EmberFormat
-import RealModule
 
 /// Turning per-class energies into anomaly scores and class probabilities.
 ///

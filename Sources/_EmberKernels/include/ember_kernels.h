@@ -36,6 +36,14 @@ void ek_mul(float *x, const float *y, size_t n);
 /// Vectorised exp(x) for n floats (relative error below 2e-7 on [-87, 88]).
 void ek_exp(const float *x, float *out, size_t n);
 
+/// Scalar e^x and natural logarithm that give the same bits on every CPU, C library and build
+/// (IEEE basic operations only; detmath.c): within about 1 ulp for double; the float versions
+/// are computed in double and rounded once.
+double ek_det_exp(double x);
+double ek_det_log(double x);
+float ek_det_expf(float x);
+float ek_det_logf(float x);
+
 /// The SIMD level chosen: 3 AVX-512, 2 AVX2+FMA, 1 baseline.
 int ek_simd_level(void);
 

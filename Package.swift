@@ -26,7 +26,6 @@ let package = Package(
     .library(name: "CEmberStatic", type: .static, targets: ["EmberC"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
   ],
   targets: [
     // C++ over the flatc-generated header, exposed as a plain C API (ember_fb.h).
@@ -64,17 +63,14 @@ let package = Package(
     .target(
       name: "EmberRuntime",
       dependencies: [
-        "EmberFormat", "_EmberKernels", "_EmberSystem",
+        "EmberFormat", "EmberText", "_EmberKernels", "_EmberSystem",
       ],
       swiftSettings: runtimeSwiftSettings
     ),
     // Offline training: CSV ingest, objectives, calibration, export.
     .target(
       name: "EmberTrainer",
-      dependencies: [
-        "EmberFormat", "EmberRuntime",
-        .product(name: "CSV", package: "CSV.swift"),
-      ],
+      dependencies: ["EmberFormat", "EmberRuntime", "EmberText"],
       swiftSettings: runtimeSwiftSettings
     ),
     // The C API's types and constants (ember.h, read by the C compiler) for the Swift code that
@@ -92,7 +88,7 @@ let package = Package(
     // fields, output text) is small next to the energies computed in EmberRuntime.
     .target(
       name: "EmberCommands",
-      dependencies: ["EmberFormat", "EmberRuntime"],
+      dependencies: ["EmberFormat", "EmberRuntime", "EmberText"],
       swiftSettings: sizeSwiftSettings
     ),
     // `ember`: the full CLI for development machines: the device verbs plus train.

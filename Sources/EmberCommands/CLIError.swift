@@ -1,5 +1,6 @@
 import EmberFormat
 import EmberRuntime
+import EmberText
 
 // Writing to stderr is one of the few OS calls of the command code.
 #if canImport(Glibc)
@@ -53,6 +54,12 @@ public struct CLIError: Error, Sendable, CustomStringConvertible {
   /// A failure to write an output (exit 4).
   public static func output(_ e: EmberFormatError) -> CLIError { CLIError(.output, e.description) }
 
+  /// A text error: a failed write is an output failure (exit 4); every other code (open,
+  /// read, syntax, limits) is bad input (exit 1).
+  public static func text(_ e: TextError) -> CLIError {
+    CLIError(e.code == .write ? .output : .badInput, e.description)
+  }
+
   /// A runtime error about input data or options, prefixed with `place` (e.g. `file:3:2`):
   /// option errors are usage errors, a model the runtime cannot use is a bad model, every
   /// other code is bad input.
@@ -83,7 +90,7 @@ public func visible(_ s: String) -> String {
   var out = ""
   for u in s.unicodeScalars {
     if isControl(u) {
-      out += "\\u{" + String(u.value, radix: 16) + "}"
+      out += "\\u{" + String(u.value, radix: 16, uppercase: true) + "}"
     } else {
       out.unicodeScalars.append(u)
     }

@@ -210,7 +210,7 @@ public func ember_classify(
       evaluator.forEachChunk(rows: x, count: n) { start, m, e in
         for i in 0..<m {
           let p = probs.map { $0 + (start + i) * c } ?? evaluator.probabilities
-          labels[start + i] = Int32(session.classify(e + i * c, probabilities: p))
+          labels[start + i] = Int32(session.classify(e + i * c, row: x + (start + i) * h.width, probabilities: p))
         }
       }
     }

@@ -16,7 +16,8 @@ extension OptionSpec {
   static let objective = OptionSpec(
     "objective", help: "Objective: nce or tabebm.", kind: .choice(Objective.allCases.map(\.rawValue)), default: "nce")
   static let hidden = OptionSpec(
-    "hidden", help: "Hidden layer widths, comma-separated.", kind: .integers(1...4096), default: "128,128")
+    "hidden", help: "Hidden layer widths, comma-separated (default: two layers of 32, 64 or 128 units by class size).",
+    kind: .integers(1...4096))
   static let activation = OptionSpec(
     "activation", help: "Hidden activation.",
     kind: .choice(Activation.allCases.filter { $0 != .identity }.map(\.description)), default: "silu")
@@ -158,7 +159,7 @@ private func writeStderr(_ s: String) {
 final class ProgressDisplay: @unchecked Sendable {
   let enabled: Bool
   private let lock = NSLock()
-  private var epochsDone: [Int: Int] = [:]
+  private var done: [Int: Double] = [:]
   private var started = Date()
   private var lastDraw = Date.distantPast
   private var drawn = false
@@ -168,17 +169,16 @@ final class ProgressDisplay: @unchecked Sendable {
   @Sendable func report(_ p: TrainingProgress) {
     lock.lock()
     defer { lock.unlock() }
-    epochsDone[p.classIndex] = p.epoch
+    done[p.classIndex] = p.fraction
     let now = Date()
-    guard now.timeIntervalSince(lastDraw) >= 0.1 || p.epoch == p.epochs else { return }
+    guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
     lastDraw = now
-    let done = epochsDone.values.reduce(0, +)
-    let total = max(p.epochs * p.classCount, 1)
+    let fraction = done.values.reduce(0, +) / Double(max(p.classCount, 1))
     let elapsed = now.timeIntervalSince(started)
-    let eta = done > 0 ? elapsed * Double(total - done) / Double(done) : 0
+    let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0
     let line =
-      "\r\u{1B}[Ktraining class \(p.classIndex + 1)/\(p.classCount) \"\(p.label)\" epoch \(p.epoch)/\(p.epochs) "
-      + String(format: "loss %.4f | %3.0f%% ETA %.0fs", p.loss, 100 * Double(done) / Double(total), eta)
+      "\r\u{1B}[Ktraining class \(p.classIndex + 1)/\(p.classCount) \"\(p.label)\" phase \(p.phase)/\(p.phases) step \(p.epoch) "
+      + String(format: "loss %.4f | %3.0f%% ETA %.0fs", p.loss, 100 * fraction, eta)
     writeStderr(line)
     drawn = true
   }

@@ -48,7 +48,7 @@ extension InspectReport {
           ("kind", .string(s.kind.description)), ("steps", .int(Int64(s.steps))), ("step_size", .float(s.stepSize)),
           ("noise_scale", .float(s.noiseScale)), ("temperature", .float(s.temperature)),
           ("init_noise", .float(s.initNoise)), ("grad_clip", .float(s.gradClip)),
-          ("init", .string(s.initialization.description)),
+          ("init", .string(s.initialization.description)), ("proposals", .int(Int64(s.proposals))),
         ])
       }
       return .object([
@@ -68,7 +68,10 @@ extension InspectReport {
       ("features", .array(features)), ("classes", .array(classes)),
       ("score_calibration", calibrationJSON(m.scoreCalibration)),
       ("readout", m.readout.map { r in
-        .object([("weights", .array(r.weights.map { .float($0) })), ("bias", .array(r.bias.map { .float($0) }))])
+        .object([
+          ("weights", .array(r.weights.map { .float($0) })), ("bias", .array(r.bias.map { .float($0) })),
+          ("input_weights", r.inputWeights.map { .array($0.map { .float($0) }) } ?? .null),
+        ])
       } ?? .null),
       ("metadata", .object(m.metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
     ])

@@ -137,7 +137,8 @@ enum InspectReport {
     line()
     line("score calibration: \(calibrationText(m.scoreCalibration))")
     if let r = m.readout {
-      line("classification: stacked read-out, \(m.classes.count)×\(m.classes.count) weights on the energies + \(r.bias.count) biases")
+      let inputs = r.inputWeights.map { " + \(m.classes.count)×\($0.count / max(m.classes.count, 1)) weights on the encoded row" } ?? ""
+      line("classification: stacked read-out, \(m.classes.count)×\(m.classes.count) weights on the energies\(inputs) + \(r.bias.count) biases")
     } else {
       line("classification: temperature \(g(m.temperature)), log priors and per-class offsets")
     }

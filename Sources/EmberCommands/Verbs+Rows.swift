@@ -36,9 +36,9 @@ extension Verb {
     var probabilities = [Float](repeating: 0, count: session.classCount)
     let summary = try RowPipeline(session: session, options: input).run(
       header: { (kept) throws(CLIError) in try sink.writeRow(kept + columns) },
-      row: { (row, e, _) throws(CLIError) in
+      row: { (row, e, x) throws(CLIError) in
         let s = session.score(e)
-        let best = probabilities.withUnsafeMutableBufferPointer { session.classify(e, probabilities: $0.baseAddress!) }
+        let best = probabilities.withUnsafeMutableBufferPointer { session.classify(e, row: x, probabilities: $0.baseAddress!) }
         var out = row.kept
         if input.stream { out.append(String(row.line)) }
         out.append(s.description)
@@ -79,8 +79,8 @@ extension Verb {
     var probabilities = [Float](repeating: 0, count: session.classCount)
     let summary = try RowPipeline(session: session, options: input).run(
       header: { (kept) throws(CLIError) in try sink.writeRow(kept + columns) },
-      row: { (row, e, _) throws(CLIError) in
-        let best = probabilities.withUnsafeMutableBufferPointer { session.classify(e, probabilities: $0.baseAddress!) }
+      row: { (row, e, x) throws(CLIError) in
+        let best = probabilities.withUnsafeMutableBufferPointer { session.classify(e, row: x, probabilities: $0.baseAddress!) }
         var out = row.kept
         if input.stream { out.append(String(row.line)) }
         out.append(labels[best])

@@ -12,7 +12,7 @@ public struct FormatVersion: Comparable, Hashable, Sendable, CustomStringConvert
   }
 
   /// The version this library writes and reads (1.1 added the optional stacked read-out).
-  public static let current = FormatVersion(major: 1, minor: 1)
+  public static let current = FormatVersion(major: 1, minor: 2)
 
   /// `major.minor`.
   public var description: String { "\(major).\(minor)" }
@@ -236,13 +236,17 @@ public struct SamplerDefaults: Equatable, Sendable {
   public var gradClip: Float
   /// Where chains start.
   public var initialization: ChainInit
+  /// Independence Metropolis–Hastings proposals from the base for chains that start from the
+  /// base, before the gradient steps (format 1.2; 0 = none).
+  public var proposals: Int
 
   /// Creates sampler defaults.
   public init(
     kind: SamplerKind = .langevin, steps: Int = 200, stepSize: Float = 0.1, noiseScale: Float = -1,
     temperature: Float = 1, initNoise: Float = 0.01, gradClip: Float = 0,
-    initialization: ChainInit = .startingRows
+    initialization: ChainInit = .startingRows, proposals: Int = 0
   ) {
+    self.proposals = proposals
     self.kind = kind
     self.steps = steps
     self.stepSize = stepSize
@@ -312,16 +316,21 @@ public struct Provenance: Equatable, Sendable {
   }
 }
 
-/// A stacked classification read-out fitted on held-out energies: logit_c = Σ_k W[c][k]·(−E_k) + b_c.
+/// A stacked classification read-out fitted on held-out energies:
+/// logit_c = Σ_k W[c][k]·(−E_k) + Σ_i V[c][i]·x_i + b_c, where x is the encoded row (the V term
+/// is optional, format 1.2).
 public struct StackedReadout: Equatable, Sendable {
   /// C×C weights, row-major (row = output class c, column = energy of class k).
   public var weights: [Float]
   /// C biases.
   public var bias: [Float]
+  /// C×d weights on the encoded row, row-major, or nil (energies only).
+  public var inputWeights: [Float]?
 
   /// Creates a read-out.
-  public init(weights: [Float], bias: [Float]) {
+  public init(weights: [Float], bias: [Float], inputWeights: [Float]? = nil) {
     self.weights = weights
     self.bias = bias
+    self.inputWeights = inputWeights
   }
 }

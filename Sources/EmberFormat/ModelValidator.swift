@@ -153,7 +153,10 @@ enum ModelValidator {
       let at = "class \(i) \"\(c.label)\""
       try fits(c.trainRows, "\(at) train_rows")
       if let cal = c.calibration { try fits(cal.rows, "\(at) calibration rows") }
-      if let s = c.sampler { try fits(s.steps, "\(at) sampler steps") }
+      if let s = c.sampler {
+        try fits(s.steps, "\(at) sampler steps")
+        try fits(s.proposals, "\(at) sampler proposals")
+      }
       if let b = c.base { try fits(b.components, "\(at) base components") }
       for (j, l) in c.layers.enumerated() {
         try fits(l.inputs, "\(at) layer \(j) inputs")
@@ -243,6 +246,13 @@ enum ModelValidator {
       if let k = firstNonFinite(r.bias) { throw invalid("bias \(k) is not finite", "readout_bias") }
       try bounded(maxAbs(r.weights), "readout_weights")
       try bounded(maxAbs(r.bias), "readout_bias")
+      if let v = r.inputWeights {
+        guard v.count == c * encodedWidth else {
+          throw invalid("\(v.count) input weights, expected \(c)×\(encodedWidth)", "readout_input_weights")
+        }
+        if let k = firstNonFinite(v) { throw invalid("input weight \(k) is not finite", "readout_input_weights") }
+        try bounded(maxAbs(v), "readout_input_weights")
+      }
     }
     guard !features.isEmpty else { throw invalid("the model has no features", "features") }
     guard !classes.isEmpty else { throw invalid("the model has no classes", "classes") }
@@ -349,6 +359,9 @@ enum ModelValidator {
       if let s = c.sampler {
         let sat = "\(at) sampler"
         guard SamplerDefaults.stepRange.contains(s.steps) else { throw invalid("steps \(s.steps) outside 0…1,000,000", "\(sat) steps") }
+        guard SamplerDefaults.stepRange.contains(s.proposals) else {
+          throw invalid("proposals \(s.proposals) outside 0…1,000,000", "\(sat) proposals")
+        }
         for (v, f) in [(s.stepSize, "step_size"), (s.noiseScale, "noise_scale"), (s.temperature, "temperature"), (s.initNoise, "init_noise"), (s.gradClip, "grad_clip")] {
           guard v.isFinite else { throw invalid("\(f) is not finite", "\(sat) \(f)") }
         }
@@ -414,9 +427,11 @@ enum ModelValidator {
     let limit = 1e37
     if let r = readout {
       let c = classes.count
+      let d = c > 0 ? (r.inputWeights?.count ?? 0) / c : 0
       for row in 0..<c {
         var sum = Double(abs(r.bias[row]))
         for k in 0..<c { sum += Double(abs(r.weights[row * c + k])) * e }
+        for i in 0..<d { sum += Double(abs(r.inputWeights![row * d + i])) * Double(ModelLimits.encodedMagnitude) }
         guard sum <= limit else { throw invalid("the stacked read-out can overflow (logit bound \(Float(sum)))", "readout_weights") }
       }
     } else {

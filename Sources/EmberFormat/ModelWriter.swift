@@ -139,7 +139,7 @@ private struct RefWriter {
     var a = embr_sampler(
       present: 1, kind: s.kind.rawValue, steps: UInt32(s.steps), step_size: s.stepSize,
       noise_scale: s.noiseScale, temperature: s.temperature, init_noise: s.initNoise,
-      grad_clip: s.gradClip, init: s.initialization.rawValue)
+      grad_clip: s.gradClip, init: s.initialization.rawValue, proposals: UInt32(s.proposals))
     return embr_b_sampler(b, &a)
   }
 
@@ -182,11 +182,12 @@ private struct RefWriter {
     }
     let readoutWeights = m.readout.map { floats($0.weights) } ?? 0
     let readoutBias = m.readout.map { floats($0.bias) } ?? 0
+    let readoutInput = m.readout?.inputWeights.map { floats($0) } ?? 0
     var ma = embr_model_args(
       provenance: provenance, target: target, features: features,
       encoded_width: UInt32(m.encodedWidth), classes: classes, temperature: m.temperature,
       score_calibration: scoreCal, metadata: metadata, readout_weights: readoutWeights,
-      readout_bias: readoutBias)
+      readout_bias: readoutBias, readout_input_weights: readoutInput)
     return embr_b_model(b, &ma)
   }
 }

@@ -48,7 +48,9 @@ struct PayloadDecoder {
       scoreCalibration: calibration(info.score_calibration), metadata: metadata,
       readout: info.readout_weights.data == nil && info.readout_bias.data == nil
         ? nil
-        : StackedReadout(weights: Array(floats(info.readout_weights)), bias: Array(floats(info.readout_bias))))
+        : StackedReadout(
+          weights: Array(floats(info.readout_weights)), bias: Array(floats(info.readout_bias)),
+          inputWeights: info.readout_input_weights.data == nil ? nil : Array(floats(info.readout_input_weights))))
   }
 
   private func feature(_ i: UInt32) throws -> FeatureSpec {
@@ -102,7 +104,7 @@ struct PayloadDecoder {
       sampler = SamplerDefaults(
         kind: kind, steps: Int(s.steps), stepSize: s.step_size, noiseScale: s.noise_scale,
         temperature: s.temperature, initNoise: s.init_noise, gradClip: s.grad_clip,
-        initialization: initialization)
+        initialization: initialization, proposals: Int(s.proposals))
     }
     return ClassInfo(
       label: label, prior: c.prior, trainRows: Int(c.train_rows), output: output, layers: layers,

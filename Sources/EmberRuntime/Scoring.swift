@@ -19,23 +19,32 @@ public struct EnergyReadout: Sendable {
   /// Stacked read-out weights (C×C) and biases (C), when the file has them.
   public let stackedWeights: [Float]?
   public let stackedBias: [Float]?
+  /// Stacked read-out weights on the encoded row (C×d), when the file has them.
+  public let inputWeights: [Float]?
+  /// Encoded width d.
+  public let width: Int
 
   /// Readout for `model`.
   public init(_ model: EnergyModel) {
     self.init(
       logPriors: model.logPriors, offsets: model.model.classes.map(\.offset), temperature: model.model.temperature,
-      stacked: model.model.readout, scoreCalibration: model.model.scoreCalibration)
+      stacked: model.model.readout, width: model.width, scoreCalibration: model.model.scoreCalibration)
   }
 
   /// A readout with explicit parameters (the trainer evaluates candidate read-outs with the
   /// runtime's own formulas before it writes one into a file).
-  public init(logPriors: [Float], offsets: [Float], temperature: Float, stacked: StackedReadout?, scoreCalibration: Calibration? = nil) {
+  public init(
+    logPriors: [Float], offsets: [Float], temperature: Float, stacked: StackedReadout?, width: Int,
+    scoreCalibration: Calibration? = nil
+  ) {
     self.logPriors = logPriors
     self.offsets = offsets
     self.temperature = temperature
     self.scoreCalibration = scoreCalibration
     stackedWeights = stacked?.weights
     stackedBias = stacked?.bias
+    inputWeights = stacked?.inputWeights
+    self.width = width
   }
 
   /// Free-energy score of one row's energies (C values).
@@ -50,9 +59,11 @@ public struct EnergyReadout: Sendable {
     return s.isFinite ? s : .greatestFiniteMagnitude
   }
 
-  /// Class probabilities (into `p`, C values) and the index of the most probable class.
+  /// Class probabilities (into `p`, C values) and the index of the most probable class, from
+  /// one row's energies `e` (C values) and its encoded values `x` (d values; used only by a
+  /// read-out with input weights, and required then).
   @discardableResult
-  public func posteriors(_ e: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>) -> Int {
+  public func posteriors(_ e: UnsafePointer<Float>, row x: UnsafePointer<Float>?, into p: UnsafeMutablePointer<Float>) -> Int {
     var top = -Float.infinity
     var best = 0
     let count = logPriors.count
@@ -61,6 +72,9 @@ public struct EnergyReadout: Sendable {
       if let w = stackedWeights, let b = stackedBias {
         logit = b[c]
         for k in 0..<count { logit -= w[c * count + k] * e[k] }
+        if let v = inputWeights, let x {
+          for i in 0..<width { logit += v[c * width + i] * x[i] }
+        }
       } else {
         logit = -e[c] / temperature + logPriors[c] + offsets[c]
       }

@@ -11,7 +11,7 @@ import EmberFormat
 /// - Evaluation: ``Evaluator`` — batched, threaded; non-finite energies and gradients are
 ///   replaced by finite ones, so no answer is ever NaN or infinite.
 /// - Answers: ``score(_:)``, ``percentile(ofScore:)`` (0–100), ``isAnomaly(score:threshold:flags:)``,
-///   ``classify(_:probabilities:)``.
+///   ``classify(_:row:probabilities:)``.
 /// - Sampling: ``sample(classIndex:count:seed:overrides:starts:threads:emit:)`` with validated
 ///   ``SamplerOverrides``.
 ///
@@ -103,10 +103,13 @@ public final class EmberSession: @unchecked Sendable {
   }
 
   /// Class probabilities into `probabilities` (C values, summing to 1) and the index of the
-  /// most probable class.
+  /// most probable class, from a row's energies and its encoded values (d; read by a hybrid
+  /// read-out, which weighs the encoded row too).
   @discardableResult @inline(__always)
-  public func classify(_ energies: UnsafePointer<Float>, probabilities: UnsafeMutablePointer<Float>) -> Int {
-    readout.posteriors(energies, into: probabilities)
+  public func classify(
+    _ energies: UnsafePointer<Float>, row: UnsafePointer<Float>, probabilities: UnsafeMutablePointer<Float>
+  ) -> Int {
+    readout.posteriors(energies, row: row, into: probabilities)
   }
 
   // MARK: Threads

@@ -71,7 +71,7 @@ extension Calibrator {
   public static func predict(energies: [[Double]], rows: [Int], logPriors: [Double], readout: Readout) -> [Int] {
     let r = EnergyReadout(
       logPriors: logPriors.map { Float($0) }, offsets: readout.offsets.map { Float($0) },
-      temperature: Float(readout.temperature), stacked: nil)
+      temperature: Float(readout.temperature), stacked: nil, width: 0)
     return classify(energies, rows: rows, with: r)
   }
 }

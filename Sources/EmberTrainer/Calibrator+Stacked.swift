@@ -77,7 +77,7 @@ extension Calibrator {
     let classes = energies.count
     let r = EnergyReadout(
       logPriors: [Float](repeating: 0, count: classes), offsets: [Float](repeating: 0, count: classes), temperature: 1,
-      stacked: stacked)
+      stacked: StackedReadout(weights: stacked.weights, bias: stacked.bias), width: 0)
     return classify(energies, rows: rows, with: r)
   }
 }

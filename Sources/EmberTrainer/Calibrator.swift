@@ -73,7 +73,9 @@ public enum Calibrator {
     var p = [Float](repeating: 0, count: classes)
     return rows.map { i in
       for c in 0..<classes { e[c] = Float(energies[c][i]) }
-      return e.withUnsafeBufferPointer { ep in p.withUnsafeMutableBufferPointer { readout.posteriors(ep.baseAddress!, into: $0.baseAddress!) } }
+      return e.withUnsafeBufferPointer { ep in
+        p.withUnsafeMutableBufferPointer { readout.posteriors(ep.baseAddress!, row: nil, into: $0.baseAddress!) }
+      }
     }
   }
 }

@@ -3,11 +3,13 @@ import Foundation
 
 /// The per-class training objective.
 public enum Objective: String, Sendable, CaseIterable {
-  /// Noise-contrastive estimation of a residual log-odds r(x) against the broad Gaussian q_c
-  /// (DESIGN §1 "NCE recipe"); energy E_c = −r(x) − log q_c(x).
+  /// Noise-contrastive estimation of a residual r(x) on the class's fitted Gaussian base b_c:
+  /// the model density is b_c(x)·e^{r(x)}, contrasted with noise from a broadened copy of b_c.
+  /// Energy E_c = −s·r(x) − log b_c(x) + log Z_c(s), with the scale s chosen on held-out rows
+  /// (s = 0 is the base alone) and the normaliser Z_c folded into the network's last bias.
   case nce
   /// TabEBM's surrogate task (class rows vs 4 random hypercube corners at ±5) with a single
-  /// log-odds output, made safe by the same Gaussian base term: E_c = −r(x) − log q_c(x).
+  /// log-odds output, made safe by the same Gaussian base term: E_c = −r(x) − log b_c(x).
   case tabebm
 }
 
@@ -15,97 +17,179 @@ public enum Objective: String, Sendable, CaseIterable {
 public struct ObjectiveSettings: Sendable, Equatable {
   /// Objective.
   public var objective: Objective = .nce
-  /// Hidden widths.
-  public var hidden: [Int] = [128, 128]
+  /// Hidden widths; empty: two layers sized by the class's rows (``widths(for:)``).
+  public var hidden: [Int] = []
   /// Hidden nonlinearity.
   public var activation: Activation = .silu
-  /// Full-batch epochs.
+  /// Most passes over a class's training rows (training usually stops earlier, at the best
+  /// held-out loss).
   public var epochs: Int = 400
+  /// Most optimiser steps per training run, whatever the data size.
+  public var maxSteps: Int = 3000
+  /// Data rows per mini-batch (a class with fewer rows trains full-batch).
+  public var batchRows: Int = 256
   /// AdamW learning rate.
   public var learningRate: Double = 1e-3
   /// AdamW decoupled weight decay.
   public var weightDecay: Double = 1e-3
-  /// Standard deviation of the Gaussian jitter added to real rows every epoch.
+  /// Standard deviation of the Gaussian jitter added to real rows at every step.
   public var jitter: Double = 0.05
   /// Weight λ of the gradient penalty λ·E‖∇ₓr‖² (on data and noise rows).
   public var gradientPenalty: Double = 0.01
-  /// Step σ of the finite-difference estimate of ‖∇ₓr‖² (see ``ClassTrainer``).
+  /// Step σ of the finite-difference estimate of ‖∇ₓr‖² (see ``ResidualTrainer``).
   public var penaltyStep: Double = 0.01
-  /// Rows of data and of noise (each) the penalty is estimated on per epoch.
-  public var penaltyRows: Int = 128
-  /// Noise rows per epoch: max(minimum, perRow·n_c).
-  public var minimumNoiseRows: Int = 512
-  /// Noise rows per class row.
-  public var noisePerRow: Int = 20
+  /// Rows of data and of noise (each) the penalty is estimated on per step.
+  public var penaltyRows: Int = 32
+  /// Noise rows per step: max(minimum, perRow·batch rows).
+  public var minimumNoiseRows: Int = 64
+  /// Noise rows per data row of a batch.
+  public var noisePerRow: Int = 2
+  /// Noise distribution: the class's base with its covariance scaled by this factor squared
+  /// (1: the base itself — in many dimensions a broader noise is trivially told from the data
+  /// and the network learns nothing).
+  public var noiseInflation: Double = 1
+  /// Held-out loss evaluated every this many steps (a checkpoint).
+  public var evaluateEvery: Int = 10
+  /// Stop after this many checkpoints without a better held-out loss.
+  public var patience: Int = 15
+  /// Cross-fitting folds for classes with at most ``crossFitMaxRows`` rows (1: a single split).
+  public var folds: Int = 5
+  /// Classes with more rows use one held-out split instead of cross-fitting.
+  public var crossFitMaxRows: Int = 1000
+  /// Classes with fewer rows get no network (the base alone): a residual fitted on a handful of
+  /// rows is noise that no held-out check on those same few rows can catch.
+  public var networkMinRows: Int = 20
+  /// Choose the network scale s ∈ [0, 1] on held-out rows (else s = 1).
+  public var selectScale: Bool = true
+  /// Draws from the base used to estimate the normaliser Z(s) by importance sampling.
+  public var normalizerDraws: Int = 4096
+  /// Ridge values tried for a Gaussian base's covariance (Ledoit–Wolf + ridge·I).
+  public var ridges: [Double] = [0.001, 0.01, 0.05, 0.2, 0.5, 1]
+  /// Mixture bases tried: components 2… up to this many (0 or 1: Gaussian bases only).
+  public var maxComponents: Int = 4
+  /// Ridge values tried for mixture bases' shared covariance (pooled + ridge·I).
+  public var mixtureRidges: [Double] = [0.01, 0.05, 0.2]
+  /// A mixture base is tried only when a fold's training rows number at least this many per
+  /// component.
+  public var rowsPerComponent: Int = 10
 
   /// Default settings.
   public init() {}
+
+  /// Hidden widths for a class of `n` training rows: ``hidden`` when set, else two layers of
+  /// 32 (under 100 rows), 64 (under 1,000) or 128 units — a bigger network only memorises a
+  /// small class and costs time.
+  public func widths(for n: Int) -> [Int] {
+    if !hidden.isEmpty { return hidden }
+    let w = n < 100 ? 32 : (n < 1000 ? 64 : 128)
+    return [w, w]
+  }
 }
 
-/// Trains one class's energy network on its encoded rows.
+/// The result of one training run: the best network and the held-out loss curve.
+struct TrainingRun {
+  /// Network at the best checkpoint (or after the last step without validation rows).
+  var net: MLP
+  /// (step, held-out loss) of every checkpoint.
+  var curve: [(step: Int, loss: Double)]
+  /// Parameters at every checkpoint (kept only when asked).
+  var checkpoints: [[Float]]
+  /// Step of the returned network.
+  var step: Int
+}
+
+/// Trains one class's residual network r(x) by noise-contrastive estimation against the
+/// broadened base ν (covariance × τ²), with the model density b(x)·e^{r(x)}: the logit of a
+/// row is r(x) + log b(x) − log ν(x), so r stays a correction to the base, and the noise
+/// covers the base's tails. Mini-batches of data rows (jittered with N(0, σ²) at each step)
+/// and fresh noise rows, equal weighting; AdamW.
 ///
-/// NCE: each epoch draws fresh noise from q_c (max(512, 20·n_c) rows), jitters the real rows
-/// with N(0, 0.05²), and minimises mean softplus(−r(data)) + mean softplus(r(noise)) with equal
-/// weighting. TabEBM: the negatives are 4 fixed random corners of the ±5 hypercube.
+/// Gradient penalty: ‖∇ₓr(x)‖² is estimated by the random finite difference
+/// (r(x + σu) − r(x))²/σ², u ~ N(0, I), on a random subset of up to `penaltyRows` data and noise
+/// rows per step; its weight gradient needs only ordinary backprop through the extra rows.
 ///
-/// Gradient penalty: instead of a double-backward pass, ‖∇ₓr(x)‖² is estimated by the random
-/// finite difference (r(x + σu) − r(x))²/σ², u ~ N(0, I), whose expectation over u is ‖∇ₓr‖²
-/// up to O(σ²). Its weight gradient needs only ordinary backprop through the extra rows x + σu.
-/// It is taken on a fresh random subset of up to 128 data and 128 noise rows each epoch.
-struct ClassTrainer {
+/// With validation rows, the held-out NCE loss (validation rows against a fixed set of noise
+/// rows) is evaluated every `evaluateEvery` steps; training stops after `patience` checkpoints
+/// without improvement and returns the best one.
+struct ResidualTrainer {
   let settings: ObjectiveSettings
   let rows: [Float]
   let n: Int
   let d: Int
-  let noise: GaussianFit
+  let base: MixtureBase
+  let noise: MixtureBase
+  let validation: [Float]
+  let nv: Int
 
-  init(settings: ObjectiveSettings, rows: [Float], count n: Int, width d: Int) {
+  init(settings: ObjectiveSettings, rows: [Float], count n: Int, width d: Int, base: MixtureBase, validation: [Float] = []) {
     self.settings = settings
     self.rows = rows
     self.n = n
     self.d = d
-    noise = GaussianFit.nceNoise(rows, count: n, width: d)
+    self.base = base
+    noise = base.inflated(by: settings.noiseInflation)
+    self.validation = validation
+    nv = validation.count / max(d, 1)
   }
 
-  /// Trains and returns the network; `report(epoch, loss)` is called after every epoch.
-  func train(rng: inout TrainerRandom, report: (Int, Double) -> Void) -> MLP {
+  /// Steps a run of `epochs` passes takes (at most `maxSteps`).
+  static func steps(for n: Int, _ s: ObjectiveSettings) -> Int {
+    let perEpoch = max(1, (n + s.batchRows - 1) / s.batchRows)
+    return max(0, min(s.maxSteps, s.epochs * perEpoch))
+  }
+
+  /// Trains for up to `steps` steps; `report(step, loss)` after every step.
+  func train(
+    rng: inout TrainerRandom, steps: Int, keepCheckpoints: Bool = false, earlyStop: Bool = true,
+    report: (Int, Double) -> Void
+  ) -> TrainingRun {
     let s = settings
-    var net = MLP(sizes: [d] + s.hidden + [1], activation: s.activation, rng: &rng)
+    var net = MLP(sizes: [d] + s.widths(for: n) + [1], activation: s.activation, rng: &rng)
     var opt = AdamW(count: net.params.count, lr: Float(s.learningRate), weightDecay: Float(s.weightDecay))
-    let negatives: Int
-    var corners: [Float] = []
-    switch s.objective {
-    case .nce:
-      negatives = max(s.minimumNoiseRows, s.noisePerRow * n)
-    case .tabebm:
-      negatives = 4
-      corners = (0..<(4 * d)).map { _ in rng.below(2) == 0 ? -5 : 5 }
-    }
-    let pd = min(n, s.penaltyRows), pn = min(negatives, s.penaltyRows)
+    let m = min(n, s.batchRows)
+    let corners = s.objective == .tabebm ? (0..<(4 * d)).map { _ in Float(rng.below(2) == 0 ? -5 : 5) } : []
+    let negatives = s.objective == .tabebm ? 4 : max(s.minimumNoiseRows, s.noisePerRow * m)
+    let pd = min(m, s.penaltyRows), pn = min(negatives, s.penaltyRows)
     let penaltyCount = s.gradientPenalty > 0 ? pd + pn : 0
-    let total = n + negatives + penaltyCount
-    let ws = MLPWorkspace(sizes: net.sizes, capacity: total)
+    let total = m + negatives + penaltyCount
+    let ws = MLPWorkspace(sizes: net.sizes, capacity: max(total, nv + validationNoiseCount))
     var batch = [Float](repeating: 0, count: total * d)
+    var offsets = [Double](repeating: 0, count: m + negatives)
     var upstream = [Float](repeating: 0, count: total)
     var grad = [Float](repeating: 0, count: net.params.count)
     var picks = [Int](repeating: 0, count: penaltyCount)
-    let jitter = Float(s.jitter), sigma = Float(s.penaltyStep)
-    let lambda = s.gradientPenalty
-    for epoch in 1...max(s.epochs, 1) where s.epochs > 0 {
+    var order = Array(0..<n)
+    var cursor = n
+    let jitter = Float(s.jitter), sigma = Float(s.penaltyStep), lambda = s.gradientPenalty
+    let (vx, voff, vcount) = validationSet(rng: &rng)
+    var run = TrainingRun(net: net, curve: [], checkpoints: [], step: 0)
+    var best = Double.infinity
+    var sinceBest = 0
+    for step in 1...max(steps, 1) where steps > 0 {
+      // Data rows: the next m of a shuffled order (reshuffled after each pass), jittered.
       batch.withUnsafeMutableBufferPointer { bp in
         let b = bp.baseAddress!
-        for i in 0..<(n * d) { b[i] = rows[i] + jitter * Float(rng.gaussian()) }
+        for i in 0..<m {
+          if cursor == n {
+            rng.shuffle(&order)
+            cursor = 0
+          }
+          let src = order[cursor] * d
+          cursor += 1
+          for j in 0..<d { b[i * d + j] = rows[src + j] + jitter * Float(rng.gaussian()) }
+        }
         if s.objective == .nce {
-          noise.sample(negatives, into: b + n * d, rng: &rng)
+          noise.sample(negatives, into: b + m * d, rng: &rng)
         } else {
-          for i in 0..<(4 * d) { b[n * d + i] = corners[i] }
+          for i in 0..<(4 * d) { b[m * d + i] = corners[i] }
         }
         for k in 0..<penaltyCount {
-          let src = k < pd ? rng.below(n) : n + rng.below(negatives)
+          let src = k < pd ? rng.below(m) : m + rng.below(negatives)
           picks[k] = src
-          let dst = b + (n + negatives + k) * d
+          let dst = b + (m + negatives + k) * d
           for j in 0..<d { dst[j] = b[src * d + j] + sigma * Float(rng.gaussian()) }
         }
+        if s.objective == .nce { logRatio(UnsafePointer(b), count: m + negatives, into: &offsets) }
       }
       for i in 0..<grad.count { grad[i] = 0 }
       var loss = 0.0
@@ -113,23 +197,23 @@ struct ClassTrainer {
         net.params.withUnsafeBufferPointer { pp in
           net.forward(bp.baseAddress!, count: total, params: pp.baseAddress!, workspace: ws)
           let r = ws.output
-          let wData = 1 / Float(n), wNoise = 1 / Float(negatives)
-          for i in 0..<n {
-            let v = r[i]
-            loss += Double(wData) * softplus(-Double(v))
-            upstream[i] = -wData * sigmoid(-v)
-          }
-          for i in n..<(n + negatives) {
-            let v = r[i]
-            loss += Double(wNoise) * softplus(Double(v))
-            upstream[i] = wNoise * sigmoid(v)
+          let wData = 1 / Float(m), wNoise = 1 / Float(negatives)
+          for i in 0..<(m + negatives) {
+            let logit = Double(r[i]) + offsets[i]
+            if i < m {
+              loss += Double(wData) * softplus(-logit)
+              upstream[i] = -wData * Float(sigmoid(-logit))
+            } else {
+              loss += Double(wNoise) * softplus(logit)
+              upstream[i] = wNoise * Float(sigmoid(logit))
+            }
           }
           if penaltyCount > 0 {
             let scale = Float(2 * lambda) / (sigma * sigma * Float(penaltyCount))
             for k in 0..<penaltyCount {
-              let delta = r[n + negatives + k] - r[picks[k]]
+              let delta = r[m + negatives + k] - r[picks[k]]
               loss += lambda * Double(delta * delta) / Double(sigma * sigma) / Double(penaltyCount)
-              upstream[n + negatives + k] = scale * delta
+              upstream[m + negatives + k] = scale * delta
               upstream[picks[k]] -= scale * delta
             }
           }
@@ -143,12 +227,106 @@ struct ClassTrainer {
         }
       }
       opt.step(&net.params, grad)
-      report(epoch, loss)
+      report(step, loss)
+      if vcount > 0 && (step % s.evaluateEvery == 0 || step == steps) {
+        let v = validationLoss(net, vx, voff, vcount, ws)
+        run.curve.append((step, v))
+        if keepCheckpoints { run.checkpoints.append(net.params) }
+        if v < best {
+          best = v
+          sinceBest = 0
+          run.net = net
+          run.step = step
+        } else {
+          sinceBest += 1
+          if earlyStop && sinceBest >= s.patience { break }
+        }
+      }
     }
-    return net
+    if vcount == 0 {
+      run.net = net
+      run.step = steps
+    }
+    return run
+  }
+
+  /// Noise rows held fixed for the held-out loss.
+  var validationNoiseCount: Int { nv > 0 ? max(512, 4 * nv) : 0 }
+
+  /// Validation rows followed by fixed noise rows, their log-ratios, and the row count.
+  private func validationSet(rng: inout TrainerRandom) -> ([Float], [Double], Int) {
+    guard nv > 0, settings.objective == .nce else { return ([], [], 0) }
+    let k = validationNoiseCount
+    var x = validation + [Float](repeating: 0, count: k * d)
+    x.withUnsafeMutableBufferPointer { noise.sample(k, into: $0.baseAddress! + nv * d, rng: &rng) }
+    var off = [Double](repeating: 0, count: nv + k)
+    x.withUnsafeBufferPointer { logRatio($0.baseAddress!, count: nv + k, into: &off) }
+    return (x, off, nv + k)
+  }
+
+  /// Mean NCE loss of the validation rows against the fixed noise rows (equal weighting).
+  private func validationLoss(_ net: MLP, _ x: [Float], _ off: [Double], _ count: Int, _ ws: MLPWorkspace) -> Double {
+    var data = 0.0, noiseLoss = 0.0
+    x.withUnsafeBufferPointer { xp in
+      net.params.withUnsafeBufferPointer { pp in
+        net.forward(xp.baseAddress!, count: count, params: pp.baseAddress!, workspace: ws)
+      }
+    }
+    for i in 0..<count {
+      let logit = Double(ws.output[i]) + off[i]
+      if i < nv { data += softplus(-logit) } else { noiseLoss += softplus(logit) }
+    }
+    return data / Double(nv) + noiseLoss / Double(count - nv)
+  }
+
+  /// log b(x) − log ν(x) for `count` rows (ν = b broadened by τ; 0 when τ = 1).
+  func logRatio(_ x: UnsafePointer<Float>, count: Int, into out: inout [Double]) {
+    guard settings.noiseInflation != 1 else {
+      for i in 0..<count { out[i] = 0 }
+      return
+    }
+    let b = base.logDensity(x, count: count)
+    let v = noise.logDensity(x, count: count)
+    for i in 0..<count { out[i] = b[i] - v[i] }
   }
 }
 
 @inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
 
+@inline(__always) func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+
 @inline(__always) func softplus(_ x: Double) -> Double { x > 30 ? x : (x < -30 ? exp(x) : log1p(exp(x))) }
+
+extension ObjectiveSettings {
+  /// TEMPORARY (tuning only, removed before landing): `key=value,…` overrides.
+  mutating func applyExperiment(_ text: String?) {
+    guard let text else { return }
+    for item in text.split(separator: ",") {
+      let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
+      guard kv.count == 2, let v = Double(kv[1]) else { continue }
+      switch kv[0] {
+      case "tau": noiseInflation = v
+      case "jitter": jitter = v
+      case "lr": learningRate = v
+      case "wd": weightDecay = v
+      case "gp": gradientPenalty = v
+      case "batch": batchRows = Int(v)
+      case "noiseMin": minimumNoiseRows = Int(v)
+      case "noisePer": noisePerRow = Int(v)
+      case "every": evaluateEvery = Int(v)
+      case "patience": patience = Int(v)
+      case "folds": folds = Int(v)
+      case "cvmax": crossFitMaxRows = Int(v)
+      case "maxSteps": maxSteps = Int(v)
+      case "epochs": epochs = Int(v)
+      case "width": hidden = v > 0 ? [Int(v), Int(v)] : []
+      case "pen": penaltyRows = Int(v)
+      case "select": selectScale = v != 0
+      case "kmax": maxComponents = Int(v)
+      case "netmin": networkMinRows = Int(v)
+      case "rpc": rowsPerComponent = Int(v)
+      default: continue
+      }
+    }
+  }
+}

@@ -16,6 +16,8 @@ public struct GaussianFit: Sendable {
   public let precision: [Double]
   /// log det S.
   public let logDet: Double
+  /// P in single precision (row-major), for batched Mahalanobis distances.
+  let precisionFloat: [Float]
 
   /// A Gaussian with the given mean and (symmetric positive definite) covariance.
   public init(mean: [Double], covariance: [Double]) {
@@ -59,6 +61,7 @@ public struct GaussianFit: Sendable {
       }
     }
     precision = p
+    precisionFloat = p.map { Float($0) }
   }
 
   /// The Ledoit–Wolf shrunk covariance of `n` rows of `x` (n×d) and their mean, with the same
@@ -117,6 +120,56 @@ public struct GaussianFit: Sendable {
     for i in 0..<(d * d) { cov[i] *= scale }
     return GaussianFit(mean: mean, covariance: cov)
   }
+
+  /// The class base: mean and Ledoit–Wolf covariance of `n` rows, plus `ridge`·I.
+  public static func fitted(_ x: [Float], count n: Int, width d: Int, ridge: Double) -> GaussianFit {
+    var (mean, cov) = ledoitWolf(x, count: n, width: d)
+    for i in 0..<d { cov[i * d + i] += ridge }
+    return GaussianFit(mean: mean, covariance: cov)
+  }
+
+  /// The same Gaussian with its covariance multiplied by τ².
+  public func inflated(by tau: Double) -> GaussianFit {
+    GaussianFit(mean: mean, covariance: covariance.map { $0 * tau * tau })
+  }
+
+  /// Squared Mahalanobis distances (x − μ)ᵀP(x − μ) of `n` rows, in double precision
+  /// accumulation over a single-precision product. O(n·d²).
+  public func mahalanobis(_ x: UnsafePointer<Float>, count n: Int) -> [Double] {
+    guard n > 0 else { return [] }
+    var centred = [Float](repeating: 0, count: n * d)
+    var product = [Float](repeating: 0, count: n * d)
+    for r in 0..<n { for j in 0..<d { centred[r * d + j] = x[r * d + j] - Float(mean[j]) } }
+    let p = precisionFloat
+    centred.withUnsafeBufferPointer { cp in
+      p.withUnsafeBufferPointer { pp in
+        product.withUnsafeMutableBufferPointer { tp in
+          DenseKernels.gemm(
+            m: n, p: d, q: d, a: cp.baseAddress!, ars: d, ats: 1, b: pp.baseAddress!, c: tp.baseAddress!,
+            accumulate: false)
+        }
+      }
+    }
+    var q = [Double](repeating: 0, count: n)
+    for r in 0..<n {
+      var s = 0.0
+      for j in 0..<d { s += Double(centred[r * d + j]) * Double(product[r * d + j]) }
+      q[r] = max(s, 0)
+    }
+    return q
+  }
+
+  /// log N(x; μ, S) of `n` rows.
+  public func logDensity(_ x: UnsafePointer<Float>, count n: Int) -> [Double] {
+    let c = -0.5 * logDet - 0.5 * Double(d) * log(2 * Double.pi)
+    return mahalanobis(x, count: n).map { c - 0.5 * $0 }
+  }
+
+  /// log N(x; μ, S) of the rows of a flat array.
+  public func logDensity(_ x: [Float]) -> [Double] {
+    x.withUnsafeBufferPointer { logDensity($0.baseAddress!, count: x.count / max(d, 1)) }
+  }
+
 
   /// Draws `n` rows (n×d, Float) into `out`: mean + z·Lᵀ with z ~ N(0, I), the product in
   /// single precision through the training kernel.

@@ -24,6 +24,8 @@ public enum Trainer {
     table: CSVTable, options: TrainingOptions, progress: (@Sendable (TrainingProgress) -> Void)? = nil
   ) throws -> (ModelSpec, TrainingSummary) {
     let started = Date()
+    var options = options
+    options.settings.applyExperiment(ProcessInfo.processInfo.environment["EMBER_EXPERIMENT"])
     try check(options)
     let base = try options.addTo.map { try EmberModel(path: $0) }
     let data: EncodedData
@@ -46,23 +48,12 @@ public enum Trainer {
       throw TrainerError(.incompatibleModel, "every class of the CSV is already in the model", file: options.addTo ?? "")
     }
 
-    // Stratified split, per class with its own generator.
     var members = [[Int]](repeating: [], count: data.classLabels.count)
     for (i, c) in data.labels.enumerated() { members[c].append(i) }
-    var trainRows = members
-    var heldRows = [[Int]](repeating: [], count: members.count)
-    for c in toTrain {
-      var idx = members[c]
-      var rng = TrainerRandom(seed: options.seed, stream: 0x5711_0000 + UInt64(c))
-      rng.shuffle(&idx)
-      let n = idx.count
-      let h = options.heldoutFraction > 0 && n >= 2 ? min(n - 1, max(1, Int((options.heldoutFraction * Double(n)).rounded()))) : 0
-      heldRows[c] = idx.prefix(h).sorted()
-      trainRows[c] = idx.dropFirst(h).sorted()
-    }
 
-    // Train the new classes in parallel.
-    let nets = try trainClasses(toTrain, data: data, trainRows: trainRows, options: options, progress: progress)
+    // Fit the new classes in parallel: base, residual network and scale, chosen on held-out
+    // rows (cross-fitting for small classes, one split for large ones).
+    let fits = try fitClasses(toTrain, data: data, members: members, options: options, progress: progress)
 
     // Assemble the classes: kept ones first (byte-identical), then the new ones.
     var classes: [ClassSpec] = (0..<(base?.classes.count ?? 0)).map { base!.classSpec($0) }
@@ -72,40 +63,55 @@ public enum Trainer {
       kind: .langevin, steps: 10, stepSize: 0.01, noiseScale: -1, temperature: 1, initNoise: 0.01, gradClip: 50,
       initialization: options.storeStartingRows ? .interpolate : .base)
     for (k, c) in toTrain.enumerated() {
-      let (net, noise) = nets[k]
+      let fit = fits[k]
       classes.append(
         ClassSpec(
-          label: data.classLabels[c], prior: 1, trainRows: trainRows[c].count, layers: net.layerSpecs(),
-          output: .logOdds, base: noise.baseSpec, networkScale: 1, sampler: sampler,
+          label: data.classLabels[c], prior: 1, trainRows: fit.trainedRows.count, layers: fit.net?.layerSpecs() ?? [],
+          output: .logOdds, base: fit.base.baseSpec, networkScale: Float(fit.scale), sampler: sampler,
           startingRows: options.storeStartingRows ? gather(data.x, members[c], d) : nil))
     }
-    let totalTrain = Double(classes.reduce(0) { $0 + $1.trainRows })
-    for i in classes.indices { classes[i].prior = Double(classes[i].trainRows) / totalTrain }
+    // Priors: each new class's share of the rows (kept classes count their training rows).
+    let keptCount = base?.classes.count ?? 0
+    let weights = classes.indices.map { j in
+      j < keptCount ? Double(classes[j].trainRows) : Double(members[toTrain[j - keptCount]].count)
+    }
+    let totalWeight = weights.reduce(0, +)
+    for i in classes.indices { classes[i].prior = weights[i] / totalWeight }
     let priors = classes.map(\.prior)
 
-    // Held-out rows: the held-out share of new classes, and every row of classes already in the
-    // model (not trained on in this run).
+    // Held-out rows: the held-out rows of each new class (every row when cross-fitted), and
+    // every row of classes already in the model (not trained on in this run). Energies are
+    // those of the shipped models, except a new class's own energy of its own rows, which
+    // comes from the fold model that did not see the row.
     var heldout: [Int] = []
     var truth: [Int] = []
+    var ownEnergy: [Double?] = []
     for (c, label) in data.classLabels.enumerated() {
       guard let j = classes.firstIndex(where: { $0.label == label }) else { continue }
-      let rows = toTrain.contains(c) ? heldRows[c] : members[c]
-      heldout += rows
-      truth += [Int](repeating: j, count: rows.count)
+      if let k = toTrain.firstIndex(of: c) {
+        for h in fits[k].heldout {
+          heldout.append(members[c][h.row])
+          truth.append(j)
+          ownEnergy.append(h.energy)
+        }
+      } else {
+        heldout += members[c]
+        truth += [Int](repeating: j, count: members[c].count)
+        ownEnergy += [Double?](repeating: nil, count: members[c].count)
+      }
     }
     let hx = gather(data.x, heldout, d)
-    let (session, heldoutFlat) = try heldoutEvaluation(
+    var energies = try heldoutEnergies(
       ModelSpec(target: options.target, features: data.features, classes: classes), rows: hx, count: heldout.count)
-    let energies = (0..<classes.count).map { j in heldout.indices.map { Double(heldoutFlat[$0 * classes.count + j]) } }
+    for i in heldout.indices { if let e = ownEnergy[i] { energies[truth[i]][i] = e } }
     for k in toTrain.indices {
-      let j = (base?.classes.count ?? 0) + k
+      let j = keptCount + k
       let own = heldout.indices.filter { truth[$0] == j }.map { energies[j][$0] }
       classes[j].calibration = Calibrator.table(own)
     }
     // Classification read-out: T and per-class offsets fitted on the held-out rows (new
     // classes' offsets only when extending a model). The reported balanced accuracy is
     // cross-fitted: offsets fitted on one half of the held-out rows predict the other half.
-    let keptCount = base?.classes.count ?? 0
     let logPriors = priors.map { log($0) }
     let start = Calibrator.Readout(
       temperature: Double(base?.temperature ?? 1), offsets: classes.map { Double($0.offset) })
@@ -117,60 +123,35 @@ public enum Trainer {
     var readout = start
     var balanced = rawBalanced
     var stacked: StackedReadout? = nil
+    var readoutNote = options.fitReadout ? "temperature and offsets fitted on held-out rows" : "raw energies"
     var warnings = data.warnings
+    if options.fitReadout && options.stackedReadout && classes.count > Trainer.linearReadoutMaxClasses {
+      warnings.append(
+        "stacked read-out not tried: \(classes.count) classes (beyond \(Trainer.linearReadoutMaxClasses), its C×C regressions cost more than they add); temperature and offsets are used")
+    }
     if options.fitReadout && classes.count > 1 && !heldout.isEmpty {
-      var fold = [Int](repeating: 0, count: heldout.count)
-      var seen = [Int](repeating: 0, count: classes.count)
-      for i in heldout.indices {
-        fold[i] = seen[truth[i]] % 2
-        seen[truth[i]] += 1
-      }
-      var crossPredicted = rawPredicted
-      for f in 0..<2 {
-        let fitRows = heldout.indices.filter { fold[$0] != f }
-        let testRows = heldout.indices.filter { fold[$0] == f }
-        let r = Calibrator.fitReadout(
-          energies: energies, truth: truth, rows: fitRows, logPriors: logPriors, start: start, free: free,
-          fitTemperature: fitT)
-        for (i, p) in zip(testRows, Calibrator.predict(energies: energies, rows: testRows, logPriors: logPriors, readout: r)) {
-          crossPredicted[i] = p
-        }
-      }
-      balanced = Calibrator.balancedAccuracy(predicted: crossPredicted, truth: truth, classes: classes.count)
-      // The stacked read-out (a C×C linear map of the energies) is kept only when its
-      // cross-fitted balanced accuracy beats the temperature/offset read-out's, and only when
-      // every class has at least two held-out rows (one per fold).
-      let perClass = (0..<classes.count).map { c in heldout.indices.filter { truth[$0] == c }.count }
-      // Its fit costs O(C² · held-out rows) per step: beyond a budget (≈ 10 s), skip it.
-      let stackedCost = classes.count * classes.count * heldout.count
-      if options.stackedReadout, stackedCost > Trainer.stackedReadoutBudget {
-        warnings.append(
-          "stacked read-out skipped: \(classes.count) classes × \(heldout.count) held-out rows is beyond its fitting budget (classes² × rows ≤ \(Trainer.stackedReadoutBudget)); temperature and offsets are used")
-      } else if options.stackedReadout, perClass.allSatisfy({ $0 >= 2 }) {
-        var stackedPredicted = rawPredicted
-        for f in 0..<2 {
-          let fitRows = heldout.indices.filter { fold[$0] != f }
-          let testRows = heldout.indices.filter { fold[$0] == f }
-          let r = Calibrator.fitStacked(energies: energies, truth: truth, rows: fitRows)
-          for (i, p) in zip(testRows, Calibrator.predict(energies: energies, rows: testRows, stacked: r)) {
-            stackedPredicted[i] = p
-          }
-        }
-        let stackedBalanced = Calibrator.balancedAccuracy(predicted: stackedPredicted, truth: truth, classes: classes.count)
-        if stackedBalanced > balanced {
-          stacked = Calibrator.fitStacked(energies: energies, truth: truth, rows: Array(heldout.indices))
-          balanced = stackedBalanced
-        }
-      }
+      let choice = chooseReadout(
+        energies: energies, inputs: heldout.map { Array(data.x[($0 * d)..<(($0 + 1) * d)]) }, truth: truth,
+        classes: classes.count, logPriors: logPriors, start: start, free: free, fitTemperature: fitT,
+        tryLinear: options.stackedReadout)
+      balanced = choice.balanced
+      readoutNote = choice.note
+      stacked = choice.stacked
       readout = Calibrator.fitReadout(
         energies: energies, truth: truth, rows: Array(heldout.indices), logPriors: logPriors, start: start, free: free,
         fitTemperature: fitT)
       for j in classes.indices where free[j] { classes[j].offset = Float(readout.offsets[j]) }
     }
     let temperature = fitT ? Float(readout.temperature) : (base?.temperature ?? 1)
-    // Held-out scores by the runtime's own formula (in Float, as a device computes them).
-    let scores = heldoutFlat.withUnsafeBufferPointer { p in
-      heldout.indices.map { Double(session.score(p.baseAddress! + $0 * classes.count)) }
+    // Held-out scores by the runtime's own formula (EnergyReadout.score, in Float, as a device
+    // computes them).
+    let scoring = EnergyReadout(
+      logPriors: priors.map { Float(log($0)) }, offsets: classes.map(\.offset), temperature: temperature, stacked: nil,
+      width: d)
+    var row = [Float](repeating: 0, count: classes.count)
+    let scores = heldout.indices.map { i -> Double in
+      for j in classes.indices { row[j] = Float(energies[j][i]) }
+      return Double(row.withUnsafeBufferPointer { scoring.score($0.baseAddress!) })
     }
     var aurocs: [Double] = []
     for j in classes.indices {
@@ -180,21 +161,6 @@ public enum Trainer {
       if !a.isNaN { aurocs.append(a) }
     }
     let auroc = aurocs.isEmpty ? Double.nan : aurocs.reduce(0, +) / Double(aurocs.count)
-
-    // Optional refit: retrain the new classes on all their rows (same per-class generators) and
-    // ship those networks and bases; calibration and read-out stay those measured above on the
-    // held-out run, so they describe the refit networks only approximately.
-    if options.refit {
-      let refits = try trainClasses(toTrain, data: data, trainRows: members, options: options, progress: progress)
-      for (k, c) in toTrain.enumerated() {
-        let j = keptCount + k
-        classes[j].layers = refits[k].0.layerSpecs()
-        classes[j].base = refits[k].1.baseSpec
-        classes[j].trainRows = members[c].count
-      }
-      let total = Double(classes.reduce(0) { $0 + $1.trainRows })
-      for i in classes.indices { classes[i].prior = Double(classes[i].trainRows) / total }
-    }
 
     let seconds = Date().timeIntervalSince(started)
     let reproducible = options.sourceDateEpoch != nil
@@ -207,16 +173,20 @@ public enum Trainer {
       metadata["target_position"] = String(table.header[..<t].filter { names.contains($0) }.count)
     }
     metadata["trainer.heldout_fraction"] = String(options.heldoutFraction)
-    metadata["trainer.hidden"] = s.hidden.map(String.init).joined(separator: ",")
+    metadata["trainer.hidden"] = s.hidden.isEmpty ? "by class size (32, 64 or 128 units × 2)" : s.hidden.map(String.init).joined(separator: ",")
     metadata["trainer.activation"] = s.activation.description
     metadata["trainer.epochs"] = String(s.epochs)
     metadata["trainer.gradient_penalty"] = "\(s.gradientPenalty) (finite-difference estimate, step \(s.penaltyStep))"
     metadata["trainer.heldout_balanced_accuracy_raw"] = rawBalanced.isNaN ? "nan" : String(format: "%.4f", rawBalanced)
-    if options.refit { metadata["trainer.refit"] = "networks refit on all rows; calibration from the held-out run" }
-    metadata["trainer.readout"] =
-      stacked != nil
-      ? "stacked: C×C weights on the energies fitted on held-out rows (cross-fitted better than temperature/offsets)"
-      : options.fitReadout ? "temperature and offsets fitted on held-out rows" : "raw energies"
+    if options.refit { metadata["trainer.refit"] = "large classes refit on all rows; calibration from the held-out split" }
+    for (k, c) in toTrain.enumerated() {
+      let f = fits[k]
+      let key = "trainer.class.\(data.classLabels[c])"
+      metadata[key] = String(
+        format: "folds %d, base %d component(s) ridge %g, steps %d, scale %.3f, held-out log-likelihood %.4f (base %.4f)",
+        f.folds, f.baseChoice.components, f.baseChoice.ridge, f.steps, f.scale, f.heldoutLL, f.heldoutBaseLL)
+    }
+    metadata["trainer.readout"] = readoutNote
     if base != nil {
       metadata["trainer.added_classes"] = toTrain.map { data.classLabels[$0] }.joined(separator: ",")
     }
@@ -235,7 +205,8 @@ public enum Trainer {
         let trained = j >= (base?.classes.count ?? 0)
         return TrainingSummary.ClassLine(
           label: c.label, trainRows: c.trainRows,
-          heldoutRows: cIndex.map { trained ? heldRows[$0].count : members[$0].count } ?? 0, trained: trained,
+          heldoutRows: cIndex.map { i in trained ? fits[toTrain.firstIndex(of: i)!].heldout.count : members[i].count } ?? 0,
+          trained: trained,
           threshold: c.calibration?.threshold)
       },
       sourceRows: table.rows.count, width: d, seconds: seconds, balancedAccuracy: balanced,
@@ -244,13 +215,98 @@ public enum Trainer {
     return (spec, summary)
   }
 
-  /// Largest classes² × held-out rows for which the stacked read-out is fitted (its 3 fits of
-  /// 1,500 full-batch steps then take about 10 s; 200 classes × 400 rows would take a minute).
-  public static let stackedReadoutBudget = 4_000_000
+  /// Read-outs tried by cross-fitting on the held-out rows: temperature/offsets (generative),
+  /// and (when `tryLinear`) multinomial regressions on the energies, and on the energies and the
+  /// encoded row, each pulled towards the generative read-out with a few penalties. The one with
+  /// the lowest cross-fitted class-balanced log-loss wins (ties: the simpler, listed first); it
+  /// is then refitted on every held-out row. Returns the cross-fitted balanced accuracy too.
+  static func chooseReadout(
+    energies: [[Double]], inputs: [[Float]], truth: [Int], classes: Int, logPriors: [Double],
+    start: Calibrator.Readout, free: [Bool], fitTemperature: Bool, tryLinear: Bool
+  ) -> (balanced: Double, stacked: StackedReadout?, note: String) {
+    let n = truth.count
+    let perClass = (0..<classes).map { c in truth.filter { $0 == c }.count }
+    let k = min(5, perClass.min() ?? 0)
+    guard k >= 2 else {
+      let predicted = Calibrator.predict(energies: energies, rows: Array(0..<n), logPriors: logPriors, readout: start)
+      return (
+        Calibrator.balancedAccuracy(predicted: predicted, truth: truth, classes: classes), nil,
+        "temperature and offsets (too few held-out rows per class to cross-fit a read-out)"
+      )
+    }
+    var fold = [Int](repeating: 0, count: n)
+    var seen = [Int](repeating: 0, count: classes)
+    for i in 0..<n {
+      fold[i] = seen[truth[i]] % k
+      seen[truth[i]] += 1
+    }
+    enum Kind: Equatable {
+      case generative
+      case stacked(Double)
+      case hybrid(Double)
+      /// Plain L2 (no pull towards the generative read-out): the most discriminative.
+      case free(Double)
+    }
+    var candidates: [Kind] = [.generative]
+    // Beyond 50 classes the C×C (and C×d) regressions cost too much for what they add.
+    if tryLinear && classes <= Trainer.linearReadoutMaxClasses {
+      let lambdas = [1.0, 0.1, 0.01]
+      candidates += lambdas.map { .stacked($0) } + lambdas.map { .hybrid($0) } + [.free(0.01)]
+    }
+    let energyFeatures = (0..<n).map { i in energies.indices.map { -energies[$0][i] } }
+    let hybridFeatures = (0..<n).map { energyFeatures[$0] + inputs[$0].map(Double.init) }
+    var best = (kind: Kind.generative, loss: Double.infinity, balanced: 0.0)
+    for kind in candidates {
+      var logits = [[Double]](repeating: [], count: n)
+      for f in 0..<k {
+        let fitRows = (0..<n).filter { fold[$0] != f }
+        let testRows = (0..<n).filter { fold[$0] == f }
+        switch kind {
+        case .generative:
+          let r = Calibrator.fitReadout(
+            energies: energies, truth: truth, rows: fitRows, logPriors: logPriors, start: start, free: free,
+            fitTemperature: fitTemperature)
+          for i in testRows {
+            logits[i] = (0..<classes).map { -energies[$0][i] / r.temperature + logPriors[$0] + r.offsets[$0] }
+          }
+        case .stacked(let lambda), .hybrid(let lambda), .free(let lambda):
+          let features = kind == .stacked(lambda) ? energyFeatures : hybridFeatures
+          let fit = Calibrator.fitLinear(
+            features: features, truth: truth, rows: fitRows, classes: classes, lambda: lambda,
+            generativePrior: kind == .free(lambda) ? nil : logPriors)
+          for i in testRows { logits[i] = fit.logits(features[i]) }
+        }
+      }
+      let loss = Calibrator.balancedLogLoss(logits, truth: truth, classes: classes)
+      if loss < best.loss {
+        let predicted = logits.map { l in l.indices.max { l[$0] < l[$1] }! }
+        best = (kind, loss, Calibrator.balancedAccuracy(predicted: predicted, truth: truth, classes: classes))
+      }
+    }
+    switch best.kind {
+    case .generative:
+      return (best.balanced, nil, "temperature and offsets fitted on held-out rows (cross-fitted best)")
+    case .stacked(let lambda), .hybrid(let lambda), .free(let lambda):
+      let hybrid = best.kind != .stacked(lambda)
+      let free = best.kind == .free(lambda)
+      let fit = Calibrator.fitLinear(
+        features: hybrid ? hybridFeatures : energyFeatures, truth: truth, rows: Array(0..<n), classes: classes,
+        lambda: lambda, generativePrior: free ? nil : logPriors)
+      let towards = free ? "plain L2 penalty \(lambda)" : "penalty \(lambda) towards the generative read-out"
+      let note =
+        hybrid
+        ? "stacked on the energies and the encoded row (\(towards)), fitted on held-out rows (cross-fitted best)"
+        : "stacked on the energies (\(towards)), fitted on held-out rows (cross-fitted best)"
+      return (best.balanced, Calibrator.stackedReadout(fit, classes: classes, width: hybrid ? inputs.first?.count : nil), note)
+    }
+  }
+
+  /// Most classes for which the linear (stacked, hybrid) read-outs are tried.
+  public static let linearReadoutMaxClasses = 50
 
   static func check(_ o: TrainingOptions) throws {
     let s = o.settings
-    guard !s.hidden.isEmpty, s.hidden.allSatisfy({ $0 > 0 && $0 <= 4096 }) else {
+    guard s.hidden.allSatisfy({ $0 > 0 && $0 <= 4096 }) else {
       throw TrainerError(.badOption, "--hidden needs one or more widths in 1…4096")
     }
     guard s.epochs >= 0 else { throw TrainerError(.badOption, "--epochs must be ≥ 0") }
@@ -263,21 +319,23 @@ public enum Trainer {
     guard o.threads >= 0 else { throw TrainerError(.badOption, "--threads must be ≥ 0") }
   }
 
-  /// The serialised model's session and the energies (row-major n×C, finite) of `n` encoded
-  /// rows, computed by the runtime — exactly what a device computes from the file.
-  static func heldoutEvaluation(_ spec: ModelSpec, rows x: [Float], count n: Int) throws -> (EmberSession, [Float]) {
+  /// Energies `[class][row]` of `n` encoded rows, computed through the runtime's session
+  /// (`Evaluator`, finite by its non-finite policy) on the serialised model — exactly what a
+  /// device computes from the file.
+  static func heldoutEnergies(_ spec: ModelSpec, rows x: [Float], count n: Int) throws -> [[Double]] {
+    guard n > 0 else { return spec.classes.map { _ in [] } }
     let session: EmberSession
     do {
       session = try EmberSession(EmberModel(bytes: try ModelWriter.serialize(spec)))
     } catch let e as EmberRuntimeError {
       throw TrainerError(.notEnoughData, "the trained model cannot be evaluated: \(e)")
     }
-    var flat = [Float](repeating: 0, count: n * spec.classes.count)
-    guard n > 0 else { return (session, flat) }
+    let c = spec.classes.count
+    var flat = [Float](repeating: 0, count: n * c)
     x.withUnsafeBufferPointer { xp in
       flat.withUnsafeMutableBufferPointer { Evaluator(session).energies(rows: xp.baseAddress!, count: n, into: $0.baseAddress!) }
     }
-    return (session, flat)
+    return (0..<c).map { j in (0..<n).map { Double(flat[$0 * c + j]) } }
   }
 
   /// Rows `idx` of `x` (width d), concatenated.
@@ -288,32 +346,33 @@ public enum Trainer {
     return out
   }
 
-  /// Trains `classes` (indices into `data.classLabels`) on a pool of worker threads.
-  static func trainClasses(
-    _ classes: [Int], data: EncodedData, trainRows: [[Int]], options: TrainingOptions,
+  /// Fits `classes` (indices into `data.classLabels`) on a pool of worker threads; each class
+  /// draws from its own generator, so the result does not depend on scheduling.
+  static func fitClasses(
+    _ classes: [Int], data: EncodedData, members: [[Int]], options: TrainingOptions,
     progress: (@Sendable (TrainingProgress) -> Void)?
-  ) throws -> [(MLP, GaussianFit)] {
+  ) throws -> [ClassFit] {
     let results = ResultBox(count: classes.count)
     let workers = max(1, min(classes.count, options.threads > 0 ? options.threads : ProcessInfo.processInfo.activeProcessorCount))
     let d = data.width
-    // Largest classes first (cost grows with rows), so workers finish close together. Each
-    // class's result depends only on its own generator, never on this order.
-    let order = classes.indices.sorted { (trainRows[classes[$0]].count, -$0) > (trainRows[classes[$1]].count, -$1) }
+    // Largest classes first (cost grows with rows), so workers finish close together.
+    let order = classes.indices.sorted { (members[classes[$0]].count, -$0) > (members[classes[$1]].count, -$1) }
     DispatchQueue.concurrentPerform(iterations: workers) { _ in
       while let slot = results.nextJob() {
         let k = order[slot]
         let c = classes[k]
-        let rows = gather(data.x, trainRows[c], d)
-        let trainer = ClassTrainer(settings: options.settings, rows: rows, count: trainRows[c].count, width: d)
+        let rows = gather(data.x, members[c], d)
+        let fitter = ClassFitter(
+          settings: options.settings, heldoutFraction: options.heldoutFraction, refit: options.refit, d: d)
         var rng = TrainerRandom(seed: options.seed, stream: UInt64(c) + 1)
         let label = data.classLabels[c]
-        let epochs = options.settings.epochs
-        let net = trainer.train(rng: &rng) { epoch, loss in
+        let fit = fitter.fit(rows, count: members[c].count, rng: &rng) { phase, phases, step, steps, loss in
           progress?(
             TrainingProgress(
-              classIndex: k, label: label, epoch: epoch, epochs: epochs, loss: loss, classCount: classes.count))
+              classIndex: k, label: label, epoch: step, epochs: steps, loss: loss, classCount: classes.count,
+              phase: phase, phases: phases))
         }
-        results.store(k, (net, trainer.noise))
+        results.store(k, fit)
       }
     }
     return results.all()
@@ -324,7 +383,7 @@ public enum Trainer {
 private final class ResultBox: @unchecked Sendable {
   private let lock = NSLock()
   private var next = 0
-  private var slots: [(MLP, GaussianFit)?]
+  private var slots: [ClassFit?]
 
   init(count: Int) { slots = Array(repeating: nil, count: count) }
 
@@ -336,11 +395,11 @@ private final class ResultBox: @unchecked Sendable {
     return next - 1
   }
 
-  func store(_ k: Int, _ value: (MLP, GaussianFit)) {
+  func store(_ k: Int, _ value: ClassFit) {
     lock.lock()
     slots[k] = value
     lock.unlock()
   }
 
-  func all() -> [(MLP, GaussianFit)] { slots.map { $0! } }
+  func all() -> [ClassFit] { slots.map { $0! } }
 }

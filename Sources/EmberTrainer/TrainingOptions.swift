@@ -25,8 +25,9 @@ public struct TrainingOptions: Sendable {
   /// Also try a stacked read-out (C×C linear map of the energies, fitted on held-out rows);
   /// kept only when its cross-fitted balanced accuracy is higher.
   public var stackedReadout = true
-  /// After calibrating on the held-out rows, retrain every new class on all its rows and ship
-  /// those networks (calibration tables and read-out stay those of the held-out run).
+  /// Large classes (trained on one split): after choosing on the held-out rows, refit the base
+  /// and network on all rows and ship those (calibration stays that of the held-out split).
+  /// Small classes are cross-fitted and always refit.
   public var refit = false
   /// A model to extend with the classes of the CSV that it does not have yet.
   public var addTo: String?
@@ -49,20 +50,44 @@ public struct TrainingOptions: Sendable {
   }
 }
 
-/// A progress report from a worker: class, epoch and the epoch's loss.
+/// A progress report from a worker: class, phase, step and the step's loss.
 public struct TrainingProgress: Sendable {
   /// Index of the class among those being trained.
   public var classIndex: Int
   /// Its label.
   public var label: String
-  /// Epoch just finished (1-based).
+  /// Step just finished in this phase (1-based).
   public var epoch: Int
-  /// Total epochs.
+  /// Most steps of this phase (it may stop earlier, at its best held-out loss).
   public var epochs: Int
-  /// Loss of that epoch (objective + penalty).
+  /// Loss of that step (objective + penalty).
   public var loss: Double
   /// Classes being trained.
   public var classCount: Int
+  /// Training phase of the class (1-based): one per cross-fitting fold, then the final fit.
+  public var phase: Int = 1
+  /// Phases of the class.
+  public var phases: Int = 1
+
+  /// Creates a report.
+  public init(
+    classIndex: Int, label: String, epoch: Int, epochs: Int, loss: Double, classCount: Int, phase: Int = 1,
+    phases: Int = 1
+  ) {
+    self.classIndex = classIndex
+    self.label = label
+    self.epoch = epoch
+    self.epochs = epochs
+    self.loss = loss
+    self.classCount = classCount
+    self.phase = phase
+    self.phases = phases
+  }
+
+  /// Progress of the class in [0, 1], phases counted equally.
+  public var fraction: Double {
+    (Double(phase - 1) + Double(epoch) / Double(max(epochs, 1))) / Double(max(phases, 1))
+  }
 }
 
 /// What a training run did, for the summary on stderr and for tests.

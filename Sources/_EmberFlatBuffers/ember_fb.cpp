@@ -135,6 +135,7 @@ void embr_model_info_get(const uint8_t *payload, embr_model_info *out) {
   out->score_calibration = calibration(m->score_calibration());
   out->readout_weights = span(m->readout_weights());
   out->readout_bias = span(m->readout_bias());
+  out->readout_input_weights = span(m->readout_input_weights());
 }
 
 void embr_feature_get(const uint8_t *payload, uint32_t index, embr_feature *out) {
@@ -188,6 +189,7 @@ void embr_class_get(const uint8_t *payload, uint32_t index, embr_class *out) {
     o.init_noise = s->init_noise();
     o.grad_clip = s->grad_clip();
     o.init = static_cast<int8_t>(s->chain_init());
+    o.proposals = s->proposals();
   }
   out->starting_rows = span(c->starting_rows());
   out->offset = c->offset();
@@ -302,6 +304,7 @@ embr_ref embr_b_sampler(embr_builder *b, const embr_sampler *a) {
   sb.add_init_noise(a->init_noise);
   sb.add_grad_clip(a->grad_clip);
   sb.add_chain_init(static_cast<ChainInit>(a->init));
+  sb.add_proposals(a->proposals);
   return sb.Finish().o;
 }
 
@@ -355,6 +358,7 @@ embr_ref embr_b_model(embr_builder *b, const embr_model_args *a) {
   if (a->metadata) mb.add_metadata(Offset<Vector<Offset<KeyValue>>>(a->metadata));
   if (a->readout_weights) mb.add_readout_weights(Offset<Vector<float>>(a->readout_weights));
   if (a->readout_bias) mb.add_readout_bias(Offset<Vector<float>>(a->readout_bias));
+  if (a->readout_input_weights) mb.add_readout_input_weights(Offset<Vector<float>>(a->readout_input_weights));
   return mb.Finish().o;
 }
 

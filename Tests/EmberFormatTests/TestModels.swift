@@ -97,7 +97,7 @@ enum TestModels {
           means: r.floats(3 * d, scale: 2), logWeights: [-1.0986123, -1.0986123, -1.0986123],
           precision: precision(d, 4), logDetCovariance: -8.317766166719343),
         calibration: calibration(&r, rows: 6),
-        sampler: SamplerDefaults(kind: .mala, steps: 30, stepSize: 0.003, noiseScale: -1, temperature: 0.1, initNoise: 0, gradClip: 0.5, initialization: .base),
+        sampler: SamplerDefaults(kind: .mala, steps: 30, stepSize: 0.003, noiseScale: -1, temperature: 0.1, initNoise: 0, gradClip: 0.5, initialization: .base, proposals: 16),
         startingRows: nil)
     }
     return ModelSpec(
@@ -149,7 +149,9 @@ enum TestModels {
       temperature: 1.25,
       scoreCalibration: Calibration(levels: [0, 0.5, 0.95, 1], quantiles: [-1, 2, 7.5, 9], threshold: 7.5, rows: 20),
       metadata: ["license": "CC0", "dataset": "synthetic", "ünïcode": "✓", "empty": ""],
-      readout: StackedReadout(weights: [1.5, -0.25, 0, 0.125, 2, -1, 0, 0.5, 0.75], bias: [0.1, -0.2, 0.3]))
+      readout: StackedReadout(
+        weights: [1.5, -0.25, 0, 0.125, 2, -1, 0, 0.5, 0.75], bias: [0.1, -0.2, 0.3],
+        inputWeights: (0..<(3 * d)).map { Float($0 % 5) * 0.125 - 0.25 }))
   }
 
   /// All fixture models by file stem.

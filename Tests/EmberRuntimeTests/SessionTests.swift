@@ -137,8 +137,12 @@ final class SessionTests: XCTestCase {
     var p = [Float](repeating: 0, count: s.classCount)
     for r in 0..<4 {
       e.withUnsafeBufferPointer { ep in
-        XCTAssertTrue(s.score(ep.baseAddress! + r * s.classCount).isFinite)
-        p.withUnsafeMutableBufferPointer { _ = s.classify(ep.baseAddress! + r * s.classCount, probabilities: $0.baseAddress!) }
+        x.withUnsafeBufferPointer { xp in
+          XCTAssertTrue(s.score(ep.baseAddress! + r * s.classCount).isFinite)
+          p.withUnsafeMutableBufferPointer {
+            _ = s.classify(ep.baseAddress! + r * s.classCount, row: xp.baseAddress! + r * d, probabilities: $0.baseAddress!)
+          }
+        }
       }
       XCTAssertTrue(p.allSatisfy(\.isFinite))
       XCTAssertEqual(p.reduce(0, +), 1, accuracy: 1e-4)

@@ -42,7 +42,7 @@ from ember.fb.ModelFile import ModelFile  # noqa: E402
 from ember.fb.Model import Model as FBModel  # noqa: E402
 
 #: Format version this reader reads (same as the Swift ``FormatVersion.current``).
-READER_VERSION = (1, 1)
+READER_VERSION = (1, 2)
 FILE_IDENTIFIER = b"EMBR"
 
 FEATURE_KINDS = ("numeric", "integer", "categorical")
@@ -207,6 +207,7 @@ class SamplerDefaults:
     init_noise: float
     grad_clip: float
     init: str
+    proposals: int = 0
 
 
 @dataclass
@@ -285,9 +286,11 @@ class Model:
     score_calibration: Calibration | None
     metadata: dict[str, str]
     raw: Any = field(repr=False, default=b"")
-    #: Optional stacked read-out (format 1.1): (C, C) weights and (C,) biases.
+    #: Optional stacked read-out (format 1.1): (C, C) weights and (C,) biases, and (format
+    #: 1.2) optional (C, d) weights on the encoded row.
     readout_weights: np.ndarray | None = None
     readout_bias: np.ndarray | None = None
+    readout_input_weights: np.ndarray | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -317,10 +320,14 @@ class Model:
 
     def posteriors(self, x: np.ndarray) -> np.ndarray:
         """(n, C) class probabilities softmax(−E_c/T + log π_c + offset_c), or, with a stacked
-        read-out, softmax(−E·Wᵀ + b)."""
+        read-out, softmax(−E·Wᵀ + x·Vᵀ + b)."""
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
         e = self.energies(x)
         if self.readout_weights is not None:
-            return softmax(-e @ self.readout_weights.T + self.readout_bias[None, :], axis=1)
+            logits = -e @ self.readout_weights.T + self.readout_bias[None, :]
+            if self.readout_input_weights is not None:
+                logits = logits + x @ self.readout_input_weights.T
+            return softmax(logits, axis=1)
         logits = (-e / self.temperature + np.log([c.prior for c in self.classes])[None, :]
                   + np.array([c.offset for c in self.classes])[None, :])
         return softmax(logits, axis=1)
@@ -532,7 +539,8 @@ def _decode_model(m, data: bytes) -> Model:
         s = c.Sampler()
         sampler = None if s is None else SamplerDefaults(
             _enum(SAMPLER_KINDS, s.Kind(), f"{at} sampler kind"), s.Steps(), s.StepSize(), s.NoiseScale(),
-            s.Temperature(), s.InitNoise(), s.GradClip(), _enum(CHAIN_INITS, s.ChainInit(), f"{at} sampler init"))
+            s.Temperature(), s.InitNoise(), s.GradClip(), _enum(CHAIN_INITS, s.ChainInit(), f"{at} sampler init"),
+            s.Proposals())
         starts = _vec(c, "StartingRows")
         if d and starts.size % d:
             raise EmberFileError("invalid", f"{starts.size} starting values are not a multiple of {d}", f"{at} starting_rows")
@@ -561,6 +569,13 @@ def _decode_model(m, data: bytes) -> Model:
         if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
             raise EmberFileError("invalid", "a read-out value is not finite", "readout")
         model.readout_weights, model.readout_bias = w.reshape(c, c), b
+        if not m.ReadoutInputWeightsIsNone():
+            v = _vec(m, "ReadoutInputWeights")
+            if v.size != c * d:
+                raise EmberFileError("invalid", f"{v.size} input weights, expected {c}×{d}", "readout_input_weights")
+            if not np.all(np.isfinite(v)):
+                raise EmberFileError("invalid", "a read-out input weight is not finite", "readout_input_weights")
+            model.readout_input_weights = v.reshape(c, d)
     return model
 
 

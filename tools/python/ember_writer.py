@@ -109,6 +109,7 @@ def _class(b, c: er.ClassModel) -> int:
         FSamp.SamplerDefaultsAddInitNoise(b, float(s.init_noise))
         FSamp.SamplerDefaultsAddGradClip(b, float(s.grad_clip))
         FSamp.SamplerDefaultsAddChainInit(b, er.CHAIN_INITS.index(s.init))
+        FSamp.SamplerDefaultsAddProposals(b, int(getattr(s, "proposals", 0)))
         samp = FSamp.SamplerDefaultsEnd(b)
     starts = None
     if c.starting_rows is not None and np.size(c.starting_rows) > 0:
@@ -182,10 +183,12 @@ def serialize_payload(m: er.Model) -> bytes:
     FProv.ProvenanceAddHeldoutBalancedAccuracy(b, float(p.get("heldout_balanced_accuracy", float("nan"))))
     FProv.ProvenanceAddHeldoutOodAuroc(b, float(p.get("heldout_ood_auroc", float("nan"))))
     prov = FProv.ProvenanceEnd(b)
-    rw = rb = None
+    rw = rb = rv = None
     if getattr(m, "readout_weights", None) is not None:
         rw = _aligned(b, m.readout_weights, np.float32)
         rb = _aligned(b, m.readout_bias, np.float32)
+        if getattr(m, "readout_input_weights", None) is not None:
+            rv = _aligned(b, m.readout_input_weights, np.float32)
     FModel.ModelStart(b)
     FModel.ModelAddProvenance(b, prov)
     FModel.ModelAddTarget(b, target)
@@ -200,6 +203,8 @@ def serialize_payload(m: er.Model) -> bytes:
     if rw is not None:
         FModel.ModelAddReadoutWeights(b, rw)
         FModel.ModelAddReadoutBias(b, rb)
+        if rv is not None:
+            FModel.ModelAddReadoutInputWeights(b, rv)
     root = FModel.ModelEnd(b)
     b.Prep(ALIGN, 0)
     b.Finish(root, file_identifier=er.FILE_IDENTIFIER)

@@ -110,7 +110,7 @@ def test_rejects_newer_major_and_min_reader():
         er.read_model(ew.wrap_payload(payload, version=(2, 0)))
     assert e.value.kind == "unsupported_version"
     with pytest.raises(er.EmberFileError) as e:
-        er.read_model(ew.wrap_payload(payload, version=(1, 3), min_reader=(1, 2)))
+        er.read_model(ew.wrap_payload(payload, version=(1, 4), min_reader=(1, 3)))
     assert e.value.kind == "unsupported_version"
     assert er.read_model(ew.wrap_payload(payload, version=(1, 7), min_reader=(1, 0))).format_version == (1, 7)
 

@@ -882,7 +882,8 @@ struct SamplerDefaults FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
     VT_TEMPERATURE = 12,
     VT_INIT_NOISE = 14,
     VT_GRAD_CLIP = 16,
-    VT_CHAIN_INIT = 18
+    VT_CHAIN_INIT = 18,
+    VT_PROPOSALS = 20
   };
   ember::fb::SamplerKind kind() const {
     return static_cast<ember::fb::SamplerKind>(GetField<int8_t>(VT_KIND, 1));
@@ -912,6 +913,11 @@ struct SamplerDefaults FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   ember::fb::ChainInit chain_init() const {
     return static_cast<ember::fb::ChainInit>(GetField<int8_t>(VT_CHAIN_INIT, 0));
   }
+  /// Format 1.2: independence Metropolis-Hastings proposals drawn from the base for every chain
+  /// that starts from the base, before the gradient steps (0 = none; 1.1 readers ignore it).
+  uint32_t proposals() const {
+    return GetField<uint32_t>(VT_PROPOSALS, 0);
+  }
   bool Verify(flatbuffers::Verifier &verifier) const {
     return VerifyTableStart(verifier) &&
            VerifyField<int8_t>(verifier, VT_KIND, 1) &&
@@ -922,6 +928,7 @@ struct SamplerDefaults FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
            VerifyField<float>(verifier, VT_INIT_NOISE, 4) &&
            VerifyField<float>(verifier, VT_GRAD_CLIP, 4) &&
            VerifyField<int8_t>(verifier, VT_CHAIN_INIT, 1) &&
+           VerifyField<uint32_t>(verifier, VT_PROPOSALS, 4) &&
            verifier.EndTable();
   }
 };
@@ -954,6 +961,9 @@ struct SamplerDefaultsBuilder {
   void add_chain_init(ember::fb::ChainInit chain_init) {
     fbb_.AddElement<int8_t>(SamplerDefaults::VT_CHAIN_INIT, static_cast<int8_t>(chain_init), 0);
   }
+  void add_proposals(uint32_t proposals) {
+    fbb_.AddElement<uint32_t>(SamplerDefaults::VT_PROPOSALS, proposals, 0);
+  }
   explicit SamplerDefaultsBuilder(flatbuffers::FlatBufferBuilder &_fbb)
         : fbb_(_fbb) {
     start_ = fbb_.StartTable();
@@ -974,8 +984,10 @@ inline flatbuffers::Offset<SamplerDefaults> CreateSamplerDefaults(
     float temperature = 1.0f,
     float init_noise = 0.01f,
     float grad_clip = 0.0f,
-    ember::fb::ChainInit chain_init = ember::fb::ChainInit::StartingRows) {
+    ember::fb::ChainInit chain_init = ember::fb::ChainInit::StartingRows,
+    uint32_t proposals = 0) {
   SamplerDefaultsBuilder builder_(_fbb);
+  builder_.add_proposals(proposals);
   builder_.add_grad_clip(grad_clip);
   builder_.add_init_noise(init_noise);
   builder_.add_temperature(temperature);
@@ -1426,7 +1438,8 @@ struct Model FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
     VT_SCORE_CALIBRATION = 16,
     VT_METADATA = 18,
     VT_READOUT_WEIGHTS = 20,
-    VT_READOUT_BIAS = 22
+    VT_READOUT_BIAS = 22,
+    VT_READOUT_INPUT_WEIGHTS = 24
   };
   const ember::fb::Provenance *provenance() const {
     return GetPointer<const ember::fb::Provenance *>(VT_PROVENANCE);
@@ -1466,6 +1479,12 @@ struct Model FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   const flatbuffers::Vector<float> *readout_bias() const {
     return GetPointer<const flatbuffers::Vector<float> *>(VT_READOUT_BIAS);
   }
+  /// Optional (format 1.2, only with readout_weights): C×d weights on the encoded row x added
+  /// to the stacked logits: logit_c += Σ_i readout_input_weights[c·d + i]·x_i. A 1.1 reader
+  /// ignores it and classifies with the energy-only stacked read-out.
+  const flatbuffers::Vector<float> *readout_input_weights() const {
+    return GetPointer<const flatbuffers::Vector<float> *>(VT_READOUT_INPUT_WEIGHTS);
+  }
   bool Verify(flatbuffers::Verifier &verifier) const {
     return VerifyTableStart(verifier) &&
            VerifyOffset(verifier, VT_PROVENANCE) &&
@@ -1489,6 +1508,8 @@ struct Model FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
            verifier.VerifyVector(readout_weights()) &&
            VerifyOffset(verifier, VT_READOUT_BIAS) &&
            verifier.VerifyVector(readout_bias()) &&
+           VerifyOffset(verifier, VT_READOUT_INPUT_WEIGHTS) &&
+           verifier.VerifyVector(readout_input_weights()) &&
            verifier.EndTable();
   }
 };
@@ -1527,6 +1548,9 @@ struct ModelBuilder {
   void add_readout_bias(flatbuffers::Offset<flatbuffers::Vector<float>> readout_bias) {
     fbb_.AddOffset(Model::VT_READOUT_BIAS, readout_bias);
   }
+  void add_readout_input_weights(flatbuffers::Offset<flatbuffers::Vector<float>> readout_input_weights) {
+    fbb_.AddOffset(Model::VT_READOUT_INPUT_WEIGHTS, readout_input_weights);
+  }
   explicit ModelBuilder(flatbuffers::FlatBufferBuilder &_fbb)
         : fbb_(_fbb) {
     start_ = fbb_.StartTable();
@@ -1549,8 +1573,10 @@ inline flatbuffers::Offset<Model> CreateModel(
     flatbuffers::Offset<ember::fb::Calibration> score_calibration = 0,
     flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<ember::fb::KeyValue>>> metadata = 0,
     flatbuffers::Offset<flatbuffers::Vector<float>> readout_weights = 0,
-    flatbuffers::Offset<flatbuffers::Vector<float>> readout_bias = 0) {
+    flatbuffers::Offset<flatbuffers::Vector<float>> readout_bias = 0,
+    flatbuffers::Offset<flatbuffers::Vector<float>> readout_input_weights = 0) {
   ModelBuilder builder_(_fbb);
+  builder_.add_readout_input_weights(readout_input_weights);
   builder_.add_readout_bias(readout_bias);
   builder_.add_readout_weights(readout_weights);
   builder_.add_metadata(metadata);
@@ -1575,13 +1601,15 @@ inline flatbuffers::Offset<Model> CreateModelDirect(
     flatbuffers::Offset<ember::fb::Calibration> score_calibration = 0,
     std::vector<flatbuffers::Offset<ember::fb::KeyValue>> *metadata = nullptr,
     const std::vector<float> *readout_weights = nullptr,
-    const std::vector<float> *readout_bias = nullptr) {
+    const std::vector<float> *readout_bias = nullptr,
+    const std::vector<float> *readout_input_weights = nullptr) {
   auto target__ = target ? _fbb.CreateString(target) : 0;
   auto features__ = features ? _fbb.CreateVector<flatbuffers::Offset<ember::fb::Feature>>(*features) : 0;
   auto classes__ = classes ? _fbb.CreateVector<flatbuffers::Offset<ember::fb::ClassModel>>(*classes) : 0;
   auto metadata__ = metadata ? _fbb.CreateVectorOfSortedTables<ember::fb::KeyValue>(metadata) : 0;
   auto readout_weights__ = readout_weights ? _fbb.CreateVector<float>(*readout_weights) : 0;
   auto readout_bias__ = readout_bias ? _fbb.CreateVector<float>(*readout_bias) : 0;
+  auto readout_input_weights__ = readout_input_weights ? _fbb.CreateVector<float>(*readout_input_weights) : 0;
   return ember::fb::CreateModel(
       _fbb,
       provenance,
@@ -1593,7 +1621,8 @@ inline flatbuffers::Offset<Model> CreateModelDirect(
       score_calibration,
       metadata__,
       readout_weights__,
-      readout_bias__);
+      readout_bias__,
+      readout_input_weights__);
 }
 
 /// The file envelope.

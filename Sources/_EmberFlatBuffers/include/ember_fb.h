@@ -57,6 +57,7 @@ typedef struct {
   uint32_t steps;
   float step_size, noise_scale, temperature, init_noise, grad_clip;
   int8_t init;
+  uint32_t proposals; /* format 1.2 */
 } embr_sampler;
 
 typedef struct {
@@ -76,6 +77,7 @@ typedef struct {
   embr_calibration score_calibration;
   embr_span readout_weights; /* float, C×C */
   embr_span readout_bias;    /* float, C */
+  embr_span readout_input_weights; /* float, C×d (format 1.2) */
 } embr_model_info;
 
 typedef struct {
@@ -157,7 +159,7 @@ typedef struct {
 typedef struct {
   embr_ref provenance, target, features; uint32_t encoded_width; embr_ref classes;
   float temperature; embr_ref score_calibration, metadata;
-  embr_ref readout_weights, readout_bias;
+  embr_ref readout_weights, readout_bias, readout_input_weights;
 } embr_model_args;
 
 embr_ref embr_b_feature(embr_builder *b, const embr_feature_args *a);

@@ -209,7 +209,37 @@ class Model(object):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
         return o == 0
 
-def ModelStart(builder): builder.StartObject(10)
+    # Optional (format 1.2, only with readout_weights): C×d weights on the encoded row x added
+    # to the stacked logits: logit_c += Σ_i readout_input_weights[c·d + i]·x_i. A 1.1 reader
+    # ignores it and classifies with the energy-only stacked read-out.
+    # Model
+    def ReadoutInputWeights(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # Model
+    def ReadoutInputWeightsAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Float32Flags, o)
+        return 0
+
+    # Model
+    def ReadoutInputWeightsLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # Model
+    def ReadoutInputWeightsIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        return o == 0
+
+def ModelStart(builder): builder.StartObject(11)
 def Start(builder):
     return ModelStart(builder)
 def ModelAddProvenance(builder, provenance): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(provenance), 0)
@@ -257,6 +287,12 @@ def AddReadoutBias(builder, readoutBias):
 def ModelStartReadoutBiasVector(builder, numElems): return builder.StartVector(4, numElems, 4)
 def StartReadoutBiasVector(builder, numElems):
     return ModelStartReadoutBiasVector(builder, numElems)
+def ModelAddReadoutInputWeights(builder, readoutInputWeights): builder.PrependUOffsetTRelativeSlot(10, flatbuffers.number_types.UOffsetTFlags.py_type(readoutInputWeights), 0)
+def AddReadoutInputWeights(builder, readoutInputWeights):
+    return ModelAddReadoutInputWeights(builder, readoutInputWeights)
+def ModelStartReadoutInputWeightsVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def StartReadoutInputWeightsVector(builder, numElems):
+    return ModelStartReadoutInputWeightsVector(builder, numElems)
 def ModelEnd(builder): return builder.EndObject()
 def End(builder):
     return ModelEnd(builder)

@@ -89,7 +89,16 @@ class SamplerDefaults(object):
             return self._tab.Get(flatbuffers.number_types.Int8Flags, o + self._tab.Pos)
         return 0
 
-def SamplerDefaultsStart(builder): builder.StartObject(8)
+    # Format 1.2: independence Metropolis-Hastings proposals drawn from the base for every chain
+    # that starts from the base, before the gradient steps (0 = none; 1.1 readers ignore it).
+    # SamplerDefaults
+    def Proposals(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint32Flags, o + self._tab.Pos)
+        return 0
+
+def SamplerDefaultsStart(builder): builder.StartObject(9)
 def Start(builder):
     return SamplerDefaultsStart(builder)
 def SamplerDefaultsAddKind(builder, kind): builder.PrependInt8Slot(0, kind, 1)
@@ -116,6 +125,9 @@ def AddGradClip(builder, gradClip):
 def SamplerDefaultsAddChainInit(builder, chainInit): builder.PrependInt8Slot(7, chainInit, 0)
 def AddChainInit(builder, chainInit):
     return SamplerDefaultsAddChainInit(builder, chainInit)
+def SamplerDefaultsAddProposals(builder, proposals): builder.PrependUint32Slot(8, proposals, 0)
+def AddProposals(builder, proposals):
+    return SamplerDefaultsAddProposals(builder, proposals)
 def SamplerDefaultsEnd(builder): return builder.EndObject()
 def End(builder):
     return SamplerDefaultsEnd(builder)

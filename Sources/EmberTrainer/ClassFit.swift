@@ -1,0 +1,322 @@
+import EmberFormat
+import Foundation
+
+/// One class's fitted energy, E(x) = −s·r(x) − log b(x) + log Z(s), and what the fit measured
+/// on rows it did not train on.
+struct ClassFit: Sendable {
+  /// Base b: a Gaussian (Ledoit–Wolf + ridge) or a shared-covariance mixture.
+  var base: MixtureBase
+  /// Residual network with log Z(s)/s already subtracted from its last bias (nil: base only).
+  var net: MLP?
+  /// Network scale s ∈ [0, 1].
+  var scale: Double
+  /// The base chosen on held-out rows.
+  var baseChoice: BaseChoice
+  /// Optimiser steps of the shipped network.
+  var steps: Int
+  /// Indices (into the class's rows) the shipped model was trained on.
+  var trainedRows: [Int]
+  /// Held-out energies of the class's own rows, each from a model that did not see the row
+  /// (cross-fitting folds, or the single split's held-out share).
+  var heldout: [(row: Int, energy: Double)]
+  /// Mean held-out log-likelihood per row of the base alone and of the full energy.
+  var heldoutBaseLL: Double
+  var heldoutLL: Double
+  /// Folds used (1: a single held-out split; 0: no held-out rows at all).
+  var folds: Int
+}
+
+/// Fits one class: the base covariance ridge, the residual network and its scale, chosen on
+/// held-out rows by cross-fitting (small classes) or one split (large ones).
+///
+/// Cross-fitting with K folds: for each fold, a base and a network are fitted on the other
+/// folds and evaluated on it. The ridge and the scale s are those with the best held-out
+/// log-likelihood summed over the folds (each fold's normaliser Z_f(s) estimated by importance
+/// sampling from its base), the number of steps the best mean held-out NCE loss; the shipped
+/// base and network are then refitted on all rows with those choices. With one split the shipped
+/// model is the one fitted on the training share (the best checkpoint).
+/// The scale is chosen on held-out rows, so the network cannot make the held-out likelihood
+/// worse than the base's (s = 0 is the base alone).
+struct ClassFitter {
+  let settings: ObjectiveSettings
+  /// Share of a large class held out (single-split mode).
+  let heldoutFraction: Double
+  /// In single-split mode, refit the shipped base and network on all rows (cross-fitting
+  /// always refits).
+  let refit: Bool
+  let d: Int
+
+  /// A progress report: (phase, phases, step, steps, loss).
+  typealias Report = (Int, Int, Int, Int, Double) -> Void
+
+  func fit(_ x: [Float], count n: Int, rng: inout TrainerRandom, report: Report) -> ClassFit {
+    let s = settings
+    if n == 1 {
+      let choice = BaseChoice(components: 1, ridge: Self.singleRowRidge)
+      return ClassFit(
+        base: choice.fit(x, count: 1, width: d, rng: &rng), net: nil, scale: 0, baseChoice: choice, steps: 0, trainedRows: [0], heldout: [],
+        heldoutBaseLL: .nan, heldoutLL: .nan, folds: 0)
+    }
+    // Folds: K-fold for small classes, else one held-out share.
+    var order = Array(0..<n)
+    rng.shuffle(&order)
+    let crossFit = s.folds >= 2 && n <= s.crossFitMaxRows
+    let k = crossFit ? min(s.folds, n) : 1
+    var validation: [[Int]]
+    if crossFit {
+      validation = (0..<k).map { f in stride(from: f, to: n, by: k).map { order[$0] }.sorted() }
+    } else {
+      let h = min(n - 1, max(1, Int((heldoutFraction * Double(n)).rounded())))
+      validation = [Array(order.prefix(h)).sorted()]
+    }
+    let training = validation.map { v in
+      let held = Set(v)
+      return (0..<n).filter { !held.contains($0) }
+    }
+    let choice = chooseBase(x, training: training, validation: validation, rng: &rng)
+    let bases = training.map { choice.fit(gather(x, $0), count: $0.count, width: d, rng: &rng) }
+    let refitAll = crossFit || refit
+    let phases = k + (refitAll ? 1 : 0)
+    let wantNet = s.epochs > 0 && n >= s.networkMinRows
+
+    // Networks per fold, with held-out loss curves.
+    var runs: [TrainingRun] = []
+    if wantNet {
+      for f in 0..<k {
+        let rows = training[f]
+        let t = ResidualTrainer(
+          settings: s, rows: gather(x, rows), count: rows.count, width: d, base: bases[f],
+          validation: gather(x, validation[f]))
+        let steps = ResidualTrainer.steps(for: rows.count, s)
+        runs.append(
+          t.train(rng: &rng, steps: steps, keepCheckpoints: crossFit) { step, loss in
+            report(f + 1, phases, step, steps, loss)
+          })
+      }
+    }
+    // The common checkpoint with the best mean held-out loss (cross-fitting), and each fold's
+    // network there.
+    var chosenStep = runs.first?.step ?? 0
+    var foldNets: [MLP] = runs.map(\.net)
+    if crossFit, wantNet, runs.allSatisfy({ !$0.curve.isEmpty }) {
+      let longest = runs.map(\.curve.count).max() ?? 0
+      var bestMean = Double.infinity
+      var bestIndex = 0
+      for c in 0..<longest {
+        var total = 0.0
+        for r in runs { total += r.curve[min(c, r.curve.count - 1)].loss }
+        if total < bestMean {
+          bestMean = total
+          bestIndex = c
+        }
+      }
+      chosenStep = runs.map { $0.curve[min(bestIndex, $0.curve.count - 1)].step }.max() ?? 0
+      foldNets = runs.map { r in
+        var net = r.net
+        if !r.checkpoints.isEmpty { net.params = r.checkpoints[min(bestIndex, r.checkpoints.count - 1)] }
+        return net
+      }
+    }
+
+    // Network outputs on held-out rows and on draws from each fold's base.
+    var heldR: [[Double]] = []
+    var drawR: [[Double]] = []
+    let heldLogB = (0..<k).map { bases[$0].logDensity(gather(x, validation[$0])) }
+    if wantNet {
+      for f in 0..<k {
+        heldR.append(foldNets[f].outputs(gather(x, validation[f]), count: validation[f].count).map(Double.init))
+        drawR.append(networkOnDraws(foldNets[f], bases[f], rng: &rng))
+      }
+    }
+    var scale = wantNet ? (s.selectScale ? Self.bestScale(held: heldR, draws: drawR) : 1) : 0
+    // Keep the network only when its held-out gain is more than one standard error of the
+    // per-row gains (the scale was chosen on these same rows, so a gain within the noise is
+    // not evidence).
+    if s.selectScale && scale > 0 && !Self.clearGain(held: heldR, draws: drawR, scale: scale) { scale = 0 }
+    var heldout: [(row: Int, energy: Double)] = []
+    var baseLL = 0.0, modelLL = 0.0, count = 0
+    for f in 0..<k {
+      let logZ = wantNet ? Self.logMeanExp(drawR[f], times: scale) : 0
+      for (i, row) in validation[f].enumerated() {
+        let r = wantNet ? heldR[f][i] : 0
+        let logp = heldLogB[f][i] + scale * r - logZ
+        heldout.append((row, -logp))
+        baseLL += heldLogB[f][i]
+        modelLL += logp
+        count += 1
+      }
+    }
+    heldout.sort { $0.row < $1.row }
+
+    // The shipped model.
+    var base = bases[0]
+    var net: MLP? = wantNet && scale > 0 ? foldNets[0] : nil
+    var trainedRows = training[0]
+    var steps = chosenStep
+    if refitAll {
+      base = choice.fit(x, count: n, width: d, rng: &rng)
+      trainedRows = Array(0..<n)
+      if wantNet && scale > 0 {
+        let t = ResidualTrainer(settings: s, rows: x, count: n, width: d, base: base)
+        let total = max(chosenStep, 1)
+        net = t.train(rng: &rng, steps: total, earlyStop: false) { step, loss in
+          report(phases, phases, step, total, loss)
+        }.net
+      }
+    } else if !wantNet || scale == 0 {
+      steps = 0
+    }
+    if var shipped = net {
+      let logZ = Self.logMeanExp(networkOnDraws(shipped, base, rng: &rng), times: scale)
+      shipped.shiftOutput(by: Float(-logZ / scale))
+      net = shipped
+    } else {
+      steps = 0
+    }
+    return ClassFit(
+      base: base, net: net, scale: net == nil ? 0 : scale, baseChoice: choice, steps: steps, trainedRows: trainedRows,
+      heldout: heldout, heldoutBaseLL: baseLL / Double(max(count, 1)), heldoutLL: modelLL / Double(max(count, 1)),
+      folds: k)
+  }
+
+  /// Ridge for a class of one row (no spread to measure): variance 0.5 per encoded column
+  /// (columns are z-scored over all classes, so a class's own variance is mostly below 1).
+  static let singleRowRidge = 0.5
+
+  /// The base with the best held-out log-likelihood over the folds, by the one-standard-error
+  /// rule: the simplest candidate (fewest components) whose mean held-out log-likelihood per row
+  /// is within one standard error (of the paired per-row difference) of the best candidate's.
+  /// Candidates: Gaussians with each ridge; shared-covariance mixtures of 2…`maxComponents`
+  /// components with each mixture ridge, when every fold has enough training rows for them.
+  func chooseBase(_ x: [Float], training: [[Int]], validation: [[Int]], rng: inout TrainerRandom) -> BaseChoice {
+    var candidates = settings.ridges.map { BaseChoice(components: 1, ridge: $0) }
+    let smallest = training.map(\.count).min() ?? 0
+    if settings.maxComponents >= 2 {
+      for k in 2...settings.maxComponents where smallest >= k * settings.rowsPerComponent {
+        candidates += settings.mixtureRidges.map { BaseChoice(components: k, ridge: $0) }
+      }
+    }
+    guard candidates.count > 1 else { return candidates.first ?? BaseChoice(components: 1, ridge: 0.05) }
+    // Per-row held-out log-likelihood of every candidate (rows in fold order).
+    let scores: [[Double]] = candidates.map { c in
+      var out: [Double] = []
+      for (t, v) in zip(training, validation) {
+        var local = rng
+        let b = c.fit(gather(x, t), count: t.count, width: d, rng: &local)
+        out += b.logDensity(gather(x, v))
+      }
+      return out
+    }
+    _ = rng.next()
+    let means = scores.map { $0.reduce(0, +) / Double(max($0.count, 1)) }
+    let best = means.indices.max { means[$0] < means[$1] }!
+    // Within a complexity level, the best ridge; levels in order of components.
+    let levels = Dictionary(grouping: candidates.indices, by: { candidates[$0].components }).sorted { $0.key < $1.key }
+    for (_, members) in levels {
+      let top = members.max { means[$0] < means[$1] }!
+      if top == best { return candidates[best] }
+      let diff = zip(scores[best], scores[top]).map { $0 - $1 }
+      let m = diff.reduce(0, +) / Double(diff.count)
+      let variance = diff.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(max(diff.count - 1, 1))
+      if m <= (variance / Double(diff.count)).squareRoot() { return candidates[top] }
+    }
+    return candidates[best]
+  }
+
+  /// r(x) on `normalizerDraws` draws from `base`.
+  func networkOnDraws(_ net: MLP, _ base: MixtureBase, rng: inout TrainerRandom) -> [Double] {
+    let m = max(settings.normalizerDraws, 1)
+    var draws = [Float](repeating: 0, count: m * d)
+    draws.withUnsafeMutableBufferPointer { base.sample(m, into: $0.baseAddress!, rng: &rng) }
+    return net.outputs(draws, count: m).map(Double.init)
+  }
+
+  /// log mean exp(s·v).
+  static func logMeanExp(_ v: [Double], times s: Double) -> Double {
+    guard !v.isEmpty else { return 0 }
+    var top = -Double.infinity
+    for x in v { top = max(top, s * x) }
+    var total = 0.0
+    for x in v { total += exp(s * x - top) }
+    return top + log(total / Double(v.count))
+  }
+
+  /// The scale s ∈ [0, 1] maximising Σ_f [Σ_i s·r_f(x_i) − n_f·log mean_draws e^{s·r_f}]: the
+  /// held-out log-likelihood up to the base's (s-independent) term. Concave in s (log Z is a
+  /// log-moment-generating function), so a golden-section search finds the maximum.
+  static func bestScale(held: [[Double]], draws: [[Double]]) -> Double {
+    func objective(_ s: Double) -> Double {
+      var total = 0.0
+      for f in held.indices where !held[f].isEmpty {
+        total += s * held[f].reduce(0, +) - Double(held[f].count) * logMeanExp(draws[f], times: s)
+      }
+      return total
+    }
+    var lo = 0.0, hi = 1.0
+    let g = (5.0.squareRoot() - 1) / 2
+    var a = hi - g * (hi - lo), b = lo + g * (hi - lo)
+    var fa = objective(a), fb = objective(b)
+    for _ in 0..<40 {
+      if fa < fb {
+        lo = a
+        a = b
+        fa = fb
+        b = lo + g * (hi - lo)
+        fb = objective(b)
+      } else {
+        hi = b
+        b = a
+        fb = fa
+        a = hi - g * (hi - lo)
+        fa = objective(a)
+      }
+    }
+    let s = (lo + hi) / 2
+    // The ends are candidates too (the maximum may sit on the boundary).
+    let candidates = [(0.0, objective(0)), (s, objective(s)), (1.0, objective(1))]
+    return candidates.max { $0.1 < $1.1 }!.0
+  }
+
+  /// Whether the per-row held-out log-likelihood gains s·r(x) − log Z_f(s) have a mean above
+  /// their standard error.
+  static func clearGain(held: [[Double]], draws: [[Double]], scale: Double) -> Bool {
+    var gains: [Double] = []
+    for f in held.indices {
+      let logZ = logMeanExp(draws[f], times: scale)
+      gains += held[f].map { scale * $0 - logZ }
+    }
+    guard gains.count >= 2 else { return false }
+    let m = gains.reduce(0, +) / Double(gains.count)
+    let v = gains.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(gains.count - 1)
+    return m > (v / Double(gains.count)).squareRoot()
+  }
+
+  /// Rows `idx` of `x`, concatenated.
+  func gather(_ x: [Float], _ idx: [Int]) -> [Float] {
+    var out = [Float]()
+    out.reserveCapacity(idx.count * d)
+    for i in idx { out.append(contentsOf: x[(i * d)..<((i + 1) * d)]) }
+    return out
+  }
+}
+
+extension MLP {
+  /// Adds `delta` to the single output (the last layer's bias).
+  mutating func shiftOutput(by delta: Float) {
+    params[biasOffsets[layerCount - 1]] += delta
+  }
+}
+
+/// A base family member: a Gaussian (k = 1, Ledoit–Wolf covariance + ridge·I) or a k-component
+/// shared-covariance mixture (pooled covariance + ridge·I).
+struct BaseChoice: Sendable, Equatable {
+  var components: Int
+  var ridge: Double
+
+  /// Fits this base to `n` rows.
+  func fit(_ x: [Float], count n: Int, width d: Int, rng: inout TrainerRandom) -> MixtureBase {
+    components <= 1
+      ? MixtureBase.gaussian(x, count: n, width: d, ridge: ridge)
+      : MixtureBase.fitted(x, count: n, width: d, components: components, ridge: ridge, rng: &rng)
+  }
+}

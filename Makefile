@@ -15,12 +15,13 @@ DEMO_MODEL := models/iris.ember
 FUZZ_SECONDS ?= 15
 VENV_BENCH := tools/.venv-bench
 VENV_EVAL := tools/.venv-eval
+VENV_PEERS := tools/.venv-peers
 BENCH_SIZES ?= 30:128 64:256
 EVAL_ARGS ?=
 
 .PHONY: deps venv build release check-schema demo test swift-test pytest-tools fuzz-smoke fuzz \
         models static static-full micro micro-deps micro-test edge capi-test pytest-capi bench bench-ort pytest-bench eval eval-quick \
-        pytest-eval tune clean
+        pytest-eval tune peers clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -136,11 +137,19 @@ bench-ort: release $(VENV_BENCH)/.ok
 pytest-bench: $(VENV_BENCH)/.ok
 	$(VENV_BENCH)/bin/python -m pytest -q tools/bench
 
-## The evaluation (TabEBM protocol) → docs/EVALUATION.md; eval-quick writes to tools/eval/out/.
-eval: release $(VENV_EVAL)/.ok
+## Peer generators' own venv (sdv/ctgan/copulas pin pandas < 3; torch, xgboost, lightgbm, catboost).
+peers: $(VENV_PEERS)/.ok
+$(VENV_PEERS)/.ok: tools/requirements-peers.txt
+	python3 -m venv $(VENV_PEERS)
+	$(VENV_PEERS)/bin/pip install -q --disable-pip-version-check -r tools/requirements-peers.txt
+	touch $@
+
+## The evaluation (issue 9: both halves, peers cached under tools/eval/out/cache) → docs/EVALUATION.md;
+## eval-quick writes to tools/eval/out/. EVAL_ARGS e.g. "--half tune --methods real,smote,ember".
+eval: release $(VENV_EVAL)/.ok $(VENV_PEERS)/.ok
 	$(VENV_EVAL)/bin/python tools/eval/run_eval.py --ember $(EMBER) $(EVAL_ARGS)
 
-eval-quick: release $(VENV_EVAL)/.ok
+eval-quick: release $(VENV_EVAL)/.ok $(VENV_PEERS)/.ok
 	$(VENV_EVAL)/bin/python tools/eval/run_eval.py --quick --ember $(EMBER) $(EVAL_ARGS)
 
 pytest-eval: $(VENV_EVAL)/.ok

@@ -26,8 +26,6 @@ let package = Package(
     .library(name: "CEmberStatic", type: .static, targets: ["EmberC"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-    .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
   ],
   targets: [
     // C++ over the flatc-generated header, exposed as a plain C API (ember_fb.h).
@@ -65,41 +63,38 @@ let package = Package(
     .target(
       name: "EmberRuntime",
       dependencies: [
-        "EmberFormat", "_EmberKernels", "_EmberSystem",
+        "EmberFormat", "EmberText", "_EmberKernels", "_EmberSystem",
       ],
       swiftSettings: runtimeSwiftSettings
     ),
     // Offline training: CSV ingest, objectives, calibration, export.
     .target(
       name: "EmberTrainer",
-      dependencies: [
-        "EmberFormat", "EmberRuntime",
-        .product(name: "CSV", package: "CSV.swift"),
-      ],
+      dependencies: ["EmberFormat", "EmberRuntime", "EmberText"],
       swiftSettings: runtimeSwiftSettings
     ),
+    // The C API's types and constants (ember.h, read by the C compiler) for the Swift code that
+    // implements it: struct layouts and status values are declared once, in the header.
+    .target(name: "_EmberCAPITypes"),
     // The C API (ember.h) for C, C++ and Python hosts.
     .target(
       name: "EmberC",
-      dependencies: ["EmberFormat", "EmberRuntime"],
+      dependencies: ["EmberFormat", "EmberRuntime", "_EmberCAPITypes"],
       swiftSettings: runtimeSwiftSettings
     ),
-    // The verbs of the CLI except train (options structs + run functions), without Foundation
-    // or ArgumentParser, shared by `ember` and `ember-edge`.
+    // The command line of both CLIs without Foundation: the option table, scanner, runner,
+    // exit-status mapping and the verbs except train (which `ember` adds).
     // Optimised for size: the device binary's budget is 8 MB, and the per-row work here (CSV
     // fields, output text) is small next to the energies computed in EmberRuntime.
     .target(
       name: "EmberCommands",
-      dependencies: ["EmberFormat", "EmberRuntime"],
+      dependencies: ["EmberFormat", "EmberRuntime", "EmberText"],
       swiftSettings: sizeSwiftSettings
     ),
-    // `ember`: the full CLI for development machines (swift-argument-parser, train).
+    // `ember`: the full CLI for development machines: the device verbs plus train.
     .executableTarget(
       name: "EmberCLI",
-      dependencies: [
-        "EmberFormat", "EmberRuntime", "EmberTrainer", "EmberCommands",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
+      dependencies: ["EmberFormat", "EmberRuntime", "EmberTrainer", "EmberCommands"],
       swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
     ),
     // `ember-edge`: the device CLI (no Foundation, no ArgumentParser; every verb but train).

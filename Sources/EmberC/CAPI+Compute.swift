@@ -1,5 +1,6 @@
 import EmberFormat
 import EmberRuntime
+import _EmberCAPITypes
 
 #if canImport(Glibc)
   import Glibc
@@ -9,37 +10,47 @@ import EmberRuntime
 
 // Encoding raw rows, energies, scores, classification and decoding. See include/ember.h.
 
-/// `EMBER_ENCODE_UNKNOWN_AS_MISSING`: impute unknown categories instead of failing.
-let encodeUnknownAsMissing: UInt32 = 1
-/// `EMBER_ENCODE_NAN_AS_MISSING`: treat `NaN` cells as missing instead of failing.
-let encodeNaNAsMissing: UInt32 = 2
-
-/// What an `ember_encoder *` points to: a header matched once against a model's features.
+/// What an `ember_encoder *` points to: a header matched once by the session's encoder.
 final class EncoderHandle: @unchecked Sendable {
   let handle: ModelHandle
   let encoder: RowEncoder
   let columns: Int
 
-  init(_ handle: ModelHandle, names: [String], flags: UInt32) throws {
+  init(_ handle: ModelHandle, names: [String], flags: UInt32) throws(EmberRuntimeError) {
     self.handle = handle
     columns = names.count
-    encoder = try RowEncoder(
-      model: handle.model, header: names,
-      unknownCategories: flags & encodeUnknownAsMissing != 0 ? .missing : .error,
-      nanIsMissing: flags & encodeNaNAsMissing != 0)
+    let strict = flags & UInt32(EMBER_ENCODE_STRICT_CATEGORIES) != 0
+    encoder = try handle.session.encoder(header: names, unknownCategories: strict ? .error : .missing)
   }
 
-  /// Encodes one row of `columns` C strings (NULL = missing) into `out`.
-  func encode(_ values: UnsafePointer<UnsafePointer<CChar>?>, into out: UnsafeMutablePointer<Float>) throws {
-    var fields = [String]()
-    fields.reserveCapacity(columns)
-    for i in 0..<columns { fields.append(values[i].map { String(cString: $0) } ?? "") }
-    try encoder.encode(fields, into: out)
+  /// Encodes one row of `columns` C strings (NULL = missing) into `out`; returns its flags.
+  func encode(_ values: UnsafePointer<UnsafePointer<CChar>?>, into out: UnsafeMutablePointer<Float>) throws(EmberRuntimeError) -> RowFlags {
+    try encoder.encode(CStringFields(values: values, count: columns), into: out)
+  }
+
+  /// Encodes a row of `values` (NULL allowed when there are no columns).
+  func encode(_ values: UnsafePointer<UnsafePointer<CChar>?>?, into out: UnsafeMutablePointer<Float>) throws -> RowFlags {
+    if columns == 0 {
+      let none: [UnsafePointer<CChar>?] = [nil]
+      return try none.withUnsafeBufferPointer { (p) throws(EmberRuntimeError) in try encode(p.baseAddress!, into: out) }
+    }
+    return try encode(try required(values, "values"), into: out)
   }
 
   static func from(_ p: OpaquePointer?) throws -> EncoderHandle {
     guard let p else { throw APIError(.invalidArgument, "encoder is NULL") }
     return Unmanaged<EncoderHandle>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+  }
+}
+
+/// A row of C strings read in place as byte fields (NULL is an empty, i.e. missing, field).
+struct CStringFields: RowFields {
+  let values: UnsafePointer<UnsafePointer<CChar>?>
+  let count: Int
+
+  func field(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+    guard let p = values[i] else { return UnsafeBufferPointer(start: nil, count: 0) }
+    return UnsafeBufferPointer(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p))
   }
 }
 
@@ -76,14 +87,21 @@ public func ember_encoder_encode(
   _ encoder: OpaquePointer?, _ values: UnsafePointer<UnsafePointer<CChar>?>?, _ out: UnsafeMutablePointer<Float>?
 ) -> Int32 {
   guarded("ember_encoder_encode") {
-    let e = try EncoderHandle.from(encoder)
-    let out = try required(out, "out")
-    if e.columns == 0 {
-      let none: [UnsafePointer<CChar>?] = [nil]
-      try none.withUnsafeBufferPointer { try e.encode($0.baseAddress!, into: out) }
-    } else {
-      try e.encode(try required(values, "values"), into: out)
-    }
+    _ = try EncoderHandle.from(encoder).encode(values, into: try required(out, "out"))
+  }
+}
+
+/// `ember_status ember_encoder_encode_row(const ember_encoder *, const char *const *values, float *out,
+/// uint32_t *out_flags)`.
+@_cdecl("ember_encoder_encode_row")
+public func ember_encoder_encode_row(
+  _ encoder: OpaquePointer?, _ values: UnsafePointer<UnsafePointer<CChar>?>?, _ out: UnsafeMutablePointer<Float>?,
+  _ outFlags: UnsafeMutablePointer<UInt32>?
+) -> Int32 {
+  outFlags?.pointee = 0
+  return guarded("ember_encoder_encode_row") {
+    let flags = try EncoderHandle.from(encoder).encode(values, into: try required(out, "out"))
+    outFlags?.pointee = flags.rawValue
   }
 }
 
@@ -104,13 +122,7 @@ public func ember_encode(
   guarded("ember_encode") {
     let h = try ModelHandle.from(model)
     let out = try required(out, "out")
-    let e = try EncoderHandle(h, names: try names(columnNames, ncols), flags: flags)
-    if ncols == 0 {
-      let none: [UnsafePointer<CChar>?] = [nil]
-      try none.withUnsafeBufferPointer { try e.encode($0.baseAddress!, into: out) }
-    } else {
-      try e.encode(try required(values, "values"), into: out)
-    }
+    _ = try EncoderHandle(h, names: try names(columnNames, ncols), flags: flags).encode(values, into: out)
   }
 }
 
@@ -131,10 +143,7 @@ public func ember_energies(
     let h = try ModelHandle.from(model)
     guard let x = try inputRows(h, rows, n) else { return }
     let out = try required(out, "out")
-    let c = h.classCount
-    h.forEachBatch(rows: x, count: n) { start, m, e, _ in
-      (out + start * c).update(from: e, count: m * c)
-    }
+    h.pool.with { $0.energies(rows: x, count: n, into: out) }
   }
 }
 
@@ -145,24 +154,40 @@ public func ember_score(
   _ model: OpaquePointer?, _ rows: UnsafePointer<Float>?, _ n: Int, _ scores: UnsafeMutablePointer<Float>?,
   _ percentiles: UnsafeMutablePointer<Float>?, _ anomalies: UnsafeMutablePointer<UInt8>?
 ) -> Int32 {
-  guarded("ember_score") {
-    let h = try ModelHandle.from(model)
-    let calibration = h.readout.scoreCalibration
-    if calibration == nil, percentiles != nil || anomalies != nil {
-      throw APIError(.noCalibration, "percentiles and anomaly flags need a score calibration, which this model lacks; pass NULL for them")
-    }
-    guard let x = try inputRows(h, rows, n) else { return }
-    let scores = try required(scores, "scores")
-    let c = h.classCount
-    let readout = h.readout
-    h.forEachBatch(rows: x, count: n) { start, m, e, _ in
+  guarded("ember_score") { try score(model, rows, nil, n, scores, percentiles, anomalies) }
+}
+
+/// `ember_status ember_score_flagged(const ember_model *, const float *rows, const uint32_t *row_flags,
+/// size_t n, float *scores, float *percentiles, uint8_t *anomalies)`.
+@_cdecl("ember_score_flagged")
+public func ember_score_flagged(
+  _ model: OpaquePointer?, _ rows: UnsafePointer<Float>?, _ rowFlags: UnsafePointer<UInt32>?, _ n: Int,
+  _ scores: UnsafeMutablePointer<Float>?, _ percentiles: UnsafeMutablePointer<Float>?, _ anomalies: UnsafeMutablePointer<UInt8>?
+) -> Int32 {
+  guarded("ember_score_flagged") { try score(model, rows, rowFlags, n, scores, percentiles, anomalies) }
+}
+
+/// Scores, percentiles (0–100) and anomaly flags through the session.
+private func score(
+  _ model: OpaquePointer?, _ rows: UnsafePointer<Float>?, _ rowFlags: UnsafePointer<UInt32>?, _ n: Int,
+  _ scores: UnsafeMutablePointer<Float>?, _ percentiles: UnsafeMutablePointer<Float>?, _ anomalies: UnsafeMutablePointer<UInt8>?
+) throws {
+  let h = try ModelHandle.from(model)
+  let session = h.session
+  if session.threshold == nil, percentiles != nil || anomalies != nil {
+    throw APIError(.noCalibration, "percentiles and anomaly flags need a score calibration, which this model lacks; pass NULL for them")
+  }
+  guard let x = try inputRows(h, rows, n) else { return }
+  let scores = try required(scores, "scores")
+  let c = h.classCount
+  h.pool.with { evaluator in
+    evaluator.forEachChunk(rows: x, count: n) { start, m, e in
       for i in 0..<m {
-        let s = readout.score(e + i * c)
+        let s = session.score(e + i * c)
         scores[start + i] = s
-        if let cal = calibration {
-          percentiles?[start + i] = cal.percentile(of: s)
-          anomalies?[start + i] = s > cal.threshold ? 1 : 0
-        }
+        percentiles?[start + i] = session.percentile(ofScore: s) ?? 0
+        let flags = RowFlags(rawValue: rowFlags?[start + i] ?? 0)
+        anomalies?[start + i] = session.isAnomaly(score: s, flags: flags) == true ? 1 : 0
       }
     }
   }
@@ -180,11 +205,13 @@ public func ember_classify(
     guard let x = try inputRows(h, rows, n) else { return }
     let labels = try required(labels, "labels")
     let c = h.classCount
-    let readout = h.readout
-    h.forEachBatch(rows: x, count: n) { start, m, e, s in
-      for i in 0..<m {
-        let p = probs.map { $0 + (start + i) * c } ?? s.probabilities
-        labels[start + i] = Int32(readout.posteriors(e + i * c, row: x + (start + i) * h.width, into: p))
+    let session = h.session
+    h.pool.with { evaluator in
+      evaluator.forEachChunk(rows: x, count: n) { start, m, e in
+        for i in 0..<m {
+          let p = probs.map { $0 + (start + i) * c } ?? evaluator.probabilities
+          labels[start + i] = Int32(session.classify(e + i * c, row: x + (start + i) * h.width, probabilities: p))
+        }
       }
     }
   }
@@ -203,7 +230,7 @@ public func ember_decode_field(
     guard feature >= 0, feature < h.model.features.count else {
       throw APIError(.invalidArgument, "feature \(feature) is out of range (the model has \(h.model.features.count))")
     }
-    let text = h.decoder.field(feature, of: row)
+    let text = h.session.decoder.field(feature, of: row)
     let utf8 = Array(text.utf8)
     needed?.pointee = utf8.count + 1
     guard let buf, length > utf8.count else {

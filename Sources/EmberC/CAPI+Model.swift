@@ -14,9 +14,7 @@ let emberVersion = "0.1.0"
 nonisolated(unsafe) private let versionCString: UnsafeMutablePointer<CChar> = strdup(emberVersion)!
 nonisolated(unsafe) private let statusTexts: [Int32: UnsafeMutablePointer<CChar>] = {
   var table: [Int32: UnsafeMutablePointer<CChar>] = [:]
-  for raw in Int32(0)...100 {
-    if let s = Status(rawValue: raw) { table[raw] = strdup(s.text.description)! }
-  }
+  for s in Status.allCases { table[s.rawValue] = strdup(s.text.description)! }
   return table
 }()
 nonisolated(unsafe) private let unknownStatusText: UnsafeMutablePointer<CChar> = strdup("unknown status code")!
@@ -144,9 +142,9 @@ public func ember_score_threshold(_ model: OpaquePointer?, _ out: UnsafeMutableP
   guarded("ember_score_threshold") {
     let h = try ModelHandle.from(model)
     let out = try required(out, "out_threshold")
-    guard let cal = h.readout.scoreCalibration else {
+    guard let threshold = h.session.threshold else {
       throw APIError(.noCalibration, "the model has no score calibration (no anomaly threshold)")
     }
-    out.pointee = cal.threshold
+    out.pointee = threshold
   }
 }

@@ -7,32 +7,23 @@ import EmberRuntime
   import Musl
 #endif
 
-/// What an `ember_model *` points to: a loaded model, its packed energies, its readout and the
-/// C strings handed out by the accessors. Immutable after construction except for the scratch
+/// What an `ember_model *` points to: a session over the loaded model, the C strings handed
+/// out by the accessors, and a pool of evaluators. Immutable after construction except for the
 /// pool, which is locked; so one handle may be used from many threads at once.
 final class ModelHandle: @unchecked Sendable {
-  /// Rows evaluated per kernel call (and per scratch buffer).
-  static let batch = 64
-
-  let model: EmberModel
-  let energy: EnergyModel
-  let readout: EnergyReadout
-  let decoder: RowDecoder
+  let session: EmberSession
   /// NUL-terminated copies owned by the handle (freed in deinit).
   let labels: [UnsafeMutablePointer<CChar>]
   let featureNames: [UnsafeMutablePointer<CChar>]
   let target: UnsafeMutablePointer<CChar>
-  let pool: ScratchPool
+  let pool: EvaluatorPool
 
-  init(_ model: EmberModel) throws {
-    self.model = model
-    energy = try EnergyModel(model)
-    readout = EnergyReadout(energy)
-    decoder = RowDecoder(model: model)
+  init(_ model: EmberModel) throws(EmberRuntimeError) {
+    session = try EmberSession(model)
     labels = model.classes.map { strdup($0.label)! }
     featureNames = model.features.map { strdup($0.name)! }
     target = strdup(model.target)!
-    pool = ScratchPool(energy, batch: ModelHandle.batch)
+    pool = EvaluatorPool(session)
   }
 
   deinit {
@@ -41,63 +32,28 @@ final class ModelHandle: @unchecked Sendable {
     free(target)
   }
 
-  var classCount: Int { energy.classCount }
-  var width: Int { energy.width }
+  var model: EmberModel { session.model }
+  var classCount: Int { session.classCount }
+  var width: Int { session.width }
 
   /// The handle behind an opaque pointer (not retained).
   static func from(_ p: OpaquePointer?) throws -> ModelHandle {
     guard let p else { throw APIError(.invalidArgument, "model is NULL") }
     return Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
   }
-
-  /// Energies of `n` rows into `out` (n×C), batch by batch through pooled scratch.
-  /// `body` is called per batch with (first row, rows in batch, their energies).
-  func forEachBatch(
-    rows: UnsafePointer<Float>, count n: Int,
-    _ body: (Int, Int, UnsafePointer<Float>, Scratch) throws -> Void
-  ) rethrows {
-    try pool.with { s in
-      var start = 0
-      while start < n {
-        let m = min(ModelHandle.batch, n - start)
-        energy.energies(rows: rows + start * width, count: m, into: s.energies, workspace: s.workspace)
-        try body(start, m, UnsafePointer(s.energies), s)
-        start += m
-      }
-    }
-  }
 }
 
-/// Scratch memory for one call in flight: an energy workspace and n×C / C buffers.
-final class Scratch: @unchecked Sendable {
-  let workspace: EnergyWorkspace
-  let energies: UnsafeMutablePointer<Float>
-  let probabilities: UnsafeMutablePointer<Float>
-
-  init(_ energy: EnergyModel, batch: Int) {
-    workspace = EnergyWorkspace(energy, batch: batch)
-    energies = .allocate(capacity: max(batch * energy.classCount, 1))
-    probabilities = .allocate(capacity: max(energy.classCount, 1))
-  }
-
-  deinit {
-    energies.deallocate()
-    probabilities.deallocate()
-  }
-}
-
-/// A mutex-protected free list of ``Scratch`` objects. A call takes one (allocating when the
-/// list is empty) and returns it, so concurrent callers never share scratch and steady-state
-/// calls allocate nothing. The list never holds more entries than calls ever ran at once.
-final class ScratchPool: @unchecked Sendable {
-  private let energy: EnergyModel
-  private let batch: Int
+/// A mutex-protected free list of single-threaded ``Evaluator``s. A call takes one (making one
+/// when the list is empty) and returns it, so concurrent callers never share scratch memory and
+/// steady-state calls allocate nothing. The list never holds more entries than calls ever ran
+/// at once.
+final class EvaluatorPool: @unchecked Sendable {
+  private let session: EmberSession
   private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-  private var free: [Scratch] = []
+  private var free: [Evaluator] = []
 
-  init(_ energy: EnergyModel, batch: Int) {
-    self.energy = energy
-    self.batch = batch
+  init(_ session: EmberSession) {
+    self.session = session
     mutex = .allocate(capacity: 1)
     pthread_mutex_init(mutex, nil)
   }
@@ -107,17 +63,17 @@ final class ScratchPool: @unchecked Sendable {
     mutex.deallocate()
   }
 
-  /// Runs `body` with scratch that no other thread uses meanwhile.
-  func with<R>(_ body: (Scratch) throws -> R) rethrows -> R {
+  /// Runs `body` with an evaluator that no other thread uses meanwhile.
+  func with<R>(_ body: (Evaluator) throws -> R) rethrows -> R {
     pthread_mutex_lock(mutex)
-    let s = free.popLast()
+    let e = free.popLast()
     pthread_mutex_unlock(mutex)
-    let scratch = s ?? Scratch(energy, batch: batch)
+    let evaluator = e ?? Evaluator(session)
     defer {
       pthread_mutex_lock(mutex)
-      free.append(scratch)
+      free.append(evaluator)
       pthread_mutex_unlock(mutex)
     }
-    return try body(scratch)
+    return try body(evaluator)
   }
 }

@@ -1,5 +1,6 @@
 import EmberFormat
 import EmberRuntime
+import _EmberCAPITypes
 
 #if canImport(Glibc)
   import Glibc
@@ -7,26 +8,36 @@ import EmberRuntime
   import Musl
 #endif
 
-/// Status codes of the C API (`ember_status` in `ember.h`). Values are ABI: never renumber.
-enum Status: Int32 {
-  case ok = 0
-  case invalidArgument = 1
-  case io = 2
-  case truncated = 3
-  case notAModel = 4
-  case malformed = 5
-  case unsupportedVersion = 6
-  case checksumMismatch = 7
-  case invalidModel = 8
-  case unusableModel = 9
-  case missingColumns = 10
-  case badValue = 11
-  case unknownCategory = 12
-  case unknownClass = 13
-  case badRequest = 14
-  case bufferTooSmall = 15
-  case noCalibration = 16
-  case `internal` = 99
+/// Status codes of the C API. Their numbers are declared once, in `ember.h` (`EMBER_OK`, …),
+/// and read from it here.
+enum Status: CaseIterable {
+  case ok, invalidArgument, io, truncated, notAModel, malformed, unsupportedVersion, checksumMismatch
+  case invalidModel, unusableModel, missingColumns, badValue, unknownCategory, unknownClass, badRequest
+  case bufferTooSmall, noCalibration, `internal`
+
+  /// The `ember_status` value (ABI, from the header).
+  var rawValue: Int32 {
+    switch self {
+    case .ok: Int32(EMBER_OK)
+    case .invalidArgument: Int32(EMBER_E_INVALID_ARGUMENT)
+    case .io: Int32(EMBER_E_IO)
+    case .truncated: Int32(EMBER_E_TRUNCATED)
+    case .notAModel: Int32(EMBER_E_NOT_A_MODEL)
+    case .malformed: Int32(EMBER_E_MALFORMED)
+    case .unsupportedVersion: Int32(EMBER_E_UNSUPPORTED_VERSION)
+    case .checksumMismatch: Int32(EMBER_E_CHECKSUM)
+    case .invalidModel: Int32(EMBER_E_INVALID_MODEL)
+    case .unusableModel: Int32(EMBER_E_UNUSABLE_MODEL)
+    case .missingColumns: Int32(EMBER_E_MISSING_COLUMNS)
+    case .badValue: Int32(EMBER_E_BAD_VALUE)
+    case .unknownCategory: Int32(EMBER_E_UNKNOWN_CATEGORY)
+    case .unknownClass: Int32(EMBER_E_UNKNOWN_CLASS)
+    case .badRequest: Int32(EMBER_E_BAD_REQUEST)
+    case .bufferTooSmall: Int32(EMBER_E_BUFFER_TOO_SMALL)
+    case .noCalibration: Int32(EMBER_E_NO_CALIBRATION)
+    case .internal: Int32(EMBER_E_INTERNAL)
+    }
+  }
 
   /// The fixed English description returned by `ember_error_message`.
   var text: StaticString {
@@ -74,6 +85,7 @@ enum Status: Int32 {
     case .unknownCategory: self = .unknownCategory
     case .unknownClass: self = .unknownClass
     case .badRequest: self = .badRequest
+    case .badOption: self = .invalidArgument
     }
   }
 }
@@ -133,7 +145,8 @@ func guarded(_ function: StaticString, _ body: () throws -> Void) -> Int32 {
     LastError.set("\(function): \(e.description)")
     return Status(e.code).rawValue
   } catch let e as EmberRuntimeError {
-    LastError.set("\(function): \(e.description)")
+    // Option errors name the options struct's field (`opts->steps: must be in 0…1000000`).
+    LastError.set("\(function): " + (e.code == .badOption ? "opts->" : "") + e.description)
     return Status(e.code).rawValue
   } catch {
     LastError.set("\(function): \(error)")

@@ -1,16 +1,13 @@
-import ArgumentParser
 import EmberCommands
+import Foundation
 
-/// The `ember` command: train, inspect and run energy-based models of tabular data.
+/// `ember`: the device verbs of `EmberCommands` plus `train`, through the one option table,
+/// scanner, runner and exit-status mapping that `ember-edge` uses.
 @main
-struct Ember: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "ember",
-    abstract: "Energy-based models of tabular data: train, verify, score, classify and sample.",
-    version: emberVersion,
-    subcommands: [
-      TrainCommand.self, InspectCommand.self, VerifyCommand.self, ScoreCommand.self,
-      ClassifyCommand.self, SampleCommand.self, BenchCommand.self, EnergyCommand.self,
-    ]
-  )
+enum Ember {
+  static let abstract = "Energy-based models of tabular data: train, verify, score, classify and sample."
+
+  static func main() {
+    exit(CLI.run(Array(CommandLine.arguments.dropFirst()), verbs: [Verb.train] + Verb.device, abstract: abstract))
+  }
 }

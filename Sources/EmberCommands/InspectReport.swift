@@ -71,7 +71,7 @@ enum InspectReport {
 
   static func text(_ m: EmberModel, path: String) -> String {
     var out = ""
-    func line(_ s: String = "") { out += s + "\n" }
+    func line(_ s: String = "") { out += visible(s) + "\n" }  // names and labels may hold control characters
     func field(_ name: String, _ value: String, indent: Int = 2) {
       let pad = String(repeating: " ", count: max(1, 15 - name.count))
       line(String(repeating: " ", count: indent) + name + pad + value)

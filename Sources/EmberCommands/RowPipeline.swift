@@ -1,54 +1,46 @@
 import EmberFormat
 import EmberRuntime
+import EmberText
 
-/// What to do with a row that cannot be read.
-public enum OnError: String, CaseIterable, Sendable {
-  /// Stop with a non-zero exit status.
-  case stop
-  /// Report the row on stderr and go on.
-  case skip
-}
+/// Input settings shared by `score`, `classify` and `energy`, read from their options.
+struct RowInput {
+  var input: String
+  var delimiter: UInt8
+  var unknownCategories: UnknownCategoryPolicy
+  var threads: Int
+  var stream: Bool
+  var onError: OnError
+  var keep: [String]
 
-/// Input options shared by `score`, `classify` and `energy`.
-public struct RowInputOptions: Sendable {
-  /// Field delimiter: one character, or `\t` for tab.
-  public var delimiter: String = ","
-  /// Impute categories the model does not know instead of failing.
-  public var unknownAsMissing = false
-  /// Treat NaN cells as missing (imputed) instead of failing.
-  public var nanAsMissing = false
-  /// Threads to split rows across (nil: all cores).
-  public var threads: Int?
-  /// Read rows one at a time and write each result at once.
-  public var stream = false
-  /// Policy for bad rows (nil: stop, or skip with ``stream``).
-  public var onError: OnError?
-  /// Input columns to copy into the output, comma-separated.
-  public var keep: String?
-
-  /// Default options.
-  public init() {}
-
-  func delimiterByte() throws -> UInt8 {
-    let d = delimiter == "\\t" ? "\t" : delimiter
-    guard d.utf8.count == 1, let b = d.utf8.first, b != 0x22, b != 0x0A, b != 0x0D else {
-      throw UsageError("--delimiter must be a single character other than a quote or newline")
-    }
-    return b
+  init(_ p: ParsedArguments) {
+    input = p.positional("input")
+    delimiter = p.character(.delimiter)
+    unknownCategories = p.string(.unknownCategory).flatMap(UnknownCategoryPolicy.init(rawValue:)) ?? .missing
+    if p.flag(.unknownAsMissing) { unknownCategories = .missing }
+    stream = p.flag(.stream)
+    threads = stream ? 1 : EmberSession.workers(p.int(.rowThreads) ?? Parallel.availableCores)
+    onError = p.string(.onError).flatMap(OnError.init(rawValue:)) ?? (stream ? .skip : .stop)
+    keep = p.names(.keep)
   }
 
-  var threadCount: Int { max(1, threads ?? Parallel.availableCores) }
-  var errorPolicy: OnError { onError ?? (stream ? .skip : .stop) }
-  var keptColumns: [String] { keep.map { $0.split(separator: ",").map { String($0) } } ?? [] }
+  /// Refuses `--keep` columns named twice or named like an output column.
+  func checkKeep(outputColumns: [String]) throws(CLIError) {
+    var seen = Set<String>()
+    for name in keep {
+      guard seen.insert(name).inserted else { throw CLIError(.usage, "--keep names the column \"\(name)\" twice") }
+      guard !outputColumns.contains(name) else {
+        throw CLIError(.usage, "--keep column \"\(name)\" would duplicate the output column \"\(name)\"")
+      }
+    }
+  }
 }
 
-/// Reads CSV rows, encodes them with the model's specs and evaluates all class energies in
-/// batches split across threads; hands each row's energies, in input order, to a callback.
-/// Memory is bounded by the batch size, not the input length.
+/// Reads CSV rows, encodes them through the session's encoder and evaluates all class energies
+/// in batches split across threads (``Evaluator``); hands each row's energies (finite), in input
+/// order, to a callback. Memory is bounded by the chunk size, not the input length.
 struct RowPipeline {
-  let energy: EnergyModel
-  let options: RowInputOptions
-  let inputPath: String
+  let session: EmberSession
+  let options: RowInput
 
   /// A row ready for output.
   struct Row {
@@ -56,122 +48,142 @@ struct RowPipeline {
     let line: Int
     /// Values of the `--keep` columns.
     let kept: [String]
+    /// What encoding found (e.g. an unknown category read as missing).
+    let flags: RowFlags
+  }
+
+  /// What a run saw, for the closing note.
+  struct Summary {
+    var rows = 0
+    var skipped = 0
+    var unknownCategoryRows = 0
   }
 
   func run(
-    header emitHeader: ([String]) throws -> Void,
-    row emit: (Row, _ energies: UnsafePointer<Float>, _ encoded: UnsafePointer<Float>) throws -> Void,
-    encoded emitEncoded: ((Row, UnsafePointer<Float>) throws -> Void)? = nil
-  ) throws {
-    let reader = try CSVRecordReader(path: inputPath, delimiter: try options.delimiterByte())
-    guard let header = try reader.next() else {
-      throw CLIFailure.input("\(reader.name):1: empty input: expected a header row with the columns \(energy.model.features.map(\.name).joined(separator: ", "))")
+    header emitHeader: ([String]) throws(CLIError) -> Void,
+    row emit: (Row, UnsafePointer<Float>, UnsafePointer<Float>) throws(CLIError) -> Void
+  ) throws(CLIError) -> Summary {
+    let reader: CSVReader
+    let first: [String]?
+    do {
+      reader = try CSVReader(path: options.input, delimiter: options.delimiter)
+      first = try reader.next()?.strings()
+    } catch {
+      throw CLIError.text(error)
     }
-    if header.count == 1, energy.model.features.count > 1 {
+    guard let header = first else {
+      throw CLIError(
+        .badInput,
+        "\(reader.name):1: empty input: expected a header row with the columns \(RowEncoderText.listing(session.model.features.map(\.name)))")
+    }
+    if header.count == 1, session.model.features.count > 1 {
       // Byte search, not String.contains(String): that one lives in _StringProcessing, which
       // would drag the regex engine (+1.2 MB) into the static device binary.
       for (sep, name) in [(UInt8(ascii: ";"), "';'"), (UInt8(ascii: "\t"), "'\\t'"), (UInt8(ascii: "|"), "'|'")]
       where header[0].utf8.contains(sep) {
-        throw CLIFailure.input("\(reader.name):1: the header has a single column \"\(header[0])\"; the file looks \(name)-separated: pass --delimiter \(name)")
+        throw CLIError(
+          .badInput,
+          "\(reader.name):1: the header has a single column \"\(RowEncoderText.excerpt(header[0]))\"; the file looks \(name)-separated: pass --delimiter \(name)")
       }
     }
     let encoder: RowEncoder
     do {
-      encoder = try RowEncoder(
-        model: energy.model, header: header, unknownCategories: options.unknownAsMissing ? .missing : .error,
-        nanIsMissing: options.nanAsMissing)
-    } catch let e as EmberRuntimeError {
-      throw CLIFailure.input("\(reader.name):1: \(e.message)")
+      encoder = try session.encoder(header: header, unknownCategories: options.unknownCategories)
+    } catch {
+      throw CLIError.runtime(error, at: "\(reader.name):1" + (error.column.map { ":\($0 + 1)" } ?? ""))
     }
-    let keptIndex = try options.keptColumns.map { name -> Int in
+    var keptIndex: [Int] = []
+    for name in options.keep {
       guard let i = header.firstIndex(of: name) else {
-        throw CLIFailure.input("\(reader.name):1: --keep column \"\(name)\" is not in the header")
+        throw CLIError(.badInput, "\(reader.name):1: --keep column \"\(name)\" is not in the header")
       }
-      return i
+      keptIndex.append(i)
     }
-    try emitHeader(options.keptColumns)
-    let d = energy.width
-    let c = energy.classCount
-    let threads = options.stream ? 1 : options.threadCount
-    let perThread = 64
-    let chunk = options.stream ? 1 : perThread * threads
-    // Workspaces for more than one thread are made only once a chunk holds more than one
-    // batch: a short input (one row, a few hundred) stays on one thread and one workspace.
-    var workspaces = [EnergyWorkspace(energy, batch: perThread)]
+    try emitHeader(options.keep)
+    let d = session.width
+    let c = session.classCount
+    let evaluator = Evaluator(session, threads: options.threads)
+    let chunk = options.stream ? 1 : Evaluator.batch * options.threads
     var x = [Float](repeating: 0, count: chunk * d)
     var e = [Float](repeating: 0, count: chunk * c)
     var rows: [Row] = []
     rows.reserveCapacity(chunk)
-    var total = 0
-    var skipped = 0
+    var summary = Summary()
     let fieldCount = header.count
 
-    func process() throws {
+    func process() throws(CLIError) {
       let n = rows.count
       guard n > 0 else { return }
-      let pieces = (n + perThread - 1) / perThread
-      while workspaces.count < min(threads, pieces) { workspaces.append(EnergyWorkspace(energy, batch: perThread)) }
-      let used = workspaces.count
-      let ws = workspaces
       x.withUnsafeBufferPointer { xp in
-        e.withUnsafeMutableBufferPointer { ep in
-          Parallel.forEach(pieces, threads: used) { p in
-            let start = p * perThread
-            let m = min(perThread, n - start)
-            energy.energies(rows: xp.baseAddress! + start * d, count: m, into: ep.baseAddress! + start * c, workspace: ws[p % used])
-            EnergyReadout.sanitize(ep.baseAddress! + start * c, count: m * c)
-          }
-        }
+        e.withUnsafeMutableBufferPointer { ep in evaluator.energies(rows: xp.baseAddress!, count: n, into: ep.baseAddress!) }
       }
-      try e.withUnsafeBufferPointer { ep in
-        try x.withUnsafeBufferPointer { xp in
-          for (i, row) in rows.enumerated() {
-            try emit(row, ep.baseAddress! + i * c, xp.baseAddress! + i * d)
-            try emitEncoded?(row, xp.baseAddress! + i * d)
-          }
+      for (i, row) in rows.enumerated() {
+        try e.withUnsafeBufferPointer { (ep) throws(CLIError) in
+          try x.withUnsafeBufferPointer { (xp) throws(CLIError) in try emit(row, ep.baseAddress! + i * c, xp.baseAddress! + i * d) }
         }
       }
       rows.removeAll(keepingCapacity: true)
     }
 
+    func skipOrStop(_ failure: CLIError) throws(CLIError) {
+      if options.onError == .stop { throw failure }
+      printNote("ember: skipped: \(failure.message)")
+      summary.skipped += 1
+    }
+
     while true {
-      let fields: [String]
+      let record: CSVRecord
       do {
-        guard let f = try reader.next() else { break }
-        fields = f
-      } catch let error as CSVInputError {
-        // A syntax error leaves the reader mid-record: always fatal.
-        throw error
+        guard let r = try reader.next() else { break }
+        record = r
+      } catch {
+        // A syntax error (or an over-long record) leaves the reader mid-record: always fatal.
+        throw CLIError.text(error)
       }
-      let line = reader.recordLine
-      do {
-        guard fields.count == fieldCount else {
-          throw CLIFailure.input("\(reader.name):\(line): expected \(fieldCount) fields as in the header, found \(fields.count)")
-        }
-        try x.withUnsafeMutableBufferPointer { xp in
-          try encoder.encode(fields, into: xp.baseAddress! + rows.count * d)
-        }
-      } catch let failure as CLIFailure {
-        if options.errorPolicy == .stop { throw failure }
-        printNote("ember: skipped: \(failure.message)")
-        skipped += 1
-        continue
-      } catch let error as EmberRuntimeError {
-        let column = header.firstIndex(of: error.location).map { $0 + 1 }
-        let message = "\(reader.name):\(line):\(column.map(String.init) ?? "?"): column \"\(error.location)\": \(error.message)"
-        if options.errorPolicy == .stop { throw CLIFailure.input(message) }
-        printNote("ember: skipped: \(message)")
-        skipped += 1
+      let line = record.line
+      guard record.count == fieldCount else {
+        try skipOrStop(CLIError(.badInput, "\(reader.name):\(line): expected \(fieldCount) fields as in the header, found \(record.count)"))
         continue
       }
-      rows.append(Row(line: line, kept: keptIndex.map { fields[$0] }))
-      total += 1
+      let flags: RowFlags
+      do throws(EmberRuntimeError) {
+        flags = try x.withUnsafeMutableBufferPointer { (xp) throws(EmberRuntimeError) in
+          try encoder.encode(record, into: xp.baseAddress! + rows.count * d)
+        }
+      } catch {
+        try skipOrStop(CLIError.runtime(error, at: "\(reader.name):\(line):\(error.column.map { String($0 + 1) } ?? "?")"))
+        continue
+      }
+      var kept: [String] = []
+      do throws(TextError) {
+        for i in keptIndex { kept.append(try record.string(i)) }
+      } catch {
+        try skipOrStop(CLIError.text(error))
+        continue
+      }
+      if flags.contains(.unknownCategory) { summary.unknownCategoryRows += 1 }
+      rows.append(Row(line: line, kept: kept, flags: flags))
+      summary.rows += 1
       if rows.count == chunk { try process() }
     }
     try process()
-    if total == 0 {
-      throw CLIFailure.input("\(reader.name): no data rows\(skipped > 0 ? " could be read (\(skipped) skipped)" : " after the header")")
+    if summary.rows == 0 {
+      throw CLIError(
+        .badInput, "\(reader.name): no data rows\(summary.skipped > 0 ? " could be read (\(summary.skipped) skipped)" : " after the header")")
     }
-    if skipped > 0 { printNote("ember: \(skipped) row\(skipped == 1 ? "" : "s") skipped, \(total) processed") }
+    if summary.skipped > 0 {
+      printNote("ember: \(summary.skipped) row\(summary.skipped == 1 ? "" : "s") skipped, \(summary.rows) processed")
+    }
+    return summary
+  }
+}
+
+/// Short forms of input text for messages.
+enum RowEncoderText {
+  /// At most 40 characters.
+  static func excerpt(_ s: String) -> String { s.count <= 40 ? s : String(s.prefix(40)) + "…" }
+  /// At most 20 names.
+  static func listing(_ names: [String]) -> String {
+    names.count <= 20 ? names.joined(separator: ", ") : names.prefix(20).joined(separator: ", ") + ", … (\(names.count) columns)"
   }
 }

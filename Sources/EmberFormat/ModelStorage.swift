@@ -9,14 +9,19 @@ final class ModelStorage: @unchecked Sendable {
 
   /// Maps `path` read-only. Throws `.io` naming the path.
   init(path: String) throws(EmberFormatError) {
-    let fd = ember_sys_open_read(path)
+    // Opened without blocking: a FIFO with no writer must not hang; it is refused below.
+    let fd = ember_sys_open_model(path)
     guard fd >= 0 else { throw EmberFormatError(.io, "cannot open: \(String(cString: ember_sys_strerror(-fd)))", at: path) }
     defer { _ = ember_sys_close(fd) }
     let kind = ember_sys_file_kind(fd)
-    guard kind >= 0 else {
-      throw EmberFormatError(.io, "cannot stat: \(String(cString: ember_sys_strerror(-kind)))", at: path)
+    switch kind {
+    case Int32(EMBER_FILE_REGULAR): break
+    case Int32(EMBER_FILE_DIRECTORY): throw EmberFormatError(.io, "is a directory, not a model file", at: path)
+    case Int32(EMBER_FILE_FIFO):
+      throw EmberFormatError(.io, "is a FIFO (named pipe), not a model file: models are memory-mapped", at: path)
+    case ..<0: throw EmberFormatError(.io, "cannot stat: \(String(cString: ember_sys_strerror(-kind)))", at: path)
+    default: throw EmberFormatError(.io, "is a device or socket, not a regular model file", at: path)
     }
-    guard kind == Int32(EMBER_FILE_REGULAR) else { throw EmberFormatError(.io, "not a regular file", at: path) }
     let size = Int(ember_sys_file_size(fd))
     guard size > 0 else { throw EmberFormatError(.truncated, "the file is empty", at: path) }
     var address: UnsafeRawPointer?

@@ -200,9 +200,10 @@ public struct Calibration: Equatable, Sendable {
   }
 
   /// The share of calibration rows at or below `value`, in [0, 1], by linear interpolation
-  /// in the quantile table. O(log n).
-  public func percentile(of value: Float) -> Float {
-    guard let first = quantiles.first, let last = quantiles.last else { return .nan }
+  /// in the quantile table (a valid table is never empty). O(log n). Percentiles (0–100) are
+  /// the runtime's: ``EmberSession/percentile(ofScore:)``.
+  public func share(atOrBelow value: Float) -> Float {
+    guard let first = quantiles.first, let last = quantiles.last else { return 0 }
     if value <= first { return levels[0] }
     if value >= last { return levels[levels.count - 1] }
     var lo = 0

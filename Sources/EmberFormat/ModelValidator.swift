@@ -1,16 +1,96 @@
 /// Semantic rules every model obeys, applied on load (to the file) and on write (to the spec),
 /// so a writer can never produce a file a reader refuses.
 enum ModelValidator {
-  /// Shape and finiteness summary of one layer, gathered from a file view or a spec.
+  /// Shape, finiteness and magnitude summary of one layer, gathered from a file view or a spec.
   struct LayerFacts {
     var inputs: Int
     var outputs: Int
+    var activation: Activation
     var weightCount: Int
     var biasCount: Int
     /// Index of the first non-finite weight, if any.
     var badWeight: Int?
     /// Index of the first non-finite bias, if any.
     var badBias: Int?
+    var maxAbsWeight: Float = 0
+    var maxAbsBias: Float = 0
+    /// max over outputs of Σ_i |W_oi| (0 when the shape is wrong).
+    var maxRowAbsSum: Double = 0
+    /// max over inputs of Σ_o |W_oi| (0 when the shape is wrong).
+    var maxColAbsSum: Double = 0
+
+    init(
+      inputs: Int, outputs: Int, activation: Activation, weightCount: Int, bias: [Float], badWeight: Int?,
+      weight: (Int) -> Float
+    ) {
+      self.inputs = inputs
+      self.outputs = outputs
+      self.activation = activation
+      self.weightCount = weightCount
+      biasCount = bias.count
+      self.badWeight = badWeight
+      badBias = ModelValidator.firstNonFinite(bias)
+      maxAbsBias = ModelValidator.maxAbs(bias)
+      guard badWeight == nil else { return }
+      let (product, overflow) = inputs.multipliedReportingOverflow(by: outputs)
+      var cols = [Double](repeating: 0, count: !overflow && weightCount == product ? inputs : 0)
+      for k in 0..<weightCount { maxAbsWeight = max(maxAbsWeight, abs(weight(k))) }
+      guard !cols.isEmpty else { return }
+      for o in 0..<outputs {
+        var row = 0.0
+        for i in 0..<inputs {
+          let w = Double(abs(weight(o * inputs + i)))
+          row += w
+          cols[i] += w
+        }
+        maxRowAbsSum = max(maxRowAbsSum, row)
+      }
+      maxColAbsSum = cols.max() ?? 0
+    }
+  }
+
+  /// The facts about one base term that the rules look at.
+  struct BaseFacts {
+    var components: Int
+    var means: Int
+    var logWeights: Int
+    var precision: Int
+    var logDet: Double
+    /// What is not finite, if anything.
+    var bad: String?
+    var maxAbsMean: Float = 0
+    var maxAbsLogWeight: Float = 0
+    var maxAbsPrecision: Float = 0
+    /// Σ_ij |P_ij|.
+    var precisionAbsSum: Double = 0
+    /// max_i Σ_j |P_ij|.
+    var maxPrecisionRowAbsSum: Double = 0
+    /// Row of the first non-positive Cholesky pivot: the precision is not positive definite.
+    var notPositiveDefinite: Int?
+
+    init(components: Int, means: [Float], logWeights: [Float], precision: [Float], logDet: Double, width d: Int) {
+      self.components = components
+      self.means = means.count
+      self.logWeights = logWeights.count
+      self.precision = precision.count
+      self.logDet = logDet
+      bad =
+        ModelValidator.firstNonFinite(means).map { "mean \($0)" } ?? ModelValidator.firstNonFinite(logWeights).map { "log weight \($0)" }
+        ?? ModelValidator.firstNonFinite(precision).map { "precision \($0)" }
+      guard bad == nil else { return }
+      maxAbsMean = ModelValidator.maxAbs(means)
+      maxAbsLogWeight = ModelValidator.maxAbs(logWeights)
+      maxAbsPrecision = ModelValidator.maxAbs(precision)
+      let (dd, overflow) = d.multipliedReportingOverflow(by: d)
+      guard !overflow, precision.count == dd else { return }
+      for i in 0..<d {
+        var row = 0.0
+        for j in 0..<d { row += Double(abs(precision[i * d + j])) }
+        precisionAbsSum += row
+        maxPrecisionRowAbsSum = max(maxPrecisionRowAbsSum, row)
+      }
+      notPositiveDefinite = ModelValidator.choleskyFailure(precision, d)
+    }
   }
 
   /// The facts about one class that the rules look at.
@@ -19,35 +99,36 @@ enum ModelValidator {
     var prior: Double
     var output: OutputMode?
     var layers: [LayerFacts]
-    var base: (components: Int, means: Int, logWeights: Int, precision: Int, logDet: Double, bad: String?)?
+    var base: BaseFacts?
     var networkScale: Float
     var calibration: Calibration?
     var sampler: SamplerDefaults?
     var startingCount: Int
     var badStart: Int?
+    var maxAbsStart: Float
     var offset: Float
   }
 
   static func validate(_ spec: ModelSpec) throws(EmberFormatError) {
     try checkStorableCounts(spec)
+    let d = spec.encodedWidth
     let classes = spec.classes.map { c in
       ClassFacts(
         label: c.label, prior: c.prior, output: c.layers.isEmpty ? nil : c.output,
         layers: c.layers.map { l in
           let limit: Float = l.weightType == .float16 ? 65504 : .greatestFiniteMagnitude
           return LayerFacts(
-            inputs: l.inputs, outputs: l.outputs, weightCount: l.weights.count, biasCount: l.bias.count,
-            badWeight: l.weights.firstIndex { !$0.isFinite || abs($0) > limit },
-            badBias: firstNonFinite(l.bias))
+            inputs: l.inputs, outputs: l.outputs, activation: l.activation, weightCount: l.weights.count, bias: l.bias,
+            badWeight: l.weights.firstIndex { !$0.isFinite || abs($0) > limit }, weight: { l.weights[$0] })
         },
         base: c.base.map { g in
-          (g.components, g.means.count, g.logWeights.count, g.precision.count, g.logDetCovariance,
-           firstNonFinite(g.means).map { "mean \($0)" } ?? firstNonFinite(g.logWeights).map { "log weight \($0)" }
-            ?? firstNonFinite(g.precision).map { "precision \($0)" })
+          BaseFacts(
+            components: g.components, means: g.means, logWeights: g.logWeights, precision: g.precision,
+            logDet: g.logDetCovariance, width: d)
         },
         networkScale: c.networkScale, calibration: c.calibration, sampler: c.sampler,
         startingCount: c.startingRows?.count ?? 0, badStart: c.startingRows.flatMap(firstNonFinite),
-        offset: c.offset)
+        maxAbsStart: c.startingRows.map(maxAbs) ?? 0, offset: c.offset)
     }
     try check(
       features: spec.features, encodedWidth: spec.encodedWidth, temperature: spec.temperature,
@@ -85,6 +166,7 @@ enum ModelValidator {
   }
 
   static func validate(_ model: EmberModel) throws(EmberFormatError) {
+    let d = model.encodedWidth
     let classes = model.classes.map { c in
       ClassFacts(
         label: c.label, prior: c.prior, output: c.output,
@@ -95,20 +177,47 @@ enum ModelValidator {
           case .float16(let p): bad = p.firstIndex { ($0 & 0x7C00) == 0x7C00 }
           }
           return LayerFacts(
-            inputs: l.inputs, outputs: l.outputs, weightCount: l.weights.count, biasCount: l.bias.count,
-            badWeight: bad, badBias: firstNonFinite(l.bias))
+            inputs: l.inputs, outputs: l.outputs, activation: l.activation, weightCount: l.weights.count,
+            bias: Array(l.bias), badWeight: bad, weight: { l.weights[$0] })
         },
         base: c.base.map { g in
-          (g.components, g.means.count, g.logWeights.count, g.precision.count, g.logDetCovariance,
-           firstNonFinite(g.means).map { "mean \($0)" } ?? firstNonFinite(g.logWeights).map { "log weight \($0)" }
-            ?? firstNonFinite(g.precision).map { "precision \($0)" })
+          BaseFacts(
+            components: g.components, means: Array(g.means), logWeights: Array(g.logWeights),
+            precision: Array(g.precision), logDet: g.logDetCovariance, width: d)
         },
         networkScale: c.networkScale, calibration: c.calibration, sampler: c.sampler,
-        startingCount: c.startingRows.count, badStart: firstNonFinite(c.startingRows), offset: c.offset)
+        startingCount: c.startingRows.count, badStart: firstNonFinite(c.startingRows),
+        maxAbsStart: maxAbs(c.startingRows), offset: c.offset)
     }
     try check(
       features: model.features, encodedWidth: model.encodedWidth, temperature: model.temperature,
       scoreCalibration: model.scoreCalibration, readout: model.readout, classes: classes)
+  }
+
+  /// Largest |v| (0 for an empty collection; callers check finiteness first).
+  static func maxAbs<C: Collection>(_ values: C) -> Float where C.Element == Float {
+    var m: Float = 0
+    for v in values { m = max(m, abs(v)) }
+    return m
+  }
+
+  /// Cholesky of the d×d matrix `p` in double precision: the row of the first pivot that is not
+  /// positive (not positive definite), or nil. O(d³).
+  static func choleskyFailure(_ p: [Float], _ d: Int) -> Int? {
+    var l = [Double](repeating: 0, count: d * d)
+    for i in 0..<d {
+      for j in 0...i {
+        var s = Double(p[i * d + j])
+        for k in 0..<j { s -= l[i * d + k] * l[j * d + k] }
+        if i == j {
+          guard s > 0, s.isFinite else { return i }
+          l[i * d + i] = s.squareRoot()
+        } else {
+          l[i * d + j] = s / l[j * d + j]
+        }
+      }
+    }
+    return nil
   }
 
   static func firstNonFinite<C: Collection>(_ values: C) -> Int? where C.Element == Float {
@@ -135,11 +244,14 @@ enum ModelValidator {
       }
       if let k = firstNonFinite(r.weights) { throw invalid("weight \(k) is not finite", "readout_weights") }
       if let k = firstNonFinite(r.bias) { throw invalid("bias \(k) is not finite", "readout_bias") }
+      try bounded(maxAbs(r.weights), "readout_weights")
+      try bounded(maxAbs(r.bias), "readout_bias")
       if let v = r.inputWeights {
         guard v.count == c * encodedWidth else {
           throw invalid("\(v.count) input weights, expected \(c)×\(encodedWidth)", "readout_input_weights")
         }
         if let k = firstNonFinite(v) { throw invalid("input weight \(k) is not finite", "readout_input_weights") }
+        try bounded(maxAbs(v), "readout_input_weights")
       }
     }
     guard !features.isEmpty else { throw invalid("the model has no features", "features") }
@@ -156,7 +268,14 @@ enum ModelValidator {
       for (value, field) in [(f.mean, "mean"), (f.std, "std"), (f.min, "min"), (f.max, "max"), (f.imputeValue, "impute_value")] {
         guard value.isFinite else { throw invalid("\(field) is not finite", "\(at) \(field)") }
       }
-      guard f.std > 0 else { throw invalid("std must be > 0, found \(f.std)", "\(at) std") }
+      for (value, field) in [(f.mean, "mean"), (f.min, "min"), (f.max, "max"), (f.imputeValue, "impute_value"), (f.std, "std")] {
+        guard abs(value) <= ModelLimits.rawMagnitude else {
+          throw invalid("\(field) \(value) is outside the 32-bit float range", "\(at) \(field)")
+        }
+      }
+      guard f.std >= ModelLimits.minimumStd else {
+        throw invalid("std must be ≥ \(ModelLimits.minimumStd), found \(f.std)", "\(at) std")
+      }
       guard f.min <= f.max else { throw invalid("min \(f.min) exceeds max \(f.max)", "\(at) min") }
       switch f.kind {
       case .numeric, .integer:
@@ -178,7 +297,9 @@ enum ModelValidator {
       throw invalid("encoded width \(encodedWidth) differs from the features' \(slot) slots", "encoded_width")
     }
     let d = encodedWidth
-    guard temperature.isFinite, temperature > 0 else { throw invalid("temperature must be finite and > 0", "temperature") }
+    guard ModelLimits.temperature.contains(temperature) else {
+      throw invalid("temperature must be in \(ModelLimits.temperature.lowerBound)…\(ModelLimits.temperature.upperBound)", "temperature")
+    }
     if let s = scoreCalibration { try check(s, at: "score_calibration") }
     var labels = Set<String>()
     for (i, c) in classes.enumerated() {
@@ -189,6 +310,8 @@ enum ModelValidator {
         throw invalid("prior \(c.prior) is not in (0, 1]", "\(at) prior")
       }
       guard c.networkScale.isFinite, c.offset.isFinite else { throw invalid("network scale or offset is not finite", at) }
+      try bounded(abs(c.networkScale), "\(at) network_scale")
+      try bounded(abs(c.offset), "\(at) offset")
       guard c.output != nil || c.base != nil else {
         throw invalid("a class needs a network, a base term, or both", at)
       }
@@ -205,6 +328,8 @@ enum ModelValidator {
           guard l.biasCount == l.outputs else { throw invalid("\(l.biasCount) biases, expected \(l.outputs)", "\(lat) bias") }
           if let k = l.badWeight { throw invalid("weight \(k) is not finite", "\(lat) weights") }
           if let k = l.badBias { throw invalid("bias \(k) is not finite", "\(lat) bias") }
+          try bounded(l.maxAbsWeight, "\(lat) weights")
+          try bounded(l.maxAbsBias, "\(lat) bias")
           width = l.outputs
         }
         if output != .logSumExp, width != 1 {
@@ -220,12 +345,21 @@ enum ModelValidator {
         guard b.precision == d * d else { throw invalid("\(b.precision) precision values, expected \(d)×\(d)", "\(bat) precision") }
         guard b.logDet.isFinite else { throw invalid("log det is not finite", "\(bat) log_det_covariance") }
         if let bad = b.bad { throw invalid("\(bad) is not finite", bat) }
+        try bounded(b.maxAbsMean, "\(bat) means")
+        try bounded(b.maxAbsLogWeight, "\(bat) log_weights")
+        try bounded(b.maxAbsPrecision, "\(bat) precision")
+        guard abs(b.logDet) <= Double(ModelLimits.parameterMagnitude) else {
+          throw invalid("log det \(b.logDet) is outside ±\(ModelLimits.parameterMagnitude)", "\(bat) log_det_covariance")
+        }
+        if let row = b.notPositiveDefinite {
+          throw invalid("the precision matrix is not positive definite (Cholesky pivot \(row) ≤ 0)", "\(bat) precision")
+        }
       }
       if let cal = c.calibration { try check(cal, at: "\(at) calibration") }
       if let s = c.sampler {
         let sat = "\(at) sampler"
-        guard s.steps >= 0, s.steps <= 1_000_000 else { throw invalid("steps \(s.steps) outside 0…1,000,000", "\(sat) steps") }
-        guard s.proposals >= 0, s.proposals <= 1_000_000 else {
+        guard SamplerDefaults.stepRange.contains(s.steps) else { throw invalid("steps \(s.steps) outside 0…1,000,000", "\(sat) steps") }
+        guard SamplerDefaults.stepRange.contains(s.proposals) else {
           throw invalid("proposals \(s.proposals) outside 0…1,000,000", "\(sat) proposals")
         }
         for (v, f) in [(s.stepSize, "step_size"), (s.noiseScale, "noise_scale"), (s.temperature, "temperature"), (s.initNoise, "init_noise"), (s.gradClip, "grad_clip")] {
@@ -234,11 +368,74 @@ enum ModelValidator {
         guard s.stepSize > 0 else { throw invalid("step size must be > 0", "\(sat) step_size") }
         guard s.temperature > 0 else { throw invalid("temperature must be > 0", "\(sat) temperature") }
         guard s.initNoise >= 0, s.gradClip >= 0 else { throw invalid("init noise and grad clip must be ≥ 0", sat) }
+        for (v, limit, f) in [
+          (s.stepSize, SamplerDefaults.maximumStepSize, "step_size"), (s.noiseScale, SamplerDefaults.maximumNoise, "noise_scale"),
+          (s.temperature, SamplerDefaults.maximumTemperature, "temperature"),
+          (s.initNoise, SamplerDefaults.maximumInitNoise, "init_noise"), (s.gradClip, SamplerDefaults.maximumGradClip, "grad_clip"),
+        ] where v > limit {
+          throw invalid("\(f) \(v) exceeds \(limit)", "\(sat) \(f)")
+        }
       }
       guard c.startingCount % max(d, 1) == 0 else {
         throw invalid("\(c.startingCount) starting values are not a multiple of the width \(d)", "\(at) starting_rows")
       }
       if let k = c.badStart { throw invalid("starting value \(k) is not finite", "\(at) starting_rows") }
+      guard c.maxAbsStart <= ModelLimits.encodedMagnitude else {
+        throw invalid("a starting value exceeds the encoded bound ±\(ModelLimits.encodedMagnitude)", "\(at) starting_rows")
+      }
+      try certify(c, width: d, at: at)
+    }
+    try certifyLogits(classes, temperature: temperature, readout: readout)
+  }
+
+  /// Throws when a parameter magnitude exceeds ``ModelLimits/parameterMagnitude``.
+  static func bounded(_ magnitude: Float, _ at: String) throws(EmberFormatError) {
+    guard magnitude <= ModelLimits.parameterMagnitude else {
+      throw invalid("a value of magnitude \(magnitude) exceeds ±\(ModelLimits.parameterMagnitude)", at)
+    }
+  }
+
+  /// Interval bounds of the class's energy and input gradient on the encoded box must stay
+  /// below ``ModelLimits/certifiedMagnitude``: then no input the encoder produces can make
+  /// them overflow.
+  static func certify(_ c: ClassFacts, width d: Int, at: String) throws(EmberFormatError) {
+    let box = Double(ModelLimits.encodedMagnitude)
+    var energy = 0.0
+    var gradient = 0.0
+    if let output = c.output {
+      let (e, g) = EnergyBound.network(c.layers, output: output, scale: c.networkScale, box: box)
+      energy += e
+      gradient += g
+    }
+    if let b = c.base {
+      let (e, g) = EnergyBound.base(b, width: d, box: box)
+      energy += e
+      gradient += g
+    }
+    let limit = ModelLimits.certifiedMagnitude
+    guard energy <= limit, gradient <= limit else {
+      throw invalid(
+        "the energy or its gradient can overflow: bounds \(Float(energy)) and \(Float(gradient)) on inputs within ±\(ModelLimits.encodedMagnitude) exceed \(Float(limit))",
+        at)
+    }
+  }
+
+  /// Classification logits (−E/T + log π + offset, or the stacked read-out) must stay finite
+  /// for certified energies.
+  static func certifyLogits(_ classes: [ClassFacts], temperature: Float, readout: StackedReadout?) throws(EmberFormatError) {
+    let e = ModelLimits.certifiedMagnitude
+    let limit = 1e37
+    if let r = readout {
+      let c = classes.count
+      let d = c > 0 ? (r.inputWeights?.count ?? 0) / c : 0
+      for row in 0..<c {
+        var sum = Double(abs(r.bias[row]))
+        for k in 0..<c { sum += Double(abs(r.weights[row * c + k])) * e }
+        for i in 0..<d { sum += Double(abs(r.inputWeights![row * d + i])) * Double(ModelLimits.encodedMagnitude) }
+        guard sum <= limit else { throw invalid("the stacked read-out can overflow (logit bound \(Float(sum)))", "readout_weights") }
+      }
+    } else {
+      guard e / Double(temperature) <= limit else { throw invalid("the temperature is too small for the energies' range", "temperature") }
     }
   }
 
@@ -246,6 +443,7 @@ enum ModelValidator {
     guard c.levels.count == c.quantiles.count else {
       throw invalid("\(c.levels.count) levels but \(c.quantiles.count) quantiles", at)
     }
+    guard !c.levels.isEmpty else { throw invalid("the calibration table is empty", at) }
     guard c.threshold.isFinite else { throw invalid("threshold is not finite", "\(at) threshold") }
     for i in c.levels.indices {
       guard c.levels[i].isFinite, c.quantiles[i].isFinite, c.levels[i] >= 0, c.levels[i] <= 1 else {

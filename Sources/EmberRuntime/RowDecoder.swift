@@ -18,13 +18,20 @@ public struct RowDecoder: Sendable {
       for s in 1..<spec.slotCount where row[spec.slotOffset + s] > row[spec.slotOffset + best] { best = s }
       return spec.categories[best]
     case .integer:
-      let v = min(max(Double(row[spec.slotOffset]) * spec.std + spec.mean, spec.min), spec.max)
+      let v = raw(spec, row[spec.slotOffset])
       let r = v.rounded()
       return String(Int64(r))
     case .numeric:
-      let v = min(max(Double(row[spec.slotOffset]) * spec.std + spec.mean, spec.min), spec.max)
+      let v = raw(spec, row[spec.slotOffset])
       return RowDecoder.format(v)
     }
+  }
+
+  /// The raw value of an encoded numeric value, clipped to the training range (NaN, which no
+  /// session produces but a C caller may pass, decodes to the impute value).
+  private func raw(_ spec: FeatureSpec, _ x: Float) -> Double {
+    guard !x.isNaN else { return spec.imputeValue }
+    return min(max(Double(x) * spec.std + spec.mean, spec.min), spec.max)
   }
 
   /// All features of an encoded row, in feature order.

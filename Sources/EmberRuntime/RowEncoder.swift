@@ -1,19 +1,98 @@
 import EmberFormat
+import EmberText
 
 /// What to do with a categorical cell whose category the model does not know.
-public enum UnknownCategoryPolicy: Sendable {
+public enum UnknownCategoryPolicy: String, Sendable, CaseIterable {
+  /// Treat the cell as missing (imputed with the training mode) and flag the row
+  /// (``RowFlags/unknownCategory``): the default, as in training.
+  case missing
   /// Reject the row with ``EmberRuntimeError/Code/unknownCategory``.
   case error
-  /// Treat the cell as missing (imputed with the training mode).
-  case missing
 }
 
-/// Encodes raw CSV rows into the model's encoded space: missing cells imputed, numeric and
-/// integer columns z-scored, categoricals one-hot over the model's categories.
+/// Facts about one encoded row that its answer depends on.
+public struct RowFlags: OptionSet, Sendable, Hashable {
+  public let rawValue: UInt32
+  public init(rawValue: UInt32) { self.rawValue = rawValue }
+  /// A categorical cell held a category never seen in training (encoded as missing). Such a
+  /// row is out of distribution by definition: ``EmberSession/isAnomaly(score:threshold:flags:)``
+  /// flags it.
+  public static let unknownCategory = RowFlags(rawValue: 1)
+}
+
+/// The cells every part of Ember reads as missing: the trainer imputes them, the runtime
+/// imputes them, the C API and Python bindings impute them. One list, used everywhere.
+public enum MissingValue {
+  /// Missing-cell tokens (after trimming spaces and tabs): empty, `NA`, `N/A`, `na`, `?`,
+  /// `NaN`, `nan`.
+  public static let tokens: [String] = ["", "NA", "N/A", "na", "?", "NaN", "nan"]
+  /// The tokens as a byte set, for fields that are byte slices.
+  public static let set = ByteTokenSet(tokens)
+
+  /// Whether `bytes` (untrimmed) are a missing-value token.
+  @inline(__always)
+  public static func isMissing(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool { set.contains(ByteText.trimmed(bytes)) }
+
+  /// Whether `text` (untrimmed) is a missing-value token.
+  public static func isMissing<S: StringProtocol>(_ text: S) -> Bool {
+    var s = String(text)
+    return s.withUTF8 { isMissing($0) }
+  }
+}
+
+/// Reading a raw cell as a number, with EmberText's decimal parser (correctly rounded; spaces
+/// and tabs around the number ignored): decimal only — hex (`0x10`), embedded NUL bytes and
+/// any other character are refused; words such as `inf` are not values; magnitudes beyond the
+/// 32-bit float range are refused rather than rounded to infinity.
+public enum RawNumber {
+  /// Outcome of ``parse(_:)``.
+  public enum Parsed: Equatable, Sendable {
+    case value(Double)
+    case notANumber
+    case nonFinite
+    case outOfRange
+  }
+
+  /// Classifies `bytes`. O(length).
+  @inline(__always)
+  public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Parsed {
+    switch DecimalParser.parseDouble(bytes) {
+    case .number(let v): .value(v)
+    case .nan, .infinity: .nonFinite
+    case .outOfRange: .outOfRange
+    case .empty, .text: .notANumber
+    }
+  }
+
+  /// Classifies text (e.g. an option value).
+  public static func parse<S: StringProtocol>(_ text: S) -> Parsed {
+    var s = String(text)
+    return s.withUTF8 { parse($0) }
+  }
+}
+
+/// The fields of one raw row as byte slices (a CSV record, C strings, Swift strings).
+public protocol RowFields {
+  /// Number of fields.
+  var count: Int { get }
+  /// The bytes of field `i`, valid during the encoding call.
+  func field(_ i: Int) -> UnsafeBufferPointer<UInt8>
+}
+
+extension CSVRecord: RowFields {
+  /// The bytes of field `i`.
+  @inline(__always)
+  public func field(_ i: Int) -> UnsafeBufferPointer<UInt8> { self[i] }
+}
+
+/// Encodes raw rows into the model's encoded space: missing cells imputed, numeric and
+/// integer columns z-scored, categoricals one-hot over the model's categories, every encoded
+/// value clamped to ±``ModelLimits/encodedMagnitude`` (the box a valid model is certified on).
 ///
-/// Columns are matched by name once, from the header; extra columns are ignored. Missing-cell
-/// tokens: empty, `NA`, `N/A`, `?` (the trainer's set minus `NaN`, which is rejected as a
-/// non-finite number unless `nanIsMissing`).
+/// Columns are matched by name once, from the header; extra columns are ignored; a feature
+/// column named twice is refused. The same encoder serves the CLI verbs, the C API and the
+/// trainer, so a row means the same thing everywhere. Fields are read as bytes (no strings
+/// are made for numbers).
 public struct RowEncoder: Sendable {
   /// Feature specs in slot order.
   public let features: [FeatureSpec]
@@ -23,104 +102,146 @@ public struct RowEncoder: Sendable {
   public let columns: [Int]
   /// Policy for unknown categories.
   public let unknownCategories: UnknownCategoryPolicy
-  /// Whether `NaN` cells count as missing (otherwise they are an error).
-  public let nanIsMissing: Bool
   private let categoryIndex: [[String: Int]]
 
   /// Matches `header` against the model's features. Throws `.missingColumns` naming every
-  /// absent feature.
+  /// absent feature, or a feature column that appears twice.
   public init(
-    model: EmberModel, header: [String], unknownCategories: UnknownCategoryPolicy = .error,
-    nanIsMissing: Bool = false
-  ) throws {
-    features = model.features
-    width = model.encodedWidth
+    model: EmberModel, header: [String], unknownCategories: UnknownCategoryPolicy = .missing
+  ) throws(EmberRuntimeError) {
+    try self.init(features: model.features, header: header, unknownCategories: unknownCategories)
+  }
+
+  /// An encoder for feature specs not yet in a file (the trainer encodes its rows with the
+  /// features it has just fitted, through the same code as every later answer).
+  public init(
+    features: [FeatureSpec], header: [String], unknownCategories: UnknownCategoryPolicy = .missing
+  ) throws(EmberRuntimeError) {
+    self.features = features
+    width = features.reduce(0) { $0 + $1.slotCount }
     self.unknownCategories = unknownCategories
-    self.nanIsMissing = nanIsMissing
     var position: [String: Int] = [:]
-    for (i, name) in header.enumerated() where position[name] == nil { position[name] = i }
-    let missing = model.features.filter { position[$0.name] == nil }.map(\.name)
+    for (i, name) in header.enumerated() {
+      if let first = position[name] {
+        if features.contains(where: { $0.name == name }) {
+          throw EmberRuntimeError(
+            .missingColumns, "column \"\(name)\" appears twice in the header (fields \(first + 1) and \(i + 1))",
+            at: "header", column: i)
+        }
+        continue
+      }
+      position[name] = i
+    }
+    let missing = features.filter { position[$0.name] == nil }.map(\.name)
     guard missing.isEmpty else {
       throw EmberRuntimeError(
         .missingColumns,
-        "missing column\(missing.count > 1 ? "s" : "") \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) (the header has: \(header.joined(separator: ", ")))",
+        "missing column\(missing.count > 1 ? "s" : "") \(RowEncoder.listing(missing.map { "\"\($0)\"" })) (the header has: \(RowEncoder.listing(header)))",
         at: "header")
     }
-    columns = model.features.map { position[$0.name]! }
-    categoryIndex = model.features.map { f in
+    columns = features.map { position[$0.name]! }
+    categoryIndex = features.map { f in
       Dictionary(f.categories.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
     }
   }
 
-  /// Whether `text` is a missing-value token.
-  @inline(__always)
-  public static func isMissing<S: StringProtocol>(_ text: S) -> Bool {
-    let u = text.utf8
-    switch u.count {
-    case 0: return true
-    case 1: return u.first == UInt8(ascii: "?")
-    case 2: return text == "NA" || text == "na"
-    case 3: return text == "N/A"
-    default: return false
+  /// At most 20 names and 400 characters of a list, for messages.
+  static func listing(_ names: [String]) -> String {
+    var out = ""
+    for (i, name) in names.enumerated() {
+      if i == 20 || out.utf8.count + name.utf8.count > 400 { return out + ", … (\(names.count) in all)" }
+      out += (i > 0 ? ", " : "") + name
     }
+    return out
   }
 
-  /// Encodes one row's fields into `out` (width d). On failure throws an error whose location
-  /// is the column name; the caller adds file and line.
-  @_specialize(where S == String)
-  @_specialize(where S == Substring)
-  public func encode<S: StringProtocol>(_ fields: [S], into out: UnsafeMutablePointer<Float>) throws {
+  /// Encodes one row's fields into `out` (width d) and returns its flags. On failure throws an
+  /// error whose location is the column name and whose `column` is the field index; the caller
+  /// adds file and line. O(fields used).
+  @_specialize(where R == CSVRecord)
+  @_specialize(where R == ByteFields)
+  public func encode<R: RowFields>(_ row: R, into out: UnsafeMutablePointer<Float>) throws(EmberRuntimeError) -> RowFlags {
+    var flags: RowFlags = []
     for (f, spec) in features.enumerated() {
       let column = columns[f]
-      guard column < fields.count else {
-        throw EmberRuntimeError(.badValue, "the row has \(fields.count) fields; column \(column + 1) is absent", at: spec.name)
+      guard column < row.count else {
+        throw EmberRuntimeError(.badValue, "the row has \(row.count) fields; column \(column + 1) is absent", at: spec.name, column: column)
       }
-      let text = Substring(fields[column]).trimmingSpaces()
+      let cell = ByteText.trimmed(row.field(column))
+      let missing = MissingValue.set.contains(cell)
       switch spec.kind {
       case .numeric, .integer:
-        var value: Double
-        if RowEncoder.isMissing(text) {
-          value = spec.imputeValue
-        } else if let v = Double(text) {
-          if v.isNaN && nanIsMissing {
-            value = spec.imputeValue
-          } else {
-            guard v.isFinite else {
-              throw EmberRuntimeError(.badValue, "\"\(text)\" is not a finite number", at: spec.name)
-            }
-            value = v
+        var value = spec.imputeValue
+        if !missing {
+          switch RawNumber.parse(cell) {
+          case .value(let v): value = v
+          case .notANumber:
+            throw EmberRuntimeError(.badValue, "expected a number, found \(TextSnippet.quoted(cell))", at: spec.name, column: column)
+          case .nonFinite:
+            throw EmberRuntimeError(.badValue, "\(TextSnippet.quoted(cell)) is not a finite number", at: spec.name, column: column)
+          case .outOfRange:
+            throw EmberRuntimeError(
+              .badValue, "\(TextSnippet.quoted(cell)) is outside the 32-bit float range (±3.4e38)", at: spec.name, column: column)
           }
-        } else {
-          throw EmberRuntimeError(.badValue, "expected a number, found \"\(text)\"", at: spec.name)
         }
-        out[spec.slotOffset] = Float((value - spec.mean) / spec.std)
+        out[spec.slotOffset] = Self.clamp((value - spec.mean) / spec.std)
       case .categorical:
         for s in 0..<spec.slotCount { out[spec.slotOffset + s] = 0 }
-        var index: Int
-        if RowEncoder.isMissing(text) {
-          index = Int(spec.imputeValue)
-        } else if let i = categoryIndex[f][String(text)] {
-          index = i
-        } else if unknownCategories == .missing {
-          index = Int(spec.imputeValue)
-        } else {
-          throw EmberRuntimeError(
-            .unknownCategory,
-            "unknown category \"\(text)\" (known: \(spec.categories.joined(separator: ", ")); use --unknown-as-missing to impute it)",
-            at: spec.name)
+        var index = Int(spec.imputeValue)
+        if !missing {
+          if let i = categoryIndex[f][String(decoding: cell, as: UTF8.self)] {
+            index = i
+          } else if unknownCategories == .missing {
+            flags.insert(.unknownCategory)
+          } else {
+            throw EmberRuntimeError(
+              .unknownCategory,
+              "unknown category \(TextSnippet.quoted(cell)) (known: \(RowEncoder.listing(spec.categories)); without --unknown-category error it is read as missing)",
+              at: spec.name, column: column)
+          }
         }
         out[spec.slotOffset + index] = 1
       }
     }
+    return flags
+  }
+
+  /// Encodes a row given as strings (tests, the trainer, callers holding text).
+  public func encode<S: StringProtocol>(_ fields: [S], into out: UnsafeMutablePointer<Float>) throws(EmberRuntimeError) -> RowFlags {
+    var bytes: [UInt8] = []
+    var bounds: [Int] = [0]
+    for f in fields {
+      bytes += f.utf8
+      bounds.append(bytes.count)
+    }
+    return try bytes.withUnsafeBufferPointer { (p) throws(EmberRuntimeError) in
+      try encode(ByteFields(base: p, bounds: bounds), into: out)
+    }
+  }
+
+  /// (v − mean)/std as Float, clamped to the certified box (an overflow to ±∞ clamps too).
+  @inline(__always)
+  static func clamp(_ z: Double) -> Float {
+    let limit = Double(ModelLimits.encodedMagnitude)
+    return Float(min(max(z, -limit), limit))
   }
 }
 
-extension Substring {
-  /// Without leading and trailing spaces.
-  func trimmingSpaces() -> Substring {
-    var s = self
-    while s.first == " " { s = s.dropFirst() }
-    while s.last == " " { s = s.dropLast() }
-    return s
+/// Fields laid out back to back in one buffer: field i is `base[bounds[i]..<bounds[i + 1]]`.
+public struct ByteFields: RowFields {
+  let base: UnsafeBufferPointer<UInt8>
+  let bounds: [Int]
+
+  /// Fields of `base` split at `bounds` (count + 1 offsets).
+  public init(base: UnsafeBufferPointer<UInt8>, bounds: [Int]) {
+    self.base = base
+    self.bounds = bounds
+  }
+
+  public var count: Int { bounds.count - 1 }
+
+  @inline(__always)
+  public func field(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+    UnsafeBufferPointer(rebasing: base[bounds[i]..<bounds[i + 1]])
   }
 }

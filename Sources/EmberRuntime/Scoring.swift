@@ -26,14 +26,25 @@ public struct EnergyReadout: Sendable {
 
   /// Readout for `model`.
   public init(_ model: EnergyModel) {
-    logPriors = model.logPriors
-    offsets = model.model.classes.map { $0.offset }
-    temperature = model.model.temperature
-    scoreCalibration = model.model.scoreCalibration
-    stackedWeights = model.model.readout?.weights
-    stackedBias = model.model.readout?.bias
-    inputWeights = model.model.readout?.inputWeights
-    width = model.width
+    self.init(
+      logPriors: model.logPriors, offsets: model.model.classes.map { $0.offset }, temperature: model.model.temperature,
+      stacked: model.model.readout, width: model.width, scoreCalibration: model.model.scoreCalibration)
+  }
+
+  /// A readout with explicit parameters (the trainer evaluates candidate read-outs with the
+  /// runtime's own formulas before it writes one into a file).
+  public init(
+    logPriors: [Float], offsets: [Float], temperature: Float, stacked: StackedReadout?, width: Int,
+    scoreCalibration: Calibration? = nil
+  ) {
+    self.logPriors = logPriors
+    self.offsets = offsets
+    self.temperature = temperature
+    self.scoreCalibration = scoreCalibration
+    stackedWeights = stacked?.weights
+    stackedBias = stacked?.bias
+    inputWeights = stacked?.inputWeights
+    self.width = width
   }
 
   /// Free-energy score of one row's energies (C values).
@@ -91,13 +102,5 @@ public struct EnergyReadout: Sendable {
     }
     for c in logPriors.indices { p[c] /= total }
     return best
-  }
-
-  /// Replaces non-finite energies in place: NaN and +∞ (overflow far from the data) become the
-  /// largest finite Float, −∞ the most negative, so no downstream value is NaN or infinite.
-  public static func sanitize(_ e: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<count where !e[i].isFinite {
-      e[i] = e[i] == -.infinity ? -.greatestFiniteMagnitude : .greatestFiniteMagnitude
-    }
   }
 }

@@ -1,3 +1,4 @@
+import EmberRuntime
 import Foundation
 
 extension Calibrator {
@@ -66,19 +67,11 @@ extension Calibrator {
     return Readout(temperature: exp(tau), offsets: off)
   }
 
-  /// Predicted class of every row in `rows` under `readout`.
+  /// Predicted class of every row in `rows` under `readout`, by the runtime's formula.
   public static func predict(energies: [[Double]], rows: [Int], logPriors: [Double], readout: Readout) -> [Int] {
-    rows.map { i in
-      var best = 0
-      var bestLogit = -Double.infinity
-      for c in energies.indices {
-        let logit = -energies[c][i] / readout.temperature + logPriors[c] + readout.offsets[c]
-        if logit > bestLogit {
-          bestLogit = logit
-          best = c
-        }
-      }
-      return best
-    }
+    let r = EnergyReadout(
+      logPriors: logPriors.map { Float($0) }, offsets: readout.offsets.map { Float($0) },
+      temperature: Float(readout.temperature), stacked: nil, width: 0)
+    return classify(energies, rows: rows, with: r)
   }
 }

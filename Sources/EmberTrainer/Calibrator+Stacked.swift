@@ -1,4 +1,5 @@
 import EmberFormat
+import EmberRuntime
 import Foundation
 
 extension Calibrator {
@@ -71,21 +72,12 @@ extension Calibrator {
     return StackedReadout(weights: weights, bias: bias)
   }
 
-  /// Predicted class of every row in `rows` under a stacked read-out (as the runtime computes it).
+  /// Predicted class of every row in `rows` under a stacked read-out, by the runtime's formula.
   public static func predict(energies: [[Double]], rows: [Int], stacked: StackedReadout) -> [Int] {
     let classes = energies.count
-    return rows.map { i in
-      var best = 0
-      var bestLogit = -Double.infinity
-      for c in 0..<classes {
-        var logit = Double(stacked.bias[c])
-        for k in 0..<classes { logit -= Double(stacked.weights[c * classes + k]) * energies[k][i] }
-        if logit > bestLogit {
-          bestLogit = logit
-          best = c
-        }
-      }
-      return best
-    }
+    let r = EnergyReadout(
+      logPriors: [Float](repeating: 0, count: classes), offsets: [Float](repeating: 0, count: classes), temperature: 1,
+      stacked: StackedReadout(weights: stacked.weights, bias: stacked.bias), width: 0)
+    return classify(energies, rows: rows, with: r)
   }
 }

@@ -1,4 +1,5 @@
 import EmberFormat
+import EmberRuntime
 import Foundation
 
 /// Held-out statistics: quantile tables, thresholds, balanced accuracy and AUROC.
@@ -63,13 +64,18 @@ public enum Calibrator {
     return present > 0 ? sum / Double(present) : .nan
   }
 
-  /// The overall anomaly score s(x) = −log Σ_c π_c e^{−E_c(x)} from per-class energies
-  /// (`energies[c][i]`).
-  public static func score(energies: [[Double]], priors: [Double], row i: Int) -> Double {
-    var m = -Double.infinity
-    for c in energies.indices { m = max(m, log(priors[c]) - energies[c][i]) }
-    var s = 0.0
-    for c in energies.indices { s += exp(log(priors[c]) - energies[c][i] - m) }
-    return -(m + log(s))
+  /// The class the runtime's `readout` predicts for every row in `rows` of `energies`
+  /// (`energies[c][i]` is E_c of row i): the trainer judges candidate read-outs with the very
+  /// formula (``EnergyReadout/posteriors(_:into:)``, in Float) a device will apply.
+  static func classify(_ energies: [[Double]], rows: [Int], with readout: EnergyReadout) -> [Int] {
+    let classes = energies.count
+    var e = [Float](repeating: 0, count: classes)
+    var p = [Float](repeating: 0, count: classes)
+    return rows.map { i in
+      for c in 0..<classes { e[c] = Float(energies[c][i]) }
+      return e.withUnsafeBufferPointer { ep in
+        p.withUnsafeMutableBufferPointer { readout.posteriors(ep.baseAddress!, row: nil, into: $0.baseAddress!) }
+      }
+    }
   }
 }

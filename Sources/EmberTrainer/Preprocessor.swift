@@ -1,4 +1,5 @@
 import EmberFormat
+import EmberRuntime
 
 /// Per-column overrides of the type inference.
 public struct ColumnOverrides: Sendable, Equatable {
@@ -46,11 +47,12 @@ public struct EncodedData: Sendable {
 
 /// Fits feature encodings on a table (type inference, imputation, z-scoring) and encodes rows.
 public enum Preprocessor {
-  /// Cell texts read as missing values.
-  public static let missingTokens: Set<String> = ["", "NA", "N/A", "na", "?", "NaN", "nan"]
+  /// Cell texts read as missing values: the runtime's list (``MissingValue``), so that training
+  /// and every later answer read the same cells as missing.
+  public static let missingTokens: Set<String> = Set(MissingValue.tokens)
 
   /// Whether `s` is a missing cell.
-  public static func isMissing(_ s: String) -> Bool { missingTokens.contains(s) }
+  public static func isMissing(_ s: String) -> Bool { MissingValue.isMissing(s) }
 
   /// Fits features on `table` and encodes it.
   ///
@@ -91,26 +93,26 @@ public enum Preprocessor {
         var allInteger = true
         var firstBad: Int? = nil
         for (k, v) in values.enumerated() {
-          if let x = Double(v), x.isFinite {
+          // The runtime's number grammar: what trains as a number is read as one by `score`.
+          switch RawNumber.parse(v) {
+          case .value(let x):
             numbers.append(x)
             if allInteger && Int(v) == nil { allInteger = false }
-          } else {
+            continue
+          case .outOfRange:
+            throw TrainerError(
+              .badValue, "\(v) is outside the 32-bit float range (±3.4e38)", file: table.file,
+              line: lineOfValue(k, column: j, rows: rowIndices, table), column: name)
+          case .notANumber, .nonFinite:
             firstBad = k
-            break
           }
+          break
         }
         if let k = firstBad {
           if overrides.numeric.contains(name) {
-            // Find the row of the k-th non-missing value for the message.
-            var seen = -1
-            var line = 0
-            for r in rowIndices where !isMissing(table.rows[r][j]) {
-              seen += 1
-              if seen == k { line = table.lines[r]; break }
-            }
             throw TrainerError(
-              .badValue, "\"\(values[k])\" is not a number (column forced numeric)", file: table.file, line: line,
-              column: name)
+              .badValue, "\"\(values[k])\" is not a number (column forced numeric)", file: table.file,
+              line: lineOfValue(k, column: j, rows: rowIndices, table), column: name)
           }
           f = categoricalFeature(name, values)
         } else {
@@ -214,43 +216,44 @@ public enum Preprocessor {
       categories: cats, slotCount: cats.count)
   }
 
-  /// Encodes the given rows of `table` with `features` (labels are filled in by the caller).
+  /// The line of the k-th non-missing value of column `j` among `rows` (for messages).
+  static func lineOfValue(_ k: Int, column j: Int, rows: [Int], _ table: CSVTable) -> Int {
+    var seen = -1
+    for r in rows where !isMissing(table.rows[r][j]) {
+      seen += 1
+      if seen == k { return table.lines[r] }
+    }
+    return 0
+  }
+
+  /// Encodes the given rows of `table` with `features` (labels are filled in by the caller),
+  /// through the runtime's ``RowEncoder`` — the very encoder that later answers `score`,
+  /// `classify` and the C API — with unknown categories read as missing (counted in warnings).
   static func encode(_ table: CSVTable, rows: [Int], features: [FeatureSpec], targetIndex: Int) throws -> EncodedData {
-    let d = features.reduce(0) { $0 + $1.slotCount }
+    for f in features where try table.column(f.name) == targetIndex {
+      throw TrainerError(.badOption, "the target column is also a feature of the model", file: table.file, column: f.name)
+    }
+    let encoder: RowEncoder
+    do {
+      encoder = try RowEncoder(features: features, header: table.header, unknownCategories: .missing)
+    } catch {
+      throw TrainerError(.badValue, error.message, file: table.file, line: 1)
+    }
+    let d = encoder.width
     var x = [Float](repeating: 0, count: rows.count * d)
-    var warnings: [String] = []
-    for f in features {
-      let j = try table.column(f.name)
-      if j == targetIndex {
-        throw TrainerError(.badOption, "the target column is also a feature of the model", file: table.file, column: f.name)
-      }
-      var unknown = 0
-      var catIndex: [String: Int] = [:]
-      for (i, c) in f.categories.enumerated() { catIndex[c] = i }
+    var unknown = 0
+    try x.withUnsafeMutableBufferPointer { (xp) throws in
       for (i, r) in rows.enumerated() {
-        let s = table.rows[r][j]
-        let base = i * d + f.slotOffset
-        switch f.kind {
-        case .numeric, .integer:
-          var v = f.imputeValue
-          if !isMissing(s) {
-            guard let p = Double(s), p.isFinite else {
-              throw TrainerError(.badValue, "\"\(s)\" is not a number", file: table.file, line: table.lines[r], column: f.name)
-            }
-            v = p
-          }
-          x[base] = Float((v - f.mean) / f.std)
-        case .categorical:
-          var k = Int(f.imputeValue)
-          if !isMissing(s) {
-            if let c = catIndex[s] { k = c } else { unknown += 1 }
-          }
-          x[base + k] = 1
+        do throws(EmberRuntimeError) {
+          if try encoder.encode(table.rows[r], into: xp.baseAddress! + i * d).contains(.unknownCategory) { unknown += 1 }
+        } catch {
+          throw TrainerError(.badValue, error.message, file: table.file, line: table.lines[r], column: error.location)
         }
       }
-      if unknown > 0 {
-        warnings.append("column \"\(f.name)\": \(unknown) value(s) not among the model's categories: imputed with the mode")
-      }
+    }
+    var warnings: [String] = []
+    if unknown > 0 {
+      warnings.append("\(unknown) row(s) with categories not among the model's: read as missing (imputed with the mode)")
     }
     return EncodedData(
       features: features, width: d, x: x, labels: [], classLabels: [], lines: rows.map { table.lines[$0] },

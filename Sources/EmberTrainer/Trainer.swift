@@ -124,6 +124,11 @@ public enum Trainer {
     var balanced = rawBalanced
     var stacked: StackedReadout? = nil
     var readoutNote = options.fitReadout ? "temperature and offsets fitted on held-out rows" : "raw energies"
+    var warnings = data.warnings
+    if options.fitReadout && options.stackedReadout && classes.count > Trainer.linearReadoutMaxClasses {
+      warnings.append(
+        "stacked read-out not tried: \(classes.count) classes (beyond \(Trainer.linearReadoutMaxClasses), its C×C regressions cost more than they add); temperature and offsets are used")
+    }
     if options.fitReadout && classes.count > 1 && !heldout.isEmpty {
       let choice = chooseReadout(
         energies: energies, inputs: heldout.map { Array(data.x[($0 * d)..<(($0 + 1) * d)]) }, truth: truth,
@@ -138,8 +143,16 @@ public enum Trainer {
       for j in classes.indices where free[j] { classes[j].offset = Float(readout.offsets[j]) }
     }
     let temperature = fitT ? Float(readout.temperature) : (base?.temperature ?? 1)
-    var scores: [Double] = []
-    for i in heldout.indices { scores.append(Calibrator.score(energies: energies, priors: priors, row: i)) }
+    // Held-out scores by the runtime's own formula (EnergyReadout.score, in Float, as a device
+    // computes them).
+    let scoring = EnergyReadout(
+      logPriors: priors.map { Float(log($0)) }, offsets: classes.map(\.offset), temperature: temperature, stacked: nil,
+      width: d)
+    var row = [Float](repeating: 0, count: classes.count)
+    let scores = heldout.indices.map { i -> Double in
+      for j in classes.indices { row[j] = Float(energies[j][i]) }
+      return Double(row.withUnsafeBufferPointer { scoring.score($0.baseAddress!) })
+    }
     var aurocs: [Double] = []
     for j in classes.indices {
       let inside = heldout.indices.filter { truth[$0] == j }.map { energies[j][$0] }
@@ -198,7 +211,7 @@ public enum Trainer {
       },
       sourceRows: table.rows.count, width: d, seconds: seconds, balancedAccuracy: balanced,
       rawBalancedAccuracy: rawBalanced, temperature: Double(temperature), oodAUROC: auroc,
-      heldoutRows: heldout.count, warnings: data.warnings)
+      heldoutRows: heldout.count, warnings: warnings)
     return (spec, summary)
   }
 
@@ -236,7 +249,7 @@ public enum Trainer {
     }
     var candidates: [Kind] = [.generative]
     // Beyond 50 classes the C×C (and C×d) regressions cost too much for what they add.
-    if tryLinear && classes <= 50 {
+    if tryLinear && classes <= Trainer.linearReadoutMaxClasses {
       let lambdas = [1.0, 0.1, 0.01]
       candidates += lambdas.map { .stacked($0) } + lambdas.map { .hybrid($0) } + [.free(0.01)]
     }
@@ -288,6 +301,9 @@ public enum Trainer {
     }
   }
 
+  /// Most classes for which the linear (stacked, hybrid) read-outs are tried.
+  public static let linearReadoutMaxClasses = 50
+
   static func check(_ o: TrainingOptions) throws {
     let s = o.settings
     guard s.hidden.allSatisfy({ $0 > 0 && $0 <= 4096 }) else {
@@ -303,18 +319,22 @@ public enum Trainer {
     guard o.threads >= 0 else { throw TrainerError(.badOption, "--threads must be ≥ 0") }
   }
 
-  /// Energies `[class][row]` of `n` encoded rows, computed by the runtime (`EnergyModel`) on the
-  /// serialised model — exactly what a device computes from the file.
+  /// Energies `[class][row]` of `n` encoded rows, computed through the runtime's session
+  /// (`Evaluator`, finite by its non-finite policy) on the serialised model — exactly what a
+  /// device computes from the file.
   static func heldoutEnergies(_ spec: ModelSpec, rows x: [Float], count n: Int) throws -> [[Double]] {
     guard n > 0 else { return spec.classes.map { _ in [] } }
-    let model = try EmberModel(bytes: try ModelWriter.serialize(spec))
-    let flat: [Float]
+    let session: EmberSession
     do {
-      flat = try EnergyModel(model).energies(x)
-    } catch {
-      throw TrainerError(.notEnoughData, "the trained model cannot be evaluated: \(error)")
+      session = try EmberSession(EmberModel(bytes: try ModelWriter.serialize(spec)))
+    } catch let e as EmberRuntimeError {
+      throw TrainerError(.notEnoughData, "the trained model cannot be evaluated: \(e)")
     }
     let c = spec.classes.count
+    var flat = [Float](repeating: 0, count: n * c)
+    x.withUnsafeBufferPointer { xp in
+      flat.withUnsafeMutableBufferPointer { Evaluator(session).energies(rows: xp.baseAddress!, count: n, into: $0.baseAddress!) }
+    }
     return (0..<c).map { j in (0..<n).map { Double(flat[$0 * c + j]) } }
   }
 

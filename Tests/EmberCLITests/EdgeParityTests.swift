@@ -166,7 +166,7 @@ final class EdgeParityTests: XCTestCase {
     try assertSame(["--version"])
     try assertSame(["score", model, "--version"])
     let edge = try Self.edgePath()
-    for verb in VerbSpec.deviceVerbs {
+    for verb in Verb.device.map(\.spec) {
       let r = try Self.run(edge, [verb.name, "--help"])
       XCTAssertEqual(r.status, 0)
       let flat = r.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
@@ -180,7 +180,7 @@ final class EdgeParityTests: XCTestCase {
     }
     let root = try Self.run(edge, ["--help"])
     XCTAssertEqual(root.status, 0)
-    for verb in VerbSpec.deviceVerbs { XCTAssertTrue(root.stdout.contains("  \(verb.name) ")) }
+    for verb in Verb.device.map(\.spec) { XCTAssertTrue(root.stdout.contains("  \(verb.name) ")) }
     let train = try Self.run(edge, ["train", "data.csv", "--target", "y"])
     XCTAssertEqual(train.status, 64)
     XCTAssertEqual(train.stderrLines.count, 1)

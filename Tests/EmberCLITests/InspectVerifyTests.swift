@@ -55,7 +55,7 @@ final class InspectVerifyTests: XCTestCase {
 
   func testVerifyRefusesMissingTruncatedAndForeignFiles() throws {
     assertRefused(try CLIRunner.run(["verify", scratch.path + "/missing.ember"]), mentioning: "io: cannot open")
-    assertRefused(try CLIRunner.run(["verify", scratch.path]), mentioning: "not a regular file")
+    assertRefused(try CLIRunner.run(["verify", scratch.path]), mentioning: "is a directory")
     let full = try Data(contentsOf: URL(fileURLWithPath: fixture("tiny")))
     assertRefused(try CLIRunner.run(["verify", scratch.write("half.ember", full.prefix(full.count / 2))]))
     assertRefused(try CLIRunner.run(["verify", scratch.write("empty.ember", Data())]), mentioning: "truncated")

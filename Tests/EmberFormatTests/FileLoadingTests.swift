@@ -30,7 +30,7 @@ final class FileLoadingTests: XCTestCase {
   }
 
   func testDirectoryIsAnIOError() {
-    assertFormatError(try EmberModel(path: fixturesDirectory), .io, locationContains: fixturesDirectory, messageContains: "regular file")
+    assertFormatError(try EmberModel(path: fixturesDirectory), .io, locationContains: fixturesDirectory, messageContains: "is a directory")
   }
 
   func testEmptyAndTinyFilesAreTruncated() throws {

@@ -122,9 +122,10 @@ final class RoundTripTests: XCTestCase {
     spec.provenance = Provenance(
       producer: String(repeating: "p", count: 5000), sourceRows: Int.max, seed: .max, created: .min,
       trainSeconds: .greatestFiniteMagnitude, heldoutBalancedAccuracy: -0.0, heldoutOODAUROC: .infinity)
-    spec.features[0].min = -.greatestFiniteMagnitude
-    spec.features[0].max = .greatestFiniteMagnitude
-    spec.features[0].std = .leastNonzeroMagnitude
+    // The extremes the validator allows: raw values are 32-bit floats, std ≥ 1e-12.
+    spec.features[0].min = -Double(Float.greatestFiniteMagnitude)
+    spec.features[0].max = Double(Float.greatestFiniteMagnitude)
+    spec.features[0].std = ModelLimits.minimumStd
     spec.features[0].missingCount = Int(UInt32.max)
     spec.classes[0].trainRows = Int(UInt32.max)
     spec.classes[0].prior = .leastNonzeroMagnitude

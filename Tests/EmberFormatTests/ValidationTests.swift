@@ -193,6 +193,64 @@ final class ValidationTests: XCTestCase {
     let same = try PayloadPatcher.file(TestModels.full()) { _ in }
     XCTAssertEqual(try EmberModel(bytes: same).spec(), TestModels.full())
   }
+
+  // MARK: magnitudes (defect 9 of issue 10: crafted files that make outputs non-finite)
+
+  func testFeatureStatisticsOutsideTheFloatRangeOrTooNarrowAreRefused() {
+    assertInvalid(edit { $0.features[0].std = 1e-38 }, at: "feature 0 \"x1\" std", message: "≥ 1e-12")
+    assertInvalid(edit { $0.features[0].mean = 1e39 }, at: "feature 0 \"x1\" mean", message: "32-bit float range")
+    assertInvalid(edit { $0.features[1].max = 1e308 }, at: "feature 1 \"x2\" max")
+  }
+
+  func testParametersBeyondWhatTheWriterProducesAreRefused() {
+    assertInvalid(edit { $0.classes[0].layers[0].weights[0] = 3e38 }, at: "class 0 \"a\" layer 0 weights", message: "exceeds")
+    assertInvalid(edit { $0.classes[0].layers[1].bias[0] = -2e6 }, at: "layer 1 bias")
+    assertInvalid(edit { $0.classes[0].networkScale = 3e38 }, at: "class 0 \"a\" network_scale")
+    assertInvalid(edit { $0.classes[0].offset = 1e7 }, at: "class 0 \"a\" offset")
+    assertInvalid(edit { $0.classes[0].base!.precision = TestModels.precision(2, 3e38) }, at: "class 0 \"a\" base precision")
+    assertInvalid(edit { $0.classes[0].base!.means[1] = 3e38 }, at: "class 0 \"a\" base means")
+    assertInvalid(edit { $0.classes[0].base!.logDetCovariance = 1e30 }, at: "base log_det_covariance")
+    assertInvalid(edit { $0.classes[0].startingRows![0] = 2e6 }, at: "class 0 \"a\" starting_rows")
+    assertInvalid(edit { $0.temperature = 1e-30 }, at: "temperature")
+    assertInvalid(
+      edit { $0.readout = StackedReadout(weights: [3e38], bias: [0]) }, at: "readout_weights", message: "exceeds")
+  }
+
+  func testPrecisionMustBePositiveDefinite() {
+    assertInvalid(
+      edit { $0.classes[0].base!.precision = [1, 2, 2, 1] }, at: "class 0 \"a\" base precision", message: "not positive definite")
+    assertInvalid(edit { $0.classes[0].base!.precision = [0, 0, 0, 1] }, at: "base precision", message: "pivot 0")
+  }
+
+  func testAnEmptyCalibrationTableIsRefused() {
+    assertInvalid(
+      edit { $0.scoreCalibration = Calibration(levels: [], quantiles: [], threshold: 1, rows: 0) }, at: "score_calibration",
+      message: "empty")
+  }
+
+  func testSamplerSettingsBeyondTheOptionRangesAreRefused() {
+    assertInvalid(edit { $0.classes[0].sampler!.initNoise = 1e30 }, at: "sampler init_noise", message: "exceeds 100")
+    assertInvalid(edit { $0.classes[0].sampler!.stepSize = 1e4 }, at: "sampler step_size")
+  }
+
+  /// Each weight is within ±1e6, but four layers of them can overflow Float on inputs in the
+  /// encoded box: the interval bound through the layers refuses the class.
+  func testANetworkThatCanOverflowIsRefusedByItsIntervalBound() {
+    let wide = { (i: Int, o: Int, a: Activation) in
+      DenseLayerSpec(inputs: i, outputs: o, activation: a, weights: Array(repeating: 1e6, count: i * o), bias: Array(repeating: 0, count: o))
+    }
+    assertInvalid(
+      edit { $0.classes[0].layers = [wide(2, 8, .relu), wide(8, 8, .relu), wide(8, 8, .relu), wide(8, 1, .identity)] },
+      at: "class 0 \"a\"", message: "can overflow")
+    // The same shape with ordinary weights is fine.
+    var ok = TestModels.tiny()
+    ok.classes[0].layers = [wide(2, 8, .relu), wide(8, 8, .relu), wide(8, 1, .identity)].map {
+      var l = $0
+      l.weights = l.weights.map { _ in 0.5 }
+      return l
+    }
+    XCTAssertNoThrow(try EmberModel(bytes: try ModelWriter.serialize(ok)))
+  }
 }
 
 final class StackedReadoutValidationTests: XCTestCase {

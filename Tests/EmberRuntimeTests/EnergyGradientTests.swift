@@ -55,13 +55,15 @@ final class EnergyGradientTests: XCTestCase {
     XCTAssertEqual(Double(e), 0.5 * 4 + 1.5 * Double.log(2 * Double.pi), accuracy: 1e-5)
   }
 
-  func testNonPositiveDefinitePrecisionIsReportedNotTrapped() throws {
+  func testNonPositiveDefinitePrecisionIsRefusedByTheValidatorNotTrapped() throws {
     let spec = ModelSpec(
       target: "y", features: TestModels.features(2),
       classes: [ClassSpec(label: "a", prior: 1, base: GaussianBaseSpec(means: [0, 0], logWeights: [0], precision: [1, 2, 2, 1], logDetCovariance: 0))])
-    let model = try EmberModel(bytes: try ModelWriter.serialize(spec))
-    XCTAssertThrowsError(try EnergyModel(model)) { error in
-      XCTAssertEqual((error as? EmberRuntimeError)?.code, .unusableModel)
+    XCTAssertThrowsError(try ModelWriter.serialize(spec)) { error in
+      let e = error as? EmberFormatError
+      XCTAssertEqual(e?.code, .invalidDescription)
+      XCTAssertEqual(e?.location, "class 0 \"a\" base precision")
+      XCTAssertTrue(e?.message.contains("not positive definite") ?? false, "\(error)")
     }
   }
 }

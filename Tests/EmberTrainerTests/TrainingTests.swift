@@ -79,7 +79,7 @@ final class TrainingTests: XCTestCase {
     let x = (0..<(n * d)).map { _ in Float(rng.gaussian() * 2) }
     let fromRuntime = runtime.energies(x)
     for (c, cls) in spec.classes.enumerated() {
-      let mine = ClassEnergy(cls, width: d).energies(x, count: n)
+      let mine = ReferenceEnergy(cls, width: d).energies(x, count: n)
       for i in 0..<n {
         XCTAssertEqual(Double(fromRuntime[i * spec.classes.count + c]), mine[i], accuracy: 1e-3 * max(1, abs(mine[i])))
       }
@@ -135,7 +135,7 @@ final class TrainingTests: XCTestCase {
     // Bounded below: far from the data the energy is large, not −∞.
     let far = [Float](repeating: 40, count: spec.encodedWidth)
     for c in spec.classes {
-      XCTAssertGreaterThan(ClassEnergy(c, width: spec.encodedWidth).energies(far, count: 1)[0], 100)
+      XCTAssertGreaterThan(ReferenceEnergy(c, width: spec.encodedWidth).energies(far, count: 1)[0], 100)
     }
   }
 

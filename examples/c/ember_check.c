@@ -130,14 +130,57 @@ int main(int argc, char **argv) {
   EXPECT(ember_encode(model, NAMES, vbad, 4, 0, row2) == EMBER_E_BAD_VALUE, "bad number");
   EXPECT(strstr(ember_last_error(), "temperature") && strstr(ember_last_error(), "hot"), "message names column and value");
   const char *vunk[] = {"60", "0.5", "50", "turbo"};
-  EXPECT(ember_encode(model, NAMES, vunk, 4, 0, row2) == EMBER_E_UNKNOWN_CATEGORY, "unknown category");
+  EXPECT(ember_encode(model, NAMES, vunk, 4, 0, row2) == EMBER_OK && row2[4] == 1, "unknown category read as missing");
+  EXPECT(ember_encode(model, NAMES, vunk, 4, EMBER_ENCODE_STRICT_CATEGORIES, row2) == EMBER_E_UNKNOWN_CATEGORY,
+         "strict categories refuse an unknown one");
   EXPECT(ember_encode(model, NAMES, vunk, 4, EMBER_ENCODE_UNKNOWN_AS_MISSING, row2) == EMBER_OK && row2[4] == 1,
-         "unknown as missing");
-  const char *vnan[] = {"NaN", "0.5", "50", "run"};
-  EXPECT(ember_encode(model, NAMES, vnan, 4, 0, row2) == EMBER_E_BAD_VALUE, "NaN rejected");
-  EXPECT(ember_encode(model, NAMES, vnan, 4, EMBER_ENCODE_NAN_AS_MISSING, row2) == EMBER_OK && row2[0] == 0, "NaN as missing");
+         "deprecated flag still accepted");
+  const char *vnan[] = {"NaN", "nan", "50", "run"};
+  EXPECT(ember_encode(model, NAMES, vnan, 4, 0, row2) == EMBER_OK && row2[0] == 0 && row2[1] == 0, "NaN is missing");
+  /* Defect 6: numbers beyond the float range, hex and words are refused, never read as inf. */
+  const char *bad_numbers[] = {"1e39", "-1e308", "0x10", "inf", "5.1garbage", "1e", "--1"};
+  for (size_t i = 0; i < sizeof bad_numbers / sizeof *bad_numbers; i++) {
+    const char *vb[] = {bad_numbers[i], "0.5", "50", "run"};
+    EXPECT(ember_encode(model, NAMES, vb, 4, 0, row2) == EMBER_E_BAD_VALUE, "\"%s\" refused", bad_numbers[i]);
+  }
+  const char *vbig[] = {"3e38", "0.5", "50", "run"};
+  EXPECT(ember_encode(model, NAMES, vbig, 4, 0, row2) == EMBER_OK && row2[0] == 1e6f, "encoded values clamp to 1e6: %g", row2[0]);
+  /* Unknown categories are flagged and make the row anomalous in ember_score_flagged. */
+  {
+    ember_encoder *enc = NULL;
+    EXPECT(ember_encoder_new(model, NAMES, 4, 0, &enc) == EMBER_OK, "encoder");
+    uint32_t flags[2] = {7, 7};
+    float two[12];
+    const char *normal[] = {"60", "0.5", "50", "run"};
+    EXPECT(ember_encoder_encode_row(enc, normal, two, &flags[0]) == EMBER_OK && flags[0] == 0, "known row: no flags");
+    EXPECT(ember_encoder_encode_row(enc, vunk, two + 6, &flags[1]) == EMBER_OK && flags[1] == EMBER_ROW_UNKNOWN_CATEGORY,
+           "unknown category flagged");
+    float sc[2], pc[2];
+    uint8_t an[2];
+    EXPECT(ember_score_flagged(model, two, flags, 2, sc, pc, an) == EMBER_OK && an[0] == 0 && an[1] == 1,
+           "flagged row is anomalous (%d %d)", an[0], an[1]);
+    EXPECT(pc[0] >= 0 && pc[0] <= 100 && pc[1] >= 0 && pc[1] <= 100, "percentiles in 0..100");
+    ember_encoder_free(enc);
+  }
+  /* Rows encoded by hand at the float limits still give finite answers. */
+  {
+    float far[12] = {3.4e38f, -3.4e38f, 3.4e38f, 1, 0, 0, NAN, INFINITY, -INFINITY, 0, 0, 1};
+    float fe[4], fs[2], fp[4];
+    int32_t fl[2];
+    EXPECT(ember_energies(model, far, 2, fe) == EMBER_OK && isfinite(fe[0]) && isfinite(fe[1]) && isfinite(fe[2]) &&
+               isfinite(fe[3]), "energies finite at the float limits");
+    EXPECT(ember_score(model, far, 2, fs, NULL, NULL) == EMBER_OK && isfinite(fs[0]) && isfinite(fs[1]), "scores finite");
+    EXPECT(ember_classify(model, far, 2, fl, fp) == EMBER_OK && isfinite(fp[0]) && isfinite(fp[3]), "probabilities finite");
+  }
   EXPECT(ember_encode(model, NAMES, v1, 3, 0, row2) == EMBER_E_MISSING_COLUMNS, "missing column");
   EXPECT(strstr(ember_last_error(), "mode") != NULL, "message names the missing column");
+  {
+    const char *dup_names[] = {"temperature", "vibration", "load", "mode", "temperature"};
+    const char *dup_values[] = {"60", "0.5", "50", "run", "61"};
+    EXPECT(ember_encode(model, dup_names, dup_values, 5, 0, row2) == EMBER_E_MISSING_COLUMNS &&
+               strstr(ember_last_error(), "twice"),
+           "a feature column named twice is refused [%s]", ember_last_error());
+  }
 
   /* An encoder with a reordered header and an extra column outlives its model handle. */
   const char *hdr[] = {"mode", "extra", "load", "vibration", "temperature"};
@@ -185,7 +228,7 @@ int main(int argc, char **argv) {
     int arg = probs[i * C + 1] > probs[i * C] ? 1 : 0;
     if (fabs(psum - 1) > 1e-5 || arg != lab[i]) bad_prob++;
     if (anom[i] != (s[i] > threshold)) bad_flag++;
-    if (pct[i] < 0 || pct[i] > 1) bad_pct++;
+    if (pct[i] < 0 || pct[i] > 100) bad_pct++;
     for (size_t j = 0; j < N; j++)
       if (s[j] > s[i] && pct[j] < pct[i]) bad_pct++;
   }
@@ -270,6 +313,24 @@ int main(int argc, char **argv) {
   ember_sampler_options_init(&opts);
   opts.step_size = -1;
   EXPECT(ember_sample(model, 0, 5, 1, &opts, b, NULL, NULL) == EMBER_E_INVALID_ARGUMENT, "bad step size");
+  /* Defects 3 and 10: steps, threads and noise are bounded like the CLI's options. */
+  ember_sampler_options_init(&opts);
+  opts.steps = 1000001;
+  EXPECT(ember_sample(model, 0, 5, 1, &opts, b, NULL, NULL) == EMBER_E_INVALID_ARGUMENT && strstr(ember_last_error(), "steps"),
+         "steps above 1000000 refused [%s]", ember_last_error());
+  ember_sampler_options_init(&opts);
+  opts.threads = 20000;
+  EXPECT(ember_sample(model, 0, 5, 1, &opts, b, NULL, NULL) == EMBER_E_INVALID_ARGUMENT && strstr(ember_last_error(), "threads"),
+         "20000 threads refused [%s]", ember_last_error());
+  ember_sampler_options_init(&opts);
+  opts.init_noise = 1e30f;
+  EXPECT(ember_sample(model, 0, 5, 1, &opts, b, NULL, NULL) == EMBER_E_INVALID_ARGUMENT, "init noise 1e30 refused");
+  ember_sampler_options_init(&opts);
+  opts.divergence_limit = INFINITY;
+  EXPECT(ember_sample(model, 0, 5, 1, &opts, b, NULL, NULL) == EMBER_E_INVALID_ARGUMENT, "infinite divergence limit refused");
+  ember_sampler_options_init(&opts);
+  opts.threads = 1024;
+  EXPECT(ember_sample(model, 0, 5, 1, &opts, b, NULL, NULL) == EMBER_OK, "1024 threads accepted (at most the cores are used)");
   ember_sampler_options_init(&opts);
   opts.kind = EMBER_SAMPLER_MALA;
   opts.steps = 10;

@@ -62,7 +62,8 @@ int main(int argc, char **argv) {
   float *rows = malloc(BATCH * d * sizeof(float));
   float *scores = malloc(BATCH * sizeof(float));
   uint8_t *flags = malloc(BATCH);
-  if (!rows || !scores || !flags) {
+  uint32_t *row_flags = malloc(BATCH * sizeof(uint32_t));
+  if (!rows || !scores || !flags || !row_flags) {
     fprintf(stderr, "error: out of memory\n");
     return 1;
   }
@@ -78,11 +79,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "error: stdin line %ld has %zu fields, the header %zu\n", lineno, got, ncols);
         return 1;
       }
-      if (ember_encoder_encode(enc, fields, rows + n * d) != EMBER_OK) fail("bad row", lineno);
+      /* Row flags mark categories never seen in training (read as missing): such a row is
+       * anomalous whatever its score, as in `ember score`. */
+      if (ember_encoder_encode_row(enc, fields, rows + n * d, &row_flags[n]) != EMBER_OK) fail("bad row", lineno);
       n++;
     }
     if (n == BATCH || (!more && n > 0)) {
-      if (ember_score(model, rows, n, scores, NULL, calibrated ? flags : NULL) != EMBER_OK) fail("score", lineno);
+      if (ember_score_flagged(model, rows, row_flags, n, scores, NULL, calibrated ? flags : NULL) != EMBER_OK)
+        fail("score", lineno);
       for (size_t i = 0; i < n; i++) {
         if (calibrated)
           printf("%.6g,%d\n", scores[i], flags[i]);
@@ -93,6 +97,7 @@ int main(int argc, char **argv) {
     }
   }
   free(rows);
+  free(row_flags);
   free(scores);
   free(flags);
   ember_encoder_free(enc);

@@ -52,26 +52,50 @@ class EmberCLI:
     def _threads(self) -> list[str]:
         return ["--threads", str(self.threads)] if self.threads else []
 
-    def train(self, frame: pd.DataFrame, workdir: str, seed: int, name: str = "model") -> tuple[str, float]:
+    def train(self, frame: pd.DataFrame, workdir: str, seed: int, name: str = "model",
+              extra: list[str] | tuple[str, ...] = ()) -> tuple[str, float]:
         """Writes ``frame`` (features + target) to CSV and trains; returns (model path, seconds)."""
         csv = os.path.join(workdir, f"{name}-train.csv")
         write_csv(frame, csv)
         model = os.path.join(workdir, f"{name}.ember")
         secs = self._run(["train", csv, "--target", TARGET, "--output", model, "--seed", str(seed), "--quiet"]
-                         + self._threads() + self.train_args)
+                         + self._threads() + self.train_args + list(extra))
         return model, secs
 
     def sample(self, model: str, count: int, seed: int, workdir: str, sampler: str | None = None,
-               label: str | None = None) -> tuple[pd.DataFrame, float]:
+               label: str | None = None, extra: list[str] | tuple[str, ...] = (),
+               tag: str = "default") -> tuple[pd.DataFrame, float]:
         """``count`` synthetic rows (class-proportional unless ``label``); returns (rows, seconds)."""
-        out = os.path.join(workdir, f"sample-{sampler or 'default'}-{seed}.csv")
+        out = os.path.join(workdir, f"sample-{sampler or tag}-{seed}.csv")
         args = ["sample", model, "--count", str(count), "--seed", str(seed), "--output", out, "--quiet"]
         if sampler:
             args += ["--sampler", sampler]
         if label is not None:
             args += ["--class", label]
-        secs = self._run(args + self._threads())
+        secs = self._run(args + self._threads() + list(extra))
         return read_csv(out), secs
+
+    def sample_classes(self, model: str, counts: dict[str, int], seed: int, workdir: str,
+                       extra: list[str] | tuple[str, ...] = (), tag: str = "default") -> tuple[pd.DataFrame, float]:
+        """Exactly ``counts[label]`` rows of every class (one ``sample --class`` call each);
+        returns (rows, seconds summed over the calls)."""
+        parts, secs = [], 0.0
+        for i, (label, n) in enumerate(sorted(counts.items())):
+            if n <= 0:
+                continue
+            rows, s = self.sample(model, n, seed + i, workdir, label=label, extra=extra, tag=f"{tag}-{i}")
+            parts.append(rows)
+            secs += s
+        return pd.concat(parts, ignore_index=True), secs
+
+    def energy(self, model: str, frame: pd.DataFrame, workdir: str) -> tuple[np.ndarray, pd.DataFrame]:
+        """(encoded rows ``enc_*`` (n, d), per-class energies ``E_<label>`` as a frame)."""
+        inp, out = os.path.join(workdir, "energy-in.csv"), os.path.join(workdir, "energy-out.csv")
+        write_csv(frame, inp)
+        self._run(["energy", model, inp, "--output", out, "--unknown-as-missing"] + self._threads())
+        df = pd.read_csv(out)
+        enc = df[[c for c in df.columns if c.startswith("enc_")]].to_numpy(dtype=float)
+        return enc, df[[c for c in df.columns if c.startswith("E_")]]
 
     def score(self, model: str, frame: pd.DataFrame, workdir: str) -> np.ndarray:
         """Anomaly score per row (higher = more anomalous)."""

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Ember evaluation harness: augmentation utility, fidelity/privacy, OOD and classification on
-iris, wine, breast_cancer, digits and penguins, driving the `ember` CLI as a user would.
+"""Ember evaluation harness (issue 9): augmentation utility with peers, fidelity, held-out
+log-likelihood, OOD (held-out class and ADBench-style synthetic anomalies) and classification,
+on a TUNING and a REPORT half of 17 offline datasets, driving the `ember` CLI as a user would.
 
-    run_eval.py [--quick] [--ember PATH] [--datasets iris,wine,...] [--methods real,smote,...]
-                [--repeats R] [--sizes 20,50] [--jobs 2] [--output docs/EVALUATION.md]
+    run_eval.py [--half tune|report|all] [--datasets a,b] [--tasks aug,fidelity,ll,ood,classify]
+                [--methods real,smote,...,ember,ember-norows] [--ember-variant NAME='TRAIN|SAMPLE']
+                [--quick] [--repeats R] [--sizes 20,50] [--jobs 2] [--output FILE]
 
-Methods: real (always), smote, jitter, gaussian, ember (= ember-tabebm, ember-langevin,
-ember-mala: one trained model per split, sampled with each sampler). Without a working
-``--ember`` the Ember methods are reported as errors and the rest still runs.
+Methods: real (always), smote, gaussian, jitter, copula, arf, tvae, nrgboost, forestdiffusion
+(peers; cached on disk under tools/eval/out/cache), and Ember variants (variants.py; default
+``ember`` and ``ember-norows``). Without a working ``--ember`` the Ember methods are reported as
+errors and the rest still runs.
 """
 from __future__ import annotations
 
@@ -30,64 +33,107 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 
 import data as D  # noqa: E402
+import peers as P  # noqa: E402
 import report as R  # noqa: E402
 import tasks as T  # noqa: E402
+import variants as V  # noqa: E402
 from metrics import DOWNSTREAM  # noqa: E402
 
-DEFAULT_METHODS = "real,smote,jitter,gaussian,ember"
+BASELINE_METHODS = ("smote", "smote-enc", "gaussian")
+PEER_METHODS = tuple(P.PEERS)
+DEFAULT_METHODS = ",".join(("real",) + BASELINE_METHODS + PEER_METHODS + V.DEFAULT)
+KNOWN = {"real", "jitter"} | set(BASELINE_METHODS) | set(PEER_METHODS) | set(V.VARIANTS)
 
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="3 repeats, N_real ∈ {20, 50}, OOD on 2 classes per dataset")
+    ap.add_argument("--quick", action="store_true",
+                    help="3 repeats, N_real ∈ {20, 50}, OOD on 2 held-out classes × 1 repeat, 5,000 IS draws, "
+                         "no full-data split")
     ap.add_argument("--ember", default=os.path.join(ROOT, ".build", "release", "ember"), help="ember executable")
-    ap.add_argument("--datasets", default=",".join(D.DATASETS))
+    ap.add_argument("--half", choices=("tune", "report", "all"), default="all", help="which datasets (data.py)")
+    ap.add_argument("--datasets", help="comma-separated dataset names (overrides --half)")
+    ap.add_argument("--tasks", default=",".join(T.TASKS), help="any of " + ",".join(T.TASKS))
     ap.add_argument("--methods", default=DEFAULT_METHODS)
+    ap.add_argument("--ember-variant", action="append", default=[], metavar="NAME='TRAIN|SAMPLE'",
+                    help="an extra Ember variant (repeatable); it runs when named in --methods (added automatically)")
     ap.add_argument("--downstream", default=",".join(DOWNSTREAM))
-    ap.add_argument("--repeats", type=int, help="default 10 (3 with --quick)")
+    ap.add_argument("--repeats", type=int, help="default 3")
     ap.add_argument("--sizes", help="N_real values, default 20,50,100,200,500 (20,50 with --quick)")
     ap.add_argument("--synthetic", type=int, default=T.SYNTHETIC_ROWS, help="synthetic rows per split")
-    ap.add_argument("--no-ood", action="store_true")
-    ap.add_argument("--ood-classes", type=int, help="held-out classes per dataset (default all, at most 3; 2 with --quick)")
-    ap.add_argument("--ood-repeats", type=int, help="default 3 (1 with --quick)")
-    ap.add_argument("--ember-train-args", default="--min-class-rows 1",
-                    help="extra `ember train` options (the default lets tiny classes of N_real = 20 train)")
+    ap.add_argument("--draws", type=int, help="importance-sampling draws per class (default 20000; 5000 with --quick)")
+    ap.add_argument("--ood-classes", type=int, help="held-out classes per dataset (default 3; 2 with --quick)")
+    ap.add_argument("--ood-repeats", type=int, help="repeats of the OOD tasks (default 2; 1 with --quick)")
+    ap.add_argument("--no-full", action="store_true", help="skip the full-data 70/30 classification split (task full)")
+    ap.add_argument("--cache-only", action="store_true",
+                    help="peers only from the cache; a peer not cached for a split is reported as not run")
+    ap.add_argument("--merge-records", metavar="JSON", action="append", default=[],
+                    help="add this run's records to a saved records file (a record of the same task, dataset, "
+                         "split, method replaces the saved one) and report on the union (repeatable)")
+    ap.add_argument("--no-cache", action="store_true", help="recompute peers and baselines (still writes the cache)")
+    ap.add_argument("--ember-train-args", default="", help="extra `ember train` options for every Ember variant")
     ap.add_argument("--ember-threads", type=int, default=1, help="--threads for ember train/sample (per job)")
     ap.add_argument("--jobs", type=int, default=2, help="parallel worker processes")
-    ap.add_argument("--output", help="markdown report (default docs/EVALUATION.md; with --quick "
-                    "tools/eval/out/EVALUATION-quick.md, so a quick run never rewrites the docs)")
-    ap.add_argument("--img-dir", help="plots (default docs/img; with --quick tools/eval/out/img)")
-    ap.add_argument("--records", help="raw result records, JSON (default tools/eval/out/records.json; "
-                    "records-quick.json with --quick)")
+    ap.add_argument("--output", help="markdown report (default docs/EVALUATION.md; with --quick, or with a partial "
+                    "--half/--datasets/--tasks selection, tools/eval/out/EVALUATION-quick.md)")
+    ap.add_argument("--img-dir", help="plots (default docs/img, else tools/eval/out/img)")
+    ap.add_argument("--records", help="raw result records, JSON (default tools/eval/out/records[-quick].json)")
     ap.add_argument("--from-records", metavar="JSON",
                     help="run nothing: re-render the markdown and plots from a saved records file")
     return ap.parse_args(argv)
 
 
-def build_jobs(args) -> tuple[list[dict], list[dict]]:
-    repeats = args.repeats or (3 if args.quick else 10)
+def selection(args) -> dict:
+    repeats = args.repeats or 3
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([20, 50] if args.quick else list(D.N_REAL))
+    extra = [V.parse_variant(t) for t in args.ember_variant]
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = [m for m in methods if m not in ("real", "ember", "smote", "jitter", "gaussian")
-               and not (m.startswith("ember-") and m[6:] in T.EMBER_SAMPLERS)]
+    for v in extra:
+        if v.name not in methods:
+            methods.append(v.name)
+    unknown = [m for m in methods if m not in KNOWN and m not in {v.name for v in extra}]
     if unknown:
-        raise SystemExit(f"error: unknown method(s) {', '.join(unknown)}")
+        raise SystemExit(f"error: unknown method(s) {', '.join(unknown)} (known: {', '.join(sorted(KNOWN))})")
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    bad = [t for t in tasks if t not in T.TASKS]
+    if bad:
+        raise SystemExit(f"error: unknown task(s) {', '.join(bad)} (known: {', '.join(T.TASKS)})")
+    datasets = [d.strip() for d in args.datasets.split(",")] if args.datasets else list(D.HALVES[args.half])
+    for d in datasets:
+        if d not in D.INFO:
+            raise SystemExit(f"error: unknown dataset {d!r} (known: {', '.join(D.DATASETS)})")
+    return dict(repeats=repeats, sizes=sizes, variants=extra, methods=methods, tasks=tasks, datasets=datasets)
+
+
+def build_jobs(args) -> dict[str, list[dict]]:
+    sel = selection(args)
     ember = args.ember if os.path.isfile(args.ember) and os.access(args.ember, os.X_OK) else None
-    common = dict(methods=methods, downstream=[d.strip() for d in args.downstream.split(",") if d.strip()],
+    common = dict(methods=sel["methods"], tasks=sel["tasks"], variants=sel["variants"],
+                  downstream=[d.strip() for d in args.downstream.split(",") if d.strip()],
                   ember=ember, ember_train_args=shlex.split(args.ember_train_args), ember_threads=args.ember_threads,
-                  synthetic=args.synthetic)
-    aug, ood = [], []
-    for name in [d.strip() for d in args.datasets.split(",") if d.strip()]:
+                  synthetic=args.synthetic, draws=args.draws or (5000 if args.quick else 20000), no_cache=args.no_cache,
+                  cache_only=args.cache_only)
+    jobs = {"splits": [], "ood": [], "anomalies": [], "full": []}
+    tasks = set(sel["tasks"])
+    for name in sel["datasets"]:
         ds = D.load(name)
-        for n in D.n_real_sizes(ds, sizes):
-            for rep in range(repeats):
-                aug.append(dict(common, dataset=name, n=n, repeat=rep))
-        if not args.no_ood:
+        if tasks & {"aug", "fidelity", "ll", "classify"}:
+            for n in D.n_real_sizes(ds, sel["sizes"]):
+                for rep in range(sel["repeats"]):
+                    jobs["splits"].append(dict(common, dataset=name, n=n, repeat=rep))
+        if "ood" in tasks:
             k = args.ood_classes or (2 if args.quick else 3)
+            reps = args.ood_repeats or (1 if args.quick else 2)
             for h in ds.classes[:k]:
-                for rep in range(args.ood_repeats or (1 if args.quick else 3)):
-                    ood.append(dict(common, dataset=name, holdout=h, repeat=rep))
-    return aug, ood
+                for rep in range(reps):
+                    jobs["ood"].append(dict(common, dataset=name, holdout=h, repeat=rep))
+            for rep in range(reps):
+                jobs["anomalies"].append(dict(common, dataset=name, repeat=rep))
+        if "full" in tasks and not args.no_full and not args.quick:
+            jobs["full"].append(dict(common, dataset=name, repeat=0))
+    # Longest first: big datasets and large N_real.
+    jobs["splits"].sort(key=lambda j: (-j["n"], j["dataset"], j["repeat"]))
+    return jobs
 
 
 def git_commit() -> str:
@@ -102,122 +148,142 @@ def render(args) -> int:
     """Re-renders the report from a saved records file (its metadata: command, wall time, ember)."""
     with open(args.from_records) as fh:
         saved = json.load(fh)
-    meta = saved.get("meta", {}) if isinstance(saved, dict) else {}
-    records = saved["records"] if isinstance(saved, dict) else saved
-    quick = meta.get("quick", args.quick)
-    imgs = R.plots(records, args.img_dir, "eval-quick" if quick else "eval")
-    write_markdown(args, records, imgs, meta.get("wall_seconds", float("nan")), meta.get("phase_seconds", {}),
-                   meta.get("ember"), command=meta.get("command"), commit=meta.get("commit"))
+    meta = saved.get("meta", {})
+    for path in args.merge_records:  # the --from-records file wins over the merged ones
+        with open(path) as fh:
+            old = json.load(fh)
+        keys = {record_key(r) for r in saved["records"]}
+        saved["records"] = [r for r in old["records"] if record_key(r) not in keys] + saved["records"]
+        om = old.get("meta", {})
+        meta.setdefault("merged", []).append(dict(command=om.get("command"), commit=om.get("commit"),
+                                                  wall_seconds=om.get("wall_seconds")))
+    imgs = R.plots(saved["records"], args.img_dir, "eval-quick" if meta.get("quick") else "eval")
+    write_markdown(args, saved["records"], imgs, meta)
     print(f"wrote {args.output} from {args.from_records}", file=sys.stderr)
     return 0
 
 
+PHASES = (("splits", "split_task"), ("full", "full_task"), ("ood", "ood_task"), ("anomalies", "anomaly_task"))
+
+
 def run(args) -> int:
-    aug, ood = build_jobs(args)
-    ember = aug[0]["ember"] if aug else (ood[0]["ember"] if ood else None)
-    print(f"{len(aug)} augmentation splits, {len(ood)} OOD runs, {args.jobs} jobs, ember: {ember or 'not found'}",
-          file=sys.stderr)
+    jobs = build_jobs(args)
+    sel = selection(args)
+    ember = next((j["ember"] for js in jobs.values() for j in js), None)
+    print(", ".join(f"{len(v)} {k}" for k, v in jobs.items()) + f"; {args.jobs} jobs; ember: {ember or 'not found'}; "
+          f"peers: {P.peers_available() or 'ok'}", file=sys.stderr)
     records: list[dict] = []
     start = time.time()
+    commit, dirty = git_commit(), git_dirty()  # what ran, taken at the start
     phase_seconds = {}
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for label, fn, jobs in (("augmentation", T.augmentation_task, aug), ("ood", T.ood_task, ood)):
+        for label, fname in PHASES:
+            js = jobs[label]
+            if not js:
+                continue
             t = time.time()
-            futures = [pool.submit(T.safe, fn, j) for j in jobs]
+            futures = [pool.submit(T.safe, getattr(T, fname), j) for j in js]
             for i, f in enumerate(as_completed(futures), 1):
                 recs = f.result()
                 records.extend(recs)
                 errs = [r for r in recs if r.get("kind") == "error"]
-                if i % max(1, len(jobs) // 20) == 0 or i == len(jobs):
-                    print(f"  {label}: {i}/{len(jobs)} done ({time.time() - start:.0f} s)"
+                if i % max(1, len(js) // 20) == 0 or i == len(js):
+                    print(f"  {label}: {i}/{len(js)} done ({time.time() - start:.0f} s)"
                           + (f", {len(errs)} error(s) in the last" if errs else ""), file=sys.stderr)
             phase_seconds[label] = time.time() - t
     total = time.time() - start
+    merged_from = []
+    for path in args.merge_records:
+        with open(path) as fh:
+            old = json.load(fh)
+        new_keys = {record_key(r) for r in records}
+        records = [r for r in old["records"] if record_key(r) not in new_keys] + records
+        merged_from.append(old.get("meta", {}))
+    meta = dict(command=command_line(args.argv), commit=commit, wall_seconds=total, phase_seconds=phase_seconds,
+                ember=ember, ember_version=ember_version(ember), quick=args.quick, jobs=args.jobs,
+                ember_train_args=args.ember_train_args, repeats=sel["repeats"], sizes=sel["sizes"],
+                tasks=sel["tasks"], methods=sel["methods"], datasets=sel["datasets"],
+                variants={v.name: v.spec for v in list(V.VARIANTS.values()) + sel["variants"] if v.name in sel["methods"]},
+                draws=args.draws or (5000 if args.quick else 20000), machine=machine(), peers=P.describe(),
+                dirty=dirty)
+    if merged_from:
+        meta["merged"] = [dict(command=m.get("command"), commit=m.get("commit"), wall_seconds=m.get("wall_seconds"))
+                          for m in merged_from]
     os.makedirs(os.path.dirname(os.path.abspath(args.records)), exist_ok=True)
-    meta = dict(command=command_line(args.argv), commit=git_commit(), wall_seconds=total, phase_seconds=phase_seconds,
-                ember=ember, quick=args.quick, ember_train_args=args.ember_train_args, jobs=args.jobs)
     with open(args.records, "w") as fh:
-        json.dump({"meta": meta, "records": records}, fh)
+        json.dump({"meta": meta, "records": records}, fh, default=str)
     imgs = R.plots(records, args.img_dir, "eval-quick" if args.quick else "eval")
-    write_markdown(args, records, imgs, total, phase_seconds, ember)
+    write_markdown(args, records, imgs, meta)
     print(f"wrote {args.output} ({total:.0f} s), plots {', '.join(imgs)}, records {args.records}", file=sys.stderr)
     return 0
+
+
+def record_key(r: dict) -> tuple:
+    """What a record measures (for --merge-records): task, dataset, split, method and details."""
+    return tuple(str(r.get(k)) for k in ("kind", "dataset", "n", "repeat", "holdout", "anomaly", "method", "model",
+                                         "cls", "split"))
+
+
+def git_dirty() -> bool:
+    try:
+        out = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                             text=True, check=True).stdout
+        return bool(out.strip())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def ember_version(ember) -> str:
+    if ember and os.path.exists(ember):
+        try:
+            return subprocess.run([ember, "--version"], capture_output=True, text=True).stdout.strip()
+        except OSError:
+            pass
+    return "not found"
+
+
+def machine() -> str:
+    mem = ""
+    try:
+        with open("/proc/meminfo") as fh:
+            kb = int(fh.readline().split()[1])
+        mem = f", {kb / 2 ** 20:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{platform.machine()} {cpu}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}"
 
 
 def command_line(argv=None) -> str:
     return "tools/eval/run_eval.py " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
 
 
-def write_markdown(args, records, imgs, total, phase_seconds, ember, command=None, commit=None) -> None:
-    cmd = command or command_line(args.argv)
-    ember_version = "not found"
-    if ember and os.path.exists(ember):
-        try:
-            ember_version = subprocess.run([ember, "--version"], capture_output=True, text=True).stdout.strip()
-        except OSError:
-            pass
-    rel = lambda p: os.path.relpath(p, os.path.dirname(os.path.abspath(args.output)))  # noqa: E731
-    md = [
-        "# Ember evaluation", "",
-        "Generated by `tools/eval/run_eval.py` (do not edit by hand). Reproduce: `make eval` (full protocol, "
-        "about 15–30 min on 2 cores) or `make eval-quick` (3 repeats, N_real ∈ {20, 50}); both build the release "
-        "`ember`, create `tools/.venv-eval` from `tools/requirements-eval.txt` and rewrite this file and its plots. "
-        "Raw records: `tools/eval/out/records.json` (re-render with `--from-records`).", "",
-        f"- Command: `{cmd}`",
-        f"- Commit: `{commit or git_commit()}`",
-        f"- ember: `{ember or 'not found'}` ({ember_version}); extra train options `{args.ember_train_args}`",
-        f"- Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"{args.jobs} worker processes, one thread each",
-        f"- Wall time: {total:.0f} s (" + ", ".join(f"{k} {v:.0f} s" for k, v in phase_seconds.items()) + ")",
-        "", "## Protocol", "",
-        "- Datasets: scikit-learn iris, wine, breast_cancer, digits; palmerpenguins (rows without a species "
-        "dropped; `island`, `sex` categorical and missing cells kept for Ember; the baselines and downstream "
-        "models get mean/mode imputation, z-scoring and one-hot encoding fitted on the real training rows).",
-        "- A fixed stratified test set of min(n/2, 500) rows per dataset; from the rest, N_real rows "
-        "(stratified, per repeat) split 4:1 per class into train and validation. The downstream models run at "
-        "library defaults, so the validation rows are not used (LR gets max_iter = 1000; XGBoost, RF n_jobs = 1).",
-        "- 500 synthetic rows per split with the real training split's class proportions; downstream LR, kNN, "
-        "MLP, RF, XGBoost trained on real + synthetic; metric balanced accuracy on the test set; Δ = augmented − "
-        "real only, same split and model seed.",
-        "- Ember: `ember train` on the training split, then `ember sample --count 500 --sampler S` for S in "
-        "tabebm, langevin, mala (sampler settings otherwise from the model file). Classification: `ember "
-        "classify` on the test rows vs LR and RF on the real training split.",
-        "- Baselines: SMOTE (imbalanced-learn, per class, k = 5/3/1 as the class size allows), Gaussian jitter "
-        "of random real rows (σ = 0.1 in z-scored units, one-hot columns included), per-class multivariate "
-        "Gaussian (Ledoit–Wolf + 10⁻³·I).",
-        "- Fidelity: mean per-column KS statistic and inverse KL (1/(1+KL) on 10-bin histograms) of each class's "
-        "synthetic rows vs the test rows of the same class; class fidelity = share of synthetic rows an RF "
-        "trained on the full dataset assigns to the intended class; median DCR = distance from each synthetic "
-        "row to the closest real training row (encoded space); `holdout-real` is the test rows' DCR, for scale.",
-        "- OOD: for each held-out class, train on up to 500 pool rows of the other classes, score the test rows; "
-        "AUROC of held-out-class rows vs the rest for `ember score`, IsolationForest, LOF (novelty) and a "
-        "per-class Gaussian.",
-        "", "## Augmentation utility", "", R.utility_tables(records),
-    ]
-    for p in imgs:
-        if "delta" in p:
-            md += [f"![Δ balanced accuracy vs N_real]({rel(p)})", ""]
-    md += ["## Fidelity and privacy", "", R.fidelity_table(records),
-           "## OOD detection (AUROC, held-out class vs the rest)", "", R.ood_table(records)]
-    for p in imgs:
-        if "ood" in p:
-            md += [f"![OOD AUROC per dataset]({rel(p)})", ""]
-    md += ["## Classification (balanced accuracy on the test set)", "", R.classify_table(records),
-           "## Timing per method (generation: fit + sample; Ember: train, then each sampler)", "",
-           R.timing_table(records), "## Errors", "", R.error_list(records)]
+def write_markdown(args, records, imgs, meta) -> None:
+    md = R.markdown(records, imgs, meta, os.path.dirname(os.path.abspath(args.output)))
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, "w") as fh:
-        fh.write("\n".join(md))
+    tmp = args.output + ".tmp"
+    with open(tmp, "w") as fh:
+        fh.write(md)
+    os.replace(tmp, args.output)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    partial = args.quick or args.half != "all" or args.datasets or args.tasks != ",".join(T.TASKS)
     if args.output is None:
-        args.output = os.path.join(HERE, "out", "EVALUATION-quick.md") if args.quick else os.path.join(ROOT, "docs", "EVALUATION.md")
+        args.output = os.path.join(HERE, "out", "EVALUATION-quick.md") if partial else os.path.join(ROOT, "docs", "EVALUATION.md")
     if args.img_dir is None:
-        args.img_dir = os.path.join(HERE, "out", "img") if args.quick else os.path.join(ROOT, "docs", "img")
+        args.img_dir = os.path.join(HERE, "out", "img") if partial else os.path.join(ROOT, "docs", "img")
     if args.records is None:
-        args.records = os.path.join(HERE, "out", "records-quick.json" if args.quick else "records.json")
+        args.records = os.path.join(HERE, "out", "records-quick.json" if partial else "records.json")
     args.argv = list(sys.argv[1:] if argv is None else argv)
     return render(args) if args.from_records else run(args)
 

@@ -59,7 +59,7 @@ def task(job):
     ds, seed, tr, frame, enc = sp.ds, sp.seed, sp.tr, sp.frame, sp.enc
     x_tr, y_tr, x_te, y_te, numeric = sp.x_tr, sp.y_tr, sp.x_te, sp.y_te, sp.numeric
     counts = G.class_counts(y_tr, 500)
-    synthetic = {m: G.BASELINES[m](x_tr, y_tr, counts, seed) for m in ("smote", "jitter", "gaussian")}
+    synthetic = {m: G.BASELINES[m](x_tr, y_tr, counts, seed) for m in ("smote-enc", "jitter", "gaussian")}
     workdir = tempfile.mkdtemp(prefix="ember-tune-")
     try:
         for tname, targs in job["train_configs"].items():
@@ -87,7 +87,7 @@ def task(job):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--ember", required=True)
-    ap.add_argument("--datasets", default="iris,wine,breast_cancer,digits,penguins")
+    ap.add_argument("--datasets", default=",".join(D.TUNING), help="default: the TUNING half only")
     ap.add_argument("--sizes", default="20,50")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--downstream", default="lr,knn,mlp,rf,xgb")

@@ -4,6 +4,8 @@
     with Model("examples/c/demo.ember") as m:
         X = m.encode([{"temperature": 61, "vibration": 0.4, "load": 50, "mode": "run"}])
         m.score(X), m.classify(X), m.predict_labels(X)
+        X, flags = m.encode(rows, return_flags=True)   # flags: rows with unseen categories
+        s, pct, anomaly = m.score(X, details=True, flags=flags)   # percentiles 0–100, as the CLI
         S = m.sample(5, seed=42)            # encoded rows, classes in prior proportion
         m.decode(S)                         # raw values as strings
 
@@ -40,6 +42,10 @@ E_UNKNOWN_CATEGORY = 12
 E_UNKNOWN_CLASS = 13
 E_BUFFER_TOO_SMALL = 15
 E_NO_CALIBRATION = 16
+
+# Encoder flags and row flags (ember.h).
+ENCODE_STRICT_CATEGORIES = 4
+ROW_UNKNOWN_CATEGORY = 1
 
 _FEATURE_KINDS = {0: "numeric", 1: "integer", 2: "categorical"}
 _SAMPLERS = {"tabebm": 0, "langevin": 1, "mala": 2}
@@ -133,10 +139,12 @@ def load_library() -> ct.CDLL:
         "ember_encode": (I32, [P, CSS, CSS, S, ct.c_uint32, F]),
         "ember_encoder_new": (I32, [P, CSS, S, ct.c_uint32, ct.POINTER(P)]),
         "ember_encoder_encode": (I32, [P, CSS, F]),
+        "ember_encoder_encode_row": (I32, [P, CSS, F, ct.POINTER(ct.c_uint32)]),
         "ember_encoder_free": (None, [P]),
         "ember_decode_field": (I32, [P, F, S, ct.c_char_p, S, ct.POINTER(S)]),
         "ember_energies": (I32, [P, F, S, F]),
         "ember_score": (I32, [P, F, S, F, F, ct.POINTER(ct.c_uint8)]),
+        "ember_score_flagged": (I32, [P, F, ct.POINTER(ct.c_uint32), S, F, F, ct.POINTER(ct.c_uint8)]),
         "ember_classify": (I32, [P, F, S, ct.POINTER(I32), F]),
         "ember_sampler_options_init": (None, [ct.POINTER(_Options)]),
         "ember_sampler_options_size": (S, []),
@@ -168,13 +176,16 @@ def _fptr(a: np.ndarray):
 
 
 def _text(v: Any) -> Optional[bytes]:
-    """A raw cell as the C API wants it: None → missing, floats without Python's repr quirks."""
+    """A raw cell as the C API wants it: None, NaN (float, numpy) and pandas' NA/NaT → missing
+    (the library reads them as missing, as training does); floats without repr quirks."""
     if v is None:
         return None
     if isinstance(v, bytes):
         return v
-    if isinstance(v, float) and math.isnan(v):
-        return b"NaN"
+    if isinstance(v, (float, np.floating)) and math.isnan(v):
+        return None
+    if type(v).__name__ in ("NAType", "NaTType"):
+        return None
     if isinstance(v, (bool, np.bool_)):
         return b"1" if v else b"0"
     return str(v).encode()
@@ -250,25 +261,38 @@ class Model:
             raise ValueError(f"expected encoded rows of width {self.width}, got shape {X.shape}")
         return X
 
-    def encode(self, rows: Union[Mapping[str, Any], Iterable[Mapping[str, Any]]], *, unknown_as_missing: bool = False,
-               nan_as_missing: bool = False) -> np.ndarray:
-        """Encodes raw rows (a dict or an iterable of dicts, column name → value; None or a
-        missing key = missing) into an (n, d) float32 array. Extra keys are ignored."""
+    def encode(self, rows: Union[Mapping[str, Any], Iterable[Mapping[str, Any]]], *, unknown_category: str = "missing",
+               return_flags: bool = False, unknown_as_missing: Optional[bool] = None,
+               nan_as_missing: Optional[bool] = None) -> Any:
+        """Encodes raw rows (a dict or an iterable of dicts, column name → value) into an (n, d)
+        float32 array. Extra keys are ignored. Missing (imputed, as in training): None, a
+        missing key, NaN, pandas NA, and the cells "", "NA", "N/A", "na", "?", "NaN", "nan".
+        A category never seen in training is read as missing (``unknown_category="missing"``)
+        or raises E_UNKNOWN_CATEGORY (``"error"``). With ``return_flags=True`` returns
+        ``(X, flags)``, flags (n,) uint32 with ROW_UNKNOWN_CATEGORY set on such rows: pass them
+        to :meth:`score` to flag those rows anomalous, as ``ember score`` does.
+        ``unknown_as_missing`` and ``nan_as_missing`` are accepted for compatibility (both are
+        now the default)."""
+        if unknown_category not in ("missing", "error"):
+            raise ValueError("unknown_category must be 'missing' or 'error'")
         if isinstance(rows, Mapping):
             rows = [rows]
         rows = list(rows)
-        flags = (1 if unknown_as_missing else 0) | (2 if nan_as_missing else 0)
+        flags = ENCODE_STRICT_CATEGORIES if unknown_category == "error" else 0
         out = np.zeros((len(rows), self.width), dtype=np.float32)
+        row_flags = np.zeros(len(rows), dtype=np.uint32)
         names_arr = (ct.c_char_p * len(self.features))(*[f.encode() for f in self.features])
         enc = ct.c_void_p()
         _check(self._lib.ember_encoder_new(self._handle(), names_arr, len(self.features), flags, ct.byref(enc)))
         try:
             for i, row in enumerate(rows):
                 vals = (ct.c_char_p * len(self.features))(*[_text(row.get(f)) for f in self.features])
-                _check(self._lib.ember_encoder_encode(enc, vals, _fptr(out[i])))
+                fl = ct.c_uint32()
+                _check(self._lib.ember_encoder_encode_row(enc, vals, _fptr(out[i]), ct.byref(fl)))
+                row_flags[i] = fl.value
         finally:
             self._lib.ember_encoder_free(enc)
-        return out
+        return (out, row_flags) if return_flags else out
 
     def decode(self, X) -> list:
         """Raw values (strings, in feature order) of encoded rows: a list of lists."""
@@ -298,10 +322,12 @@ class Model:
         _check(self._lib.ember_energies(self._handle(), _fptr(X), X.shape[0], _fptr(out)))
         return out
 
-    def score(self, X, *, details: bool = False):
+    def score(self, X, *, details: bool = False, flags=None):
         """Anomaly scores (free energy, higher = more anomalous): (n,) float32. With
         ``details=True`` returns ``(scores, percentiles, anomalies)`` from the model's
-        calibration (raises :class:`EmberError` E_NO_CALIBRATION when it has none)."""
+        calibration — percentiles in [0, 100], the unit of ``ember score`` — (raises
+        :class:`EmberError` E_NO_CALIBRATION when it has none). ``flags`` (from
+        ``encode(..., return_flags=True)``) marks rows with unseen categories anomalous."""
         X = self._rows(X)
         n = X.shape[0]
         s = np.empty(n, dtype=np.float32)
@@ -310,8 +336,14 @@ class Model:
             return s
         p = np.empty(n, dtype=np.float32)
         a = np.empty(n, dtype=np.uint8)
-        _check(self._lib.ember_score(self._handle(), _fptr(X), n, _fptr(s), _fptr(p),
-                                     a.ctypes.data_as(ct.POINTER(ct.c_uint8))))
+        f = None
+        if flags is not None:
+            f = np.ascontiguousarray(flags, dtype=np.uint32)
+            if f.shape != (n,):
+                raise ValueError(f"flags must have shape ({n},), got {f.shape}")
+        _check(self._lib.ember_score_flagged(self._handle(), _fptr(X),
+                                             f.ctypes.data_as(ct.POINTER(ct.c_uint32)) if f is not None else None, n,
+                                             _fptr(s), _fptr(p), a.ctypes.data_as(ct.POINTER(ct.c_uint8))))
         return s, p, a.astype(bool)
 
     def classify(self, X, *, probs: bool = False):

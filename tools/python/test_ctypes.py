@@ -75,17 +75,36 @@ def test_encode_standardises_and_one_hot_encodes(model):
 
 def test_encode_errors(model):
     with pytest.raises(ec.EmberError) as e:
-        model.encode({**NORMAL, "mode": "turbo"})
+        model.encode({**NORMAL, "mode": "turbo"}, unknown_category="error")
     assert e.value.status == ec.E_UNKNOWN_CATEGORY and "mode" in e.value.message
-    X = model.encode({**NORMAL, "mode": "turbo"}, unknown_as_missing=True)
-    assert X[0, 4] == 1
+    X, flags = model.encode([NORMAL, {**NORMAL, "mode": "turbo"}], return_flags=True)
+    assert X[1, 4] == 1 and list(flags) == [0, ec.ROW_UNKNOWN_CATEGORY]
     with pytest.raises(ec.EmberError) as e:
         model.encode({**NORMAL, "temperature": "hot"})
     assert e.value.status == ec.E_BAD_VALUE and "temperature" in e.value.message
-    with pytest.raises(ec.EmberError) as e:
-        model.encode({**NORMAL, "temperature": float("nan")})
-    assert e.value.status == ec.E_BAD_VALUE
-    assert model.encode({**NORMAL, "temperature": float("nan")}, nan_as_missing=True)[0, 0] == 0
+    for bad in ("1e39", "0x10", "inf"):
+        with pytest.raises(ec.EmberError) as e:
+            model.encode({**NORMAL, "temperature": bad})
+        assert e.value.status == ec.E_BAD_VALUE, bad
+
+
+def test_missing_values_are_missing_by_default_as_in_training(model):
+    """pandas' NaN / NA, numpy NaN, None and the missing tokens are imputed (no flag needed)."""
+    imputed = model.encode({**NORMAL, "temperature": None})
+    for v in (float("nan"), np.float32("nan"), "NaN", "nan", "NA", ""):
+        np.testing.assert_array_equal(model.encode({**NORMAL, "temperature": v}), imputed, err_msg=repr(v))
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame([{**NORMAL, "temperature": np.nan}, {**NORMAL, "load": pd.NA}])
+    X = model.encode(frame.to_dict("records"))
+    assert X[0, 0] == imputed[0, 0] and X[1, 2] == 0
+
+
+def test_unseen_category_rows_are_flagged_anomalous(model):
+    X, flags = model.encode([NORMAL, {**NORMAL, "mode": "turbo"}], return_flags=True)
+    s, p, a = model.score(X, details=True, flags=flags)
+    assert list(a) == [False, True]
+    _, _, plain = model.score(X, details=True)
+    assert not plain[0]
 
 
 def test_score_is_the_free_energy_of_the_energies(model):
@@ -99,7 +118,7 @@ def test_score_is_the_free_energy_of_the_energies(model):
     np.testing.assert_array_equal(a, s > model.threshold)
     order = np.argsort(s)
     assert np.all(np.diff(p[order]) >= -1e-7), "percentiles must not decrease with the score"
-    assert p.min() >= 0 and p.max() <= 1
+    assert p.min() >= 0 and p.max() <= 100 and p.max() > 1, "percentiles are 0–100, as on the CLI"
 
 
 def test_outlier_scores_high_and_classes_are_recovered(model):
@@ -200,14 +219,14 @@ def test_matches_the_cli_on_trained_models(name, tmp_path):
 
     m = ec.Model(path)
     rows = list(csv.DictReader(open(data, newline="")))
-    X = m.encode(rows, nan_as_missing=True)
-    s, p, a = m.score(X, details=True)
-    cli = run("score", path, data, "--nan-as-missing")
+    X, flags = m.encode(rows, return_flags=True)
+    s, p, a = m.score(X, details=True, flags=flags)
+    cli = run("score", path, data)
     np.testing.assert_allclose([float(r["score"]) for r in cli], s, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose([float(r["percentile"]) for r in cli], 100 * p, atol=1e-3)
+    np.testing.assert_allclose([float(r["percentile"]) for r in cli], p, atol=1e-3)
     assert [r["anomaly"] == "1" for r in cli] == list(a)
     labels, P = m.classify(X, probs=True)
-    cli = run("classify", path, data, "--nan-as-missing")
+    cli = run("classify", path, data)
     assert [r["label"] for r in cli] == [m.labels[i] for i in labels]
     np.testing.assert_allclose([[float(r[f"p_{c}"]) for c in m.labels] for r in cli], P, rtol=1e-4, atol=1e-6)
     S, cls = m.sample(9, seed=5, return_classes=True)

@@ -44,8 +44,18 @@
  *   The networks read rows in the model's encoded space of width d = ember_encoded_width():
  *   numeric and integer features z-scored, categoricals one-hot. Use ember_encode (or an
  *   encoder) to go from raw text to encoded rows, ember_decode_field to go back. Row
- *   batches are row-major n×d float arrays. Non-finite encoded values give non-finite
- *   results for that row; they are not checked.
+ *   batches are row-major n×d float arrays. The encoder clamps encoded values to ±1e6, the box
+ *   on which a verified model's energies are certified finite. Energies, scores, percentiles
+ *   and probabilities are always finite, whatever the rows: a NaN or infinite energy (from
+ *   rows you encoded yourself) is replaced by ±FLT_MAX before anything is derived from it.
+ *
+ * RAW VALUES (the same rules as `ember score` and `ember train`)
+ *   Missing: a NULL value, "", "NA", "N/A", "na", "?", "NaN", "nan" (after trimming spaces) is
+ *   imputed with the training value. Numbers are decimal ("1.5", "-2e-3"); hex, words such as
+ *   "inf", embedded NUL bytes and magnitudes beyond the 32-bit float range (±3.4e38) are
+ *   EMBER_E_BAD_VALUE. A category never seen in training is read as missing and reported in
+ *   the row's flags (EMBER_ROW_UNKNOWN_CATEGORY); with EMBER_ENCODE_STRICT_CATEGORIES it is
+ *   EMBER_E_UNKNOWN_CATEGORY instead.
  *
  * DETERMINISM
  *   ember_sample output depends only on (model, class_index, count, seed, options): never
@@ -84,6 +94,7 @@ enum {
   EMBER_E_INTERNAL = 99           /**< A bug: please report with ember_last_error(). */
 };
 
+#ifndef EMBER_TYPES_ONLY
 /** A loaded, verified model (opaque). */
 typedef struct ember_model ember_model;
 /** A column header matched against a model's features (opaque). */
@@ -135,18 +146,26 @@ ember_status ember_score_threshold(const ember_model *model, float *out_threshol
 
 /* ---- Encoding raw rows ----------------------------------------------------------------- */
 
+#endif /* EMBER_TYPES_ONLY */
+
 /** Flags for ember_encode / ember_encoder_new. */
 enum {
-  EMBER_ENCODE_UNKNOWN_AS_MISSING = 1u, /**< Impute unknown categories (else EMBER_E_UNKNOWN_CATEGORY). */
-  EMBER_ENCODE_NAN_AS_MISSING = 2u      /**< Treat "NaN" cells as missing (else EMBER_E_BAD_VALUE). */
+  EMBER_ENCODE_UNKNOWN_AS_MISSING = 1u, /**< Deprecated, no effect: unknown categories are read as missing by default. */
+  EMBER_ENCODE_NAN_AS_MISSING = 2u,     /**< Deprecated, no effect: "NaN" cells are missing by default. */
+  EMBER_ENCODE_STRICT_CATEGORIES = 4u   /**< An unknown category is EMBER_E_UNKNOWN_CATEGORY instead of missing. */
 };
 
-/** Encodes one raw row given as `ncols` (name, value) pairs into `out` (d floats).
- *  Columns are matched by name; extra columns are ignored; a feature with no column is
- *  EMBER_E_MISSING_COLUMNS. A NULL value, "", "NA", "N/A", "na" or "?" is missing and
- *  imputed with the training value. Surrounding spaces are ignored. Numbers are parsed
- *  in the C locale ("1.5", "1e-3"). Matches the header on every call: for many rows, use
- *  an ember_encoder. */
+/** Flags of one encoded row (ember_encoder_encode_row), input of ember_score_flagged. */
+enum {
+  EMBER_ROW_UNKNOWN_CATEGORY = 1u /**< A category never seen in training was read as missing: the row is anomalous. */
+};
+
+#ifndef EMBER_TYPES_ONLY
+
+/** Encodes one raw row given as `ncols` (name, value) pairs into `out` (d floats), by the
+ *  rules of RAW VALUES above. Columns are matched by name; extra columns are ignored; a feature
+ *  with no column, or named twice, is EMBER_E_MISSING_COLUMNS. Matches the header on every
+ *  call: for many rows, use an ember_encoder. */
 ember_status ember_encode(const ember_model *model, const char *const *names, const char *const *values,
                           size_t ncols, uint32_t flags, float *out);
 /** Matches a header of `ncols` column names once. Release with ember_encoder_free. */
@@ -155,6 +174,10 @@ ember_status ember_encoder_new(const ember_model *model, const char *const *name
 /** Encodes one row of values given in the encoder's header order (`ncols` entries, NULL =
  *  missing) into `out` (d floats). */
 ember_status ember_encoder_encode(const ember_encoder *encoder, const char *const *values, float *out);
+/** As ember_encoder_encode, and stores the row's flags (EMBER_ROW_*) in *out_flags (may be
+ *  NULL); pass them to ember_score_flagged. */
+ember_status ember_encoder_encode_row(const ember_encoder *encoder, const char *const *values, float *out,
+                                      uint32_t *out_flags);
 /** Releases an encoder. NULL is a no-op. */
 void ember_encoder_free(ember_encoder *encoder);
 
@@ -174,11 +197,17 @@ ember_status ember_energies(const ember_model *model, const float *rows, size_t 
 
 /** Anomaly scores of `n` encoded rows into `scores` (n floats): the free energy
  *  s(x) = −log Σ_c π_c exp(−E_c(x)); higher = more anomalous. Optionally, from the model's
- *  score calibration: `percentiles` (n floats in [0, 1], the share of held-out rows scoring
- *  at or below s) and `anomalies` (n bytes, 1 when s > the calibrated threshold). Pass NULL
- *  to skip either; asking for them of an uncalibrated model is EMBER_E_NO_CALIBRATION. */
+ *  score calibration: `percentiles` (n floats in [0, 100]: the percentage of held-out
+ *  in-distribution rows scoring at or below s — the unit of `ember score`'s percentile column)
+ *  and `anomalies` (n bytes, 1 when s > the calibrated threshold). Pass NULL to skip either;
+ *  asking for them of an uncalibrated model is EMBER_E_NO_CALIBRATION. */
 ember_status ember_score(const ember_model *model, const float *rows, size_t n, float *scores, float *percentiles,
                          uint8_t *anomalies);
+/** As ember_score, with each row's flags from ember_encoder_encode_row (`row_flags`, n values;
+ *  NULL = none): a row with EMBER_ROW_UNKNOWN_CATEGORY is anomalous (anomalies[i] = 1), as in
+ *  `ember score`. */
+ember_status ember_score_flagged(const ember_model *model, const float *rows, const uint32_t *row_flags, size_t n,
+                                 float *scores, float *percentiles, uint8_t *anomalies);
 
 /** Most probable class of `n` encoded rows into `labels` (n class indices) and, when
  *  `probs` is not NULL, p(c | x) into `probs` (n×C, rows sum to 1):
@@ -186,6 +215,7 @@ ember_status ember_score(const ember_model *model, const float *rows, size_t n, 
 ember_status ember_classify(const ember_model *model, const float *rows, size_t n, int32_t *labels, float *probs);
 
 /* ---- Sampling ------------------------------------------------------------------------- */
+#endif /* EMBER_TYPES_ONLY */
 
 /** Sampler algorithms (ember_sampler_options.kind). */
 enum { EMBER_SAMPLER_TABEBM = 0, EMBER_SAMPLER_LANGEVIN = 1, EMBER_SAMPLER_MALA = 2 };
@@ -195,19 +225,21 @@ enum { EMBER_INIT_STARTING_ROWS = 0, EMBER_INIT_BASE = 1, EMBER_INIT_INTERPOLATE
 
 /** Overrides of a class's sampler defaults. Initialise with ember_sampler_options_init,
  *  which sets every field to "use the file's value", then set what you want to change.
- *  All fields are 4 bytes wide; the layout is fixed (44 bytes in this version). */
+ *  Values outside the ranges below are EMBER_E_INVALID_ARGUMENT (the same ranges as the
+ *  `ember sample` options). All fields are 4 bytes wide (44 bytes in this version). */
 typedef struct ember_sampler_options {
   uint32_t struct_size;   /**< sizeof(ember_sampler_options), set by ember_sampler_options_init. */
   int32_t kind;           /**< EMBER_SAMPLER_*, or -1 for the file's. */
-  int32_t steps;          /**< Update steps per chain, or -1. */
-  float step_size;        /**< Gradient step ε > 0, or NaN. */
-  float noise_scale;      /**< Per-step noise σ; negative = √(2εT); NaN = the file's. */
-  float temperature;      /**< T > 0, or NaN. */
-  float init_noise;       /**< σ of noise added to starting rows (≥ 0), or NaN. */
-  float grad_clip;        /**< Gradient-norm clip (0 = none), or NaN. */
+  int32_t steps;          /**< Update steps per chain, 0…1000000, or -1. */
+  float step_size;        /**< Gradient step ε in (0, 100], or NaN. */
+  float noise_scale;      /**< Per-step noise σ in [0, 100]; negative = √(2εT); NaN = the file's. */
+  float temperature;      /**< T in (0, 1e6], or NaN. */
+  float init_noise;       /**< σ of noise added to starting rows, [0, 100], or NaN. */
+  float grad_clip;        /**< Gradient-norm clip, [0, 1e6] (0 = none), or NaN. */
   int32_t init;           /**< EMBER_INIT_*, or -1. */
-  int32_t threads;        /**< Worker threads (≤ 0 means 1). Output never depends on it. */
-  float divergence_limit; /**< Chains leaving |x_i| ≤ limit (encoded units) restart; NaN = 100. */
+  int32_t threads;        /**< Worker threads, ≤ 1024 (≤ 0 means 1; at most the cores are used).
+                               Output never depends on it. */
+  float divergence_limit; /**< Chains leaving |x_i| ≤ limit (encoded units) restart; (0, 1e6]; NaN = 100. */
 } ember_sampler_options;
 
 /** What a sampling call did (summed over classes). */
@@ -218,6 +250,7 @@ typedef struct ember_sample_stats {
   uint64_t accepted;  /**< MALA acceptances. */
 } ember_sample_stats;
 
+#ifndef EMBER_TYPES_ONLY
 /** Sets every field of *opts to "use the file's value" (threads = 1). */
 void ember_sampler_options_init(ember_sampler_options *opts);
 /** sizeof(ember_sampler_options) this library was built with (for binding self-checks). */
@@ -233,6 +266,7 @@ size_t ember_sampler_options_size(void);
 ember_status ember_sample(const ember_model *model, int32_t class_index, size_t count, uint64_t seed,
                           const ember_sampler_options *opts, float *out_encoded, int32_t *out_classes,
                           ember_sample_stats *stats);
+#endif /* EMBER_TYPES_ONLY */
 
 #ifdef __cplusplus
 }

@@ -31,10 +31,8 @@ final class BlockBuffer: @unchecked Sendable {
 
 func scoreFloor(model path: String, csv: String, output: String, threads: Int) throws {
   let model = try EmberModel(path: path)
-  let energy = try EnergyModel(model)
-  let readout = EnergyReadout(energy)
-  let calibration = model.scoreCalibration
-  let threshold = calibration?.threshold
+  let session = try EmberSession(model)
+  let energy = session.energy
   let labels = model.classes.map { $0.label }
   let reader = try CSVReader(path: csv)
   guard let headerRecord = try reader.next() else { throw TextError(.read, "empty", file: csv) }
@@ -74,13 +72,13 @@ func scoreFloor(model path: String, csv: String, output: String, threads: Int) t
       text.count = 0
       for r in 0..<m {
         let e = es[p] + r * c
-        let s = readout.score(e)
-        let best = readout.posteriors(e, row: x + r * d, into: probs[p])
+        let s = session.score(e)
+        let best = session.classify(e, row: x + r * d, probabilities: probs[p])
         text.append(s)
         text.append(byte: 0x2C)
-        if let calibration { text.append(calibration.percentile(of: s) * 100) }
+        if let percentile = session.percentile(ofScore: s) { text.append(percentile) }
         text.append(byte: 0x2C)
-        if let threshold { text.append(byte: s > threshold ? 0x31 : 0x30) }
+        if let anomaly = session.isAnomaly(score: s) { text.append(byte: anomaly ? 0x31 : 0x30) }
         text.append(byte: 0x2C)
         text.append(labels[best])
         text.append(byte: 0x0A)

@@ -1,0 +1,152 @@
+import EmberFormat
+import EmberRuntime
+
+// `score`, `classify`, `energy`: CSV rows in, one answer per row out, through the session.
+
+extension Verb {
+  /// `ember score MODEL [INPUT]`.
+  public static let score = Verb(
+    VerbSpec(
+      name: "score",
+      abstract: "Score rows for anomaly / out-of-distribution (higher = more anomalous).",
+      discussion: """
+        score = −log Σ_c π_c·exp(−E_c(x)), the negative log density of the prior-weighted mixture \
+        of class energy models. Output columns: score, percentile (0–100, against held-out \
+        in-distribution scores stored in the model), anomaly (1 when score > threshold, and for \
+        every row holding a category never seen in training), nearest_class (the most probable \
+        class); with --energies one energy_<label> column per class. Missing cells (empty, NA, \
+        N/A, na, ?, NaN, nan) are imputed as in training. Rows come out in input order.
+        """,
+      arguments: [.model, .input],
+      options: [.output, .threshold, .energies] + OptionSpec.rowInput)
+  ) { p throws(CLIError) in
+    let input = RowInput(p)
+    let output = p.string(.output)
+    let model = p.positional("model")
+    try checkOutput(output, against: [model, input.input])
+    let session = try openSession(model)
+    let threshold = p.float(.threshold)
+    let withEnergies = p.flag(.energies)
+    let labels = session.labels
+    var columns = (input.stream ? ["line"] : []) + ["score", "percentile", "anomaly", "nearest_class"]
+    if withEnergies { columns += labels.map { "energy_" + $0 } }
+    try input.checkKeep(outputColumns: columns)
+    let sink = try OutputSink(path: output)
+    sink.flushEachLine = input.stream
+    var probabilities = [Float](repeating: 0, count: session.classCount)
+    let summary = try RowPipeline(session: session, options: input).run(
+      header: { (kept) throws(CLIError) in try sink.writeRow(kept + columns) },
+      row: { (row, e, x) throws(CLIError) in
+        let s = session.score(e)
+        let best = probabilities.withUnsafeMutableBufferPointer { session.classify(e, row: x, probabilities: $0.baseAddress!) }
+        var out = row.kept
+        if input.stream { out.append(String(row.line)) }
+        out.append(s.description)
+        out.append(session.percentile(ofScore: s).map(\.description) ?? "")
+        out.append(session.isAnomaly(score: s, threshold: threshold, flags: row.flags).map { $0 ? "1" : "0" } ?? "")
+        out.append(labels[best])
+        if withEnergies { for c in 0..<labels.count { out.append(e[c].description) } }
+        try sink.writeRow(out)
+      })
+    try sink.commit()
+    noteUnknownCategories(summary, "read as missing and flagged anomalous (anomaly = 1)")
+  }
+
+  /// `ember classify MODEL [INPUT]`.
+  public static let classify = Verb(
+    VerbSpec(
+      name: "classify",
+      abstract: "Classify rows with the class energies.",
+      discussion: """
+        p(c|x) ∝ exp(−E_c(x)/T + log π_c + offset_c) with the model's temperature T and offsets \
+        (or the model's stacked read-out). Output columns: label, then p_<label> for every \
+        class. Rows come out in input order.
+        """,
+      arguments: [.model, .input],
+      options: [.output, .labelOnly] + OptionSpec.rowInput)
+  ) { p throws(CLIError) in
+    let input = RowInput(p)
+    let output = p.string(.output)
+    let model = p.positional("model")
+    try checkOutput(output, against: [model, input.input])
+    let session = try openSession(model)
+    let labelOnly = p.flag(.labelOnly)
+    let labels = session.labels
+    let columns = (input.stream ? ["line"] : []) + ["label"] + (labelOnly ? [] : labels.map { "p_" + $0 })
+    try input.checkKeep(outputColumns: columns)
+    let sink = try OutputSink(path: output)
+    sink.flushEachLine = input.stream
+    var probabilities = [Float](repeating: 0, count: session.classCount)
+    let summary = try RowPipeline(session: session, options: input).run(
+      header: { (kept) throws(CLIError) in try sink.writeRow(kept + columns) },
+      row: { (row, e, x) throws(CLIError) in
+        let best = probabilities.withUnsafeMutableBufferPointer { session.classify(e, row: x, probabilities: $0.baseAddress!) }
+        var out = row.kept
+        if input.stream { out.append(String(row.line)) }
+        out.append(labels[best])
+        if !labelOnly { for c in 0..<labels.count { out.append(probabilities[c].description) } }
+        try sink.writeRow(out)
+      })
+    try sink.commit()
+    noteUnknownCategories(summary, "read as missing")
+  }
+
+  /// `ember energy MODEL [INPUT]`.
+  public static let energy = Verb(
+    VerbSpec(
+      name: "energy",
+      abstract: "Print the encoded row, its class energies and, optionally, their input gradients.",
+      discussion: """
+        For each input row: the encoded values (enc_<i>), E_<label> for every class and, with \
+        --gradient, dE_<label>_<i> = ∂E_label/∂enc_i for the chosen classes. Used to cross-check \
+        the runtime against tools/python's numpy reference.
+        """,
+      arguments: [.model, .input],
+      options: [.output, .gradient, .gradientClass] + OptionSpec.rowInput)
+  ) { p throws(CLIError) in
+    let input = RowInput(p)
+    let output = p.string(.output)
+    let model = p.positional("model")
+    try checkOutput(output, against: [model, input.input])
+    let session = try openSession(model)
+    let d = session.width
+    let labels = session.labels
+    var chosen: [Int] = []
+    for label in p.strings(.gradientClass).isEmpty ? labels : p.strings(.gradientClass) {
+      chosen.append(try classIndex(label, in: session))
+    }
+    let gradient = p.flag(.gradient)
+    var columns = (0..<d).map { "enc_\($0)" } + labels.map { "E_" + $0 }
+    if gradient { for c in chosen { columns += (0..<d).map { "dE_\(labels[c])_\($0)" } } }
+    try input.checkKeep(outputColumns: columns)
+    let sink = try OutputSink(path: output)
+    let evaluator = Evaluator(session)
+    var g = [Float](repeating: 0, count: d)
+    var e: Float = 0
+    let summary = try RowPipeline(session: session, options: input).run(
+      header: { (kept) throws(CLIError) in try sink.writeRow(kept + columns) },
+      row: { (row, energies, x) throws(CLIError) in
+        var out = row.kept
+        out += (0..<d).map { x[$0].description }
+        out += (0..<labels.count).map { energies[$0].description }
+        if gradient {
+          for c in chosen {
+            g.withUnsafeMutableBufferPointer { gp in
+              evaluator.energyAndGradient(classIndex: c, rows: x, count: 1, energies: &e, gradients: gp.baseAddress!)
+            }
+            out += g.map(\.description)
+          }
+        }
+        try sink.writeRow(out)
+      })
+    try sink.commit()
+    noteUnknownCategories(summary, "read as missing")
+  }
+}
+
+/// The stderr note counting rows with unknown categories.
+func noteUnknownCategories(_ s: RowPipeline.Summary, _ what: String) {
+  guard s.unknownCategoryRows > 0 else { return }
+  let n = s.unknownCategoryRows
+  printNote("ember: \(n) row\(n == 1 ? "" : "s") held a category never seen in training: \(what)")
+}

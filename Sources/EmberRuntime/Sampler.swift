@@ -26,6 +26,9 @@ public struct SamplingStats: Sendable, Equatable {
   /// MALA proposals and acceptances (0 for other samplers).
   public var proposals = 0
   public var accepted = 0
+  /// Independence Metropolis–Hastings proposals from the base and acceptances.
+  public var independenceProposals = 0
+  public var independenceAccepted = 0
 
   /// Accepted / proposed (NaN when not MALA).
   public var acceptanceRate: Double { proposals > 0 ? Double(accepted) / Double(proposals) : .nan }
@@ -36,6 +39,8 @@ public struct SamplingStats: Sendable, Equatable {
     restarts += o.restarts
     proposals += o.proposals
     accepted += o.accepted
+    independenceProposals += o.independenceProposals
+    independenceAccepted += o.independenceAccepted
   }
 }
 
@@ -229,6 +234,40 @@ final class ChainBlock: @unchecked Sendable {
     return false
   }
 
+  /// Log importance weights w(x) = E_base(x) − E(x) of `n` rows (the target over the base, up to
+  /// a constant), into `out`.
+  private func logWeights(_ rows: AlignedBuffer, _ n: Int, _ classIndex: Int, _ prepared: PreparedClass, into out: AlignedBuffer) {
+    energy.energy(
+      classIndex: classIndex, rows: rows.pointer, count: n, into: out.pointer, gradients: nil, workspace: workspace)
+    let baseEnergy = proposalGrad.pointer  // scratch: n ≤ batch ≤ batch·gs
+    for i in 0..<n { baseEnergy[i] = 0 }
+    prepared.base!.evaluate(
+      rows: rows.pointer, count: n, workspace: workspace.classes[classIndex].base!, energies: baseEnergy, stride: 1,
+      gradients: nil)
+    for i in 0..<n { out.pointer[i] = baseEnergy[i] - out.pointer[i] }
+  }
+
+  /// Independence Metropolis–Hastings from the base: each chain proposes a fresh draw y from the
+  /// base and moves there with probability min(1, e^{w(y) − w(x)}), `proposals` times. The base
+  /// is the proposal distribution, so the chain targets e^{−E} exactly, with no step size.
+  private func independenceSteps(classIndex: Int, count n: Int, proposals: Int, prepared: PreparedClass) {
+    logWeights(x, n, classIndex, prepared, into: e)
+    let yp = proposal.pointer
+    for _ in 0..<proposals {
+      for i in 0..<n { prepared.base!.draw(using: &rngs[i], into: yp + i * d) }
+      logWeights(proposal, n, classIndex, prepared, into: proposalE)
+      for i in 0..<n {
+        let delta = proposalE.pointer[i] - e.pointer[i]
+        let u = Float(rngs[i].nextUniform())
+        guard proposalE.pointer[i].isFinite, delta >= 0 || u < Float.exp(delta) else { continue }
+        for j in 0..<d { x.pointer[i * d + j] = yp[i * d + j] }
+        e.pointer[i] = proposalE.pointer[i]
+        stats.independenceAccepted += 1
+      }
+      stats.independenceProposals += n
+    }
+  }
+
   func run(
     classIndex: Int, chains: Range<Int>, seed: UInt64, settings: SamplerDefaults, source: Sampler.StartPlan,
     prepared: PreparedClass, limit: Float
@@ -237,6 +276,9 @@ final class ChainBlock: @unchecked Sendable {
     stats = SamplingStats(chains: n)
     rngs = chains.map { RandomSource(seed: seed, stream: UInt64(classIndex), UInt64($0)) }
     for i in 0..<n { start(i, source, settings, prepared) }
+    if case .base = source, settings.proposals > 0 {
+      independenceSteps(classIndex: classIndex, count: n, proposals: settings.proposals, prepared: prepared)
+    }
     let eps = settings.stepSize
     let sigma = settings.sigma
     let xp = x.pointer

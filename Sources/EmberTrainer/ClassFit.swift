@@ -24,6 +24,8 @@ struct ClassFit: Sendable {
   var heldoutLL: Double
   /// Folds used (1: a single held-out split; 0: no held-out rows at all).
   var folds: Int
+  /// Whether the time budget cut training short.
+  var outOfTime = false
 }
 
 /// Fits one class: the base covariance ridge, the residual network and its scale, chosen on
@@ -49,7 +51,9 @@ struct ClassFitter {
   /// A progress report: (phase, phases, step, steps, loss).
   typealias Report = (Int, Int, Int, Int, Double) -> Void
 
-  func fit(_ x: [Float], count n: Int, rng: inout TrainerRandom, report: Report) -> ClassFit {
+  /// Fits the class; training stops at `deadline` (a ``Clock`` reading; the remaining time is
+  /// shared evenly by the phases still to run), keeping the best held-out checkpoint.
+  func fit(_ x: [Float], count n: Int, rng: inout TrainerRandom, deadline: Double? = nil, report: Report) -> ClassFit {
     let s = settings
     if n == 1 {
       let choice = BaseChoice(components: 1, ridge: Self.singleRowRidge)
@@ -81,6 +85,10 @@ struct ClassFitter {
 
     // Networks per fold, with held-out loss curves.
     var runs: [TrainingRun] = []
+    var outOfTime = false
+    func phaseDeadline(_ remaining: Int) -> Double? {
+      deadline.map { d in let now = Clock.now(); return now + max(0, d - now) / Double(max(remaining, 1)) }
+    }
     if wantNet {
       for f in 0..<k {
         let rows = training[f]
@@ -88,10 +96,11 @@ struct ClassFitter {
           settings: s, rows: gather(x, rows), count: rows.count, width: d, base: bases[f],
           validation: gather(x, validation[f]))
         let steps = ResidualTrainer.steps(for: rows.count, s)
-        runs.append(
-          t.train(rng: &rng, steps: steps, keepCheckpoints: crossFit) { step, loss in
-            report(f + 1, phases, step, steps, loss)
-          })
+        let run = t.train(rng: &rng, steps: steps, keepCheckpoints: crossFit, deadline: phaseDeadline(phases - f)) {
+          step, loss in report(f + 1, phases, step, steps, loss)
+        }
+        outOfTime = outOfTime || run.outOfTime
+        runs.append(run)
       }
     }
     // The common checkpoint with the best mean held-out loss (cross-fitting), and each fold's
@@ -159,9 +168,11 @@ struct ClassFitter {
       if wantNet && scale > 0 {
         let t = ResidualTrainer(settings: s, rows: x, count: n, width: d, base: base)
         let total = max(chosenStep, 1)
-        net = t.train(rng: &rng, steps: total, earlyStop: false) { step, loss in
+        let run = t.train(rng: &rng, steps: total, earlyStop: false, deadline: phaseDeadline(1)) { step, loss in
           report(phases, phases, step, total, loss)
-        }.net
+        }
+        outOfTime = outOfTime || run.outOfTime
+        net = run.net
       }
     } else if !wantNet || scale == 0 {
       steps = 0
@@ -176,7 +187,7 @@ struct ClassFitter {
     return ClassFit(
       base: base, net: net, scale: net == nil ? 0 : scale, baseChoice: choice, steps: steps, trainedRows: trainedRows,
       heldout: heldout, heldoutBaseLL: baseLL / Double(max(count, 1)), heldoutLL: modelLL / Double(max(count, 1)),
-      folds: k)
+      folds: k, outOfTime: outOfTime)
   }
 
   /// Ridge for a class of one row (no spread to measure): variance 0.5 per encoded column

@@ -96,6 +96,17 @@ struct TrainingRun {
   var checkpoints: [[Float]]
   /// Step of the returned network.
   var step: Int
+  /// Whether the run stopped at its deadline.
+  var outOfTime = false
+}
+
+/// Monotonic seconds for time budgets.
+enum Clock {
+  static func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+  }
 }
 
 /// Trains one class's residual network r(x) by noise-contrastive estimation against the
@@ -138,10 +149,19 @@ struct ResidualTrainer {
     return max(0, min(s.maxSteps, s.epochs * perEpoch))
   }
 
-  /// Trains for up to `steps` steps; `report(step, loss)` after every step.
+  /// Learning rate at `step` (1-based): linear warm-up over the first `warmup` steps, then
+  /// inverse-square-root decay, lr·√(warmup/step). It depends on the step alone, so a refit for
+  /// a chosen number of steps follows the same schedule as the runs that chose it.
+  static func learningRate(_ base: Double, step: Int, warmup: Int = 50) -> Double {
+    let t = Double(max(step, 1)), w = Double(warmup)
+    return base * min(1, t / w) * (w / max(t, w)).squareRoot()
+  }
+
+  /// Trains for up to `steps` steps, or until `deadline` (a ``Clock`` reading) passes;
+  /// `report(step, loss)` after every step.
   func train(
     rng: inout TrainerRandom, steps: Int, keepCheckpoints: Bool = false, earlyStop: Bool = true,
-    report: (Int, Double) -> Void
+    deadline: Double? = nil, report: (Int, Double) -> Void
   ) -> TrainingRun {
     let s = settings
     var net = MLP(sizes: [d] + s.widths(for: n) + [1], activation: s.activation, rng: &rng)
@@ -163,6 +183,10 @@ struct ResidualTrainer {
     let jitter = Float(s.jitter), sigma = Float(s.penaltyStep), lambda = s.gradientPenalty
     let (vx, voff, vcount) = validationSet(rng: &rng)
     var run = TrainingRun(net: net, curve: [], checkpoints: [], step: 0)
+    if let deadline, Clock.now() > deadline {
+      run.outOfTime = true
+      return run
+    }
     var best = Double.infinity
     var sinceBest = 0
     for step in 1...max(steps, 1) where steps > 0 {
@@ -226,8 +250,28 @@ struct ResidualTrainer {
           }
         }
       }
+      opt.lr = Float(Self.learningRate(s.learningRate, step: step))
       opt.step(&net.params, grad)
       report(step, loss)
+      if let deadline, Clock.now() > deadline {
+        // Out of time: this step is the last; with validation rows, the best checkpoint so far
+        // (including this step) is returned.
+        if vcount > 0 {
+          let v = validationLoss(net, vx, voff, vcount, ws)
+          run.curve.append((step, v))
+          if keepCheckpoints { run.checkpoints.append(net.params) }
+          if v < best {
+            run.net = net
+            run.step = step
+          }
+        }
+        run.outOfTime = true
+        if vcount == 0 {
+          run.net = net
+          run.step = step
+        }
+        return run
+      }
       if vcount > 0 && (step % s.evaluateEvery == 0 || step == steps) {
         let v = validationLoss(net, vx, voff, vcount, ws)
         run.curve.append((step, v))

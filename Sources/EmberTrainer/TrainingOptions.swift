@@ -13,8 +13,10 @@ public struct TrainingOptions: Sendable {
   public var minClassRows = 10
   /// Type overrides and ignored columns.
   public var overrides = ColumnOverrides()
-  /// Store the encoded rows of each class as chain starting points (off for privacy).
-  public var storeStartingRows = true
+  /// Store the encoded rows of each class as chain starting points. Off by default: a file
+  /// that ships to a device should not carry its training rows; synthesis then draws from the
+  /// fitted energy alone.
+  public var storeStartingRows = false
   /// Worker threads (0: one per core).
   public var threads = 0
   /// Share of each class held out for calibration and metrics.

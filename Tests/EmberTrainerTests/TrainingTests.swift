@@ -34,6 +34,7 @@ final class TrainingTests: XCTestCase {
     o.seed = seed
     o.sourceDateEpoch = 0
     o.threads = 2
+    o.storeStartingRows = true
     return o
   }
 
@@ -139,17 +140,19 @@ final class TrainingTests: XCTestCase {
     }
   }
 
-  func testNoStartingRowsSwitchesChainInit() throws {
+  func testByDefaultNoTrainingRowsAreStoredAndChainsStartFromTheBase() throws {
     var o = quickOptions()
-    o.storeStartingRows = false
+    o.storeStartingRows = TrainingOptions(target: "y").storeStartingRows
+    XCTAssertFalse(o.storeStartingRows)
     let (spec, _) = try Trainer.train(table: blobs(classes: ["a", "b"]), options: o)
     for c in spec.classes {
       XCTAssertNil(c.startingRows)
       XCTAssertEqual(c.sampler?.initialization, .base)
+      XCTAssertEqual(c.sampler?.proposals, 100)
     }
   }
 
-  func testDefaultSamplerStartsSMOTEStyleFromStoredRows() throws {
+  func testKeptStartingRowsStartChainsSMOTEStyle() throws {
     let (spec, _) = try Trainer.train(table: blobs(classes: ["a", "b"]), options: quickOptions())
     for c in spec.classes {
       XCTAssertEqual(c.sampler?.initialization, .interpolate)

@@ -387,7 +387,7 @@ def _targets(records, half, dss) -> list[list[str]]:
         per_n = [half_mean(by, dss, "ember", lambda n, s=s: n == s) for s in sizes]
         out.append([half, "Aug: never < 0 on average at any N_real",
                     ", ".join(f"{s}: {100 * v:+.2f}" for s, v in zip(sizes, per_n)), _yes(min(per_n) >= 0)])
-    nr = half_mean(by, dss, "ember-norows", small)
+    nr = half_mean(by, dss, "ember", small)  # the default keeps no training rows
     if not math.isnan(nr):
         g = half_mean(by, dss, "gaussian", small)
         out.append([half, "Aug without stored rows: > 0 and ≥ per-class Gaussian (N ≤ 50)",
@@ -469,7 +469,7 @@ def markdown(records, imgs, meta, out_dir) -> str:
           "cached). `make eval-quick` → `tools/eval/out/EVALUATION-quick.md` (3 repeats, N_real 20/50, no "
           "full-data split).",
           "- Tuning loop (peers from the cache): `tools/.venv-eval/bin/python tools/eval/run_eval.py --quick --half "
-          "tune --methods real,smote,smote-enc,gaussian,ember,ember-norows` — add variants with "
+          "tune --methods real,smote,smote-enc,gaussian,ember,ember-rows` — add variants with "
           "`--ember-variant NAME='TRAIN ARGS|SAMPLE ARGS'` (repeatable; the table is `tools/eval/variants.py`), "
           "pick tasks with `--tasks aug,fidelity,ll,ood,classify,full`, datasets with `--datasets`, sizes with "
           "`--sizes`, `--repeats`, `--jobs`. `--cache-only` never starts a peer; `--merge-records FILE` adds a "

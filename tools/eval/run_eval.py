@@ -4,12 +4,12 @@ log-likelihood, OOD (held-out class and ADBench-style synthetic anomalies) and c
 on a TUNING and a REPORT half of 17 offline datasets, driving the `ember` CLI as a user would.
 
     run_eval.py [--half tune|report|all] [--datasets a,b] [--tasks aug,fidelity,ll,ood,classify]
-                [--methods real,smote,...,ember,ember-norows] [--ember-variant NAME='TRAIN|SAMPLE']
+                [--methods real,smote,...,ember,ember-rows] [--ember-variant NAME='TRAIN|SAMPLE']
                 [--quick] [--repeats R] [--sizes 20,50] [--jobs 2] [--output FILE]
 
 Methods: real (always), smote, gaussian, jitter, copula, arf, tvae, nrgboost, forestdiffusion
 (peers; cached on disk under tools/eval/out/cache), and Ember variants (variants.py; default
-``ember`` and ``ember-norows``). Without a working ``--ember`` the Ember methods are reported as
+``ember`` and ``ember-rows``). Without a working ``--ember`` the Ember methods are reported as
 errors and the rest still runs.
 """
 from __future__ import annotations

@@ -281,8 +281,8 @@ def test_smotenc_frame_keeps_categories_and_counts():
 
 
 def test_variants_parse_and_defaults():
-    assert V.DEFAULT == ("ember", "ember-norows")
-    assert V.VARIANTS["ember-norows"].train == ("--no-starting-rows",)
+    assert V.DEFAULT == ("ember", "ember-rows")
+    assert V.VARIANTS["ember-rows"].train == ("--keep-starting-rows",)
     v = V.parse_variant("ember-x=--epochs 50 --hidden 64,64|--sampler mala --steps 30")
     assert v.train == ("--epochs", "50", "--hidden", "64,64") and v.sample == ("--sampler", "mala", "--steps", "30")
     assert V.parse_variant("ember-s=|--temperature 0.5").scores is False
@@ -341,17 +341,17 @@ def tmp_cache(tmp_path, monkeypatch):
 
 
 def test_split_task_with_fake_ember_and_cache(fake_ember, tmp_cache):
-    job = dict(dataset="iris", n=20, repeat=0, methods=["real", "smote", "smote-enc", "gaussian", "ember", "ember-norows"],
+    job = dict(dataset="iris", n=20, repeat=0, methods=["real", "smote", "smote-enc", "gaussian", "ember", "ember-rows"],
                tasks=["aug", "fidelity", "classify"], downstream=["lr", "knn"], ember=fake_ember, synthetic=60)
     recs = T.split_task(job)
     assert not [r for r in recs if r["kind"] == "error"], [r for r in recs if r["kind"] == "error"]
     util = {r["method"] for r in recs if r["kind"] == "utility"}
-    assert util == {"real", "smote", "smote-enc", "gaussian", "ember", "ember-norows"}
+    assert util == {"real", "smote", "smote-enc", "gaussian", "ember", "ember-rows"}
     fid = {r["method"]: r for r in recs if r["kind"] == "fidelity"}
     assert fid["ember"]["copy_rate"] == 1.0 and fid["smote"]["copy_rate"] < 0.5  # the fake copies training rows
     assert 0.0 <= fid["ember"]["c2st"] <= 1.0
     cl = {r["method"] for r in recs if r["kind"] == "classify"}
-    assert cl == {"ember", "lr", "lda", "qda", "rf"}  # ember-norows only samples
+    assert cl == {"ember", "lr", "lda", "qda", "rf"}  # ember-rows only samples
     assert sum(1 for r in recs if r["kind"] == "timing" and r["method"].endswith(":train")) == 2
     again = T.split_task(job)
     cached = {r["method"] for r in again if r["kind"] == "timing" and r.get("cached")}
@@ -391,7 +391,7 @@ def test_ood_and_anomaly_tasks_with_fake_ember(fake_ember):
 
 def test_run_eval_end_to_end_writes_markdown_and_plots(tmp_path, fake_ember, tmp_cache):
     out = tmp_path / "EVAL.md"
-    rc = run_eval.main(["--datasets", "iris,fair", "--methods", "real,smote,gaussian,ember,ember-norows",
+    rc = run_eval.main(["--datasets", "iris,fair", "--methods", "real,smote,gaussian,ember,ember-rows",
                         "--tasks", "aug,fidelity,classify", "--downstream", "lr", "--repeats", "2",
                         "--sizes", "20", "--synthetic", "40", "--jobs", "1",
                         "--ember", fake_ember, "--output", str(out), "--img-dir", str(tmp_path / "img"),

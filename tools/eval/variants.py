@@ -30,16 +30,15 @@ class Variant:
 
 #: Every known variant; a run picks the ones named in ``--methods`` (default :data:`DEFAULT`).
 VARIANTS: dict[str, Variant] = {v.name: v for v in (
-    Variant("ember", note="the model file's defaults"),
-    # Synthesis without stored training rows (the lead may turn this into an opt-in
-    # --keep-starting-rows later: then this entry becomes ("--keep-starting-rows",) on `ember`).
-    Variant("ember-norows", train=("--no-starting-rows",), note="trained with --no-starting-rows", scores=False),
+    Variant("ember", note="the model file's defaults: no stored training rows, chains from the fitted energy"),
+    # The opt-in: the file stores the training rows and synthesis starts SMOTE-style between them.
+    Variant("ember-rows", train=("--keep-starting-rows",), note="trained with --keep-starting-rows", scores=False),
     Variant("ember-tabebm", sample=("--sampler", "tabebm"), note="sampled with --sampler tabebm"),
     Variant("ember-langevin", sample=("--sampler", "langevin"), note="sampled with --sampler langevin"),
     Variant("ember-mala", sample=("--sampler", "mala"), note="sampled with --sampler mala"),
 )}
 
-DEFAULT = ("ember", "ember-norows")
+DEFAULT = ("ember", "ember-rows")
 
 #: Options every `ember train` of the harness gets (tiny classes of N_real = 20 must train).
 COMMON_TRAIN_ARGS = ("--min-class-rows", "1")

@@ -46,7 +46,7 @@ let package = Package(
     ),
     // OS calls (open, read, write, …) as plain C, so Swift code needs no Glibc/Musl import
     // and compiles in Embedded mode too.
-    .target(name: "_EmberSystem", cSettings: [.unsafeFlags(["-O2"])]),
+    .target(name: "_EmberSystem", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("m")]),
     // Text I/O without Foundation: streaming CSV reader, decimal parser, float writer.
     .target(
       name: "EmberText",
@@ -88,7 +88,7 @@ let package = Package(
     // fields, output text) is small next to the energies computed in EmberRuntime.
     .target(
       name: "EmberCommands",
-      dependencies: ["EmberFormat", "EmberRuntime", "EmberText"],
+      dependencies: ["EmberFormat", "EmberRuntime", "EmberText", "_EmberSystem"],
       swiftSettings: sizeSwiftSettings
     ),
     // `ember`: the full CLI for development machines: the device verbs plus train.
@@ -100,7 +100,7 @@ let package = Package(
     // `ember-edge`: the device CLI (no Foundation, no ArgumentParser; every verb but train).
     .executableTarget(
       name: "EmberEdge",
-      dependencies: ["EmberCommands"],
+      dependencies: ["EmberCommands", "_EmberSystem"],
       swiftSettings: sizeSwiftSettings
     ),
     .testTarget(name: "EmberFormatTests", dependencies: ["EmberFormat"], resources: [.copy("Fixtures")]),

@@ -2,12 +2,8 @@ import EmberFormat
 import EmberRuntime
 import EmberText
 
-// Writing to stderr is one of the few OS calls of the command code.
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#endif
+// Writing to stderr is one of the few OS calls of the command code (through _EmberSystem).
+import _EmberSystem
 
 /// A failure of a command: a kind and the text printed after `ember: error: `. Every verb
 /// throws only this; ``status`` is the one place where kinds become exit statuses.
@@ -104,17 +100,7 @@ private func isControl(_ u: Unicode.Scalar) -> Bool { u.value < 0x20 || (0x7F...
 /// Writes bytes to a file descriptor, retrying short writes.
 func writeAll(_ fd: Int32, _ text: String) {
   var text = text
-  text.withUTF8 { p in
-    var offset = 0
-    while offset < p.count {
-      let n = write(fd, p.baseAddress! + offset, p.count - offset)
-      if n < 0 {
-        if errno == EINTR { continue }
-        return
-      }
-      offset += n
-    }
-  }
+  text.withUTF8 { p in _ = ember_sys_write_all(fd, p.baseAddress, p.count) }
 }
 
 /// Prints `ember: error: message` on stderr (control characters escaped).

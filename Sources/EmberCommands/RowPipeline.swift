@@ -74,7 +74,7 @@ struct RowPipeline {
     guard let header = first else {
       throw CLIError(
         .badInput,
-        "\(reader.name):1: empty input: expected a header row with the columns \(RowEncoderText.listing(session.model.features.map(\.name)))")
+        "\(reader.name):1: empty input: expected a header row with the columns \(RowEncoderText.listing(session.model.features.map { $0.name }))")
     }
     if header.count == 1, session.model.features.count > 1 {
       // Byte search, not String.contains(String): that one lives in _StringProcessing, which

@@ -43,7 +43,7 @@ extension Verb {
     var counts: [Int]
     let labels = p.strings(.sampleClass)
     if labels.isEmpty {
-      counts = EmberSession.allocate(count, weights: m.classes.map(\.prior))
+      counts = EmberSession.allocate(count, weights: m.classes.map { $0.prior })
     } else {
       counts = [Int](repeating: 0, count: session.classCount)
       var indices: [Int] = []
@@ -53,7 +53,7 @@ extension Verb {
     }
     let starts = try initCSV.map { (path) throws(CLIError) in try loadStarts(path, delimiter: p.character(.initDelimiter), session: session) }
     let sink = try OutputSink(path: output)
-    let features = m.features.map(\.name)
+    let features = m.features.map { $0.name }
     var position = features.count
     if let t = m.metadata["target_position"].flatMap({ Int($0) }), t >= 0, t <= features.count { position = t }
     var header = features

@@ -132,7 +132,7 @@ public struct RowEncoder: Sendable {
       }
       position[name] = i
     }
-    let missing = features.filter { position[$0.name] == nil }.map(\.name)
+    let missing = features.filter { position[$0.name] == nil }.map { $0.name }
     guard missing.isEmpty else {
       throw EmberRuntimeError(
         .missingColumns,
@@ -141,7 +141,9 @@ public struct RowEncoder: Sendable {
     }
     columns = features.map { position[$0.name]! }
     categoryIndex = features.map { f in
-      Dictionary(f.categories.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+      var index: [String: Int] = [:]
+      for (i, category) in f.categories.enumerated() where index[category] == nil { index[category] = i }
+      return index
     }
   }
 

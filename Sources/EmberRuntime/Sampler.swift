@@ -64,14 +64,15 @@ public final class Sampler: @unchecked Sendable {
   }
 
   /// Draws `count` rows of class `classIndex` and hands them, in chain order, to `emit` in
-  /// blocks (encoded rows, row-major n×d). Throws `.badRequest` when there is nowhere to start.
+  /// blocks (encoded rows, row-major n×d); `emit` returns false to stop early. Throws
+  /// `.badRequest` when there is nowhere to start.
   /// `settings` are a class's sampler defaults with any overrides applied; chains leaving the
   /// box |x_i| ≤ `divergenceLimit` (encoded units) or turning non-finite restart.
   public func run(
     classIndex: Int, count: Int, seed: UInt64, settings: SamplerDefaults, starts: ChainStarts = .model,
     threads: Int = 1, divergenceLimit: Float = Sampler.defaultDivergenceLimit,
-    emit: (UnsafeBufferPointer<Float>, Int) throws -> Void
-  ) throws -> SamplingStats {
+    emit: (UnsafeBufferPointer<Float>, Int) -> Bool
+  ) throws(EmberRuntimeError) -> SamplingStats {
     let info = energy.model.classes[classIndex]
     let d = energy.width
     let stored = info.startingRows
@@ -117,8 +118,8 @@ public final class Sampler: @unchecked Sendable {
       for p in 0..<pieces {
         let block = states[p % workers]
         let m = min(blockSize, first + n - (first + p * blockSize))
-        try emit(UnsafeBufferPointer(start: block.x.pointer, count: m * d), m)
         stats.merge(block.stats)
+        if !emit(UnsafeBufferPointer(start: block.x.pointer, count: m * d), m) { return stats }
       }
       done += n
     }

@@ -42,7 +42,7 @@ if [ "$PROBE" = 1 ]; then
 else
   # Interim: verify only, until the shared command layer builds in Embedded Swift.
   MODULES=("EmberText:Sources/EmberText" "EmberFormat:Sources/EmberFormat"
-    "EmberRuntime:Sources/EmberRuntime!Sampler.swift,RowEncoder.swift" "EmberMicro:tools/micro/interim.swift")
+    "EmberRuntime:Sources/EmberRuntime" "EmberCommands:Sources/EmberCommands" "EmberEdge:Sources/EmberEdge")
   PRODUCT=ember-micro
 fi
 

@@ -27,3 +27,8 @@ void arc4random_buf(void *buffer, size_t count) {
     }
   }
 }
+
+// roundevenf (C23; glibc has it, Debian's musl 1.2.3 does not), used by the kernels' baseline
+// path: in the default rounding mode (Ember never changes it) rintf rounds half to even.
+#include <math.h>
+float roundevenf(float x) { return rintf(x); }

@@ -99,7 +99,7 @@ check usage $NULL score "$model" --threads 0
 check usage $NULL score "$model" --no-such-option
 check usage $NULL sample "$model" --count -1
 check usage $NULL frobnicate
-check help $NULL --help
+check help $NULL help score
 check help $NULL score --help
 check version $NULL --version
 check class $NULL sample "$model" --count 3 --class zebra

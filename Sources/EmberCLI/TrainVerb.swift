@@ -32,7 +32,10 @@ extension OptionSpec {
   static let categorical = OptionSpec("categorical", help: "Columns to read as categories (comma-separated).", kind: .names)
   static let numeric = OptionSpec("numeric", help: "Columns to read as real numbers (comma-separated).", kind: .names)
   static let ignore = OptionSpec("ignore", help: "Columns to leave out (comma-separated).", kind: .names)
-  static let noStartingRows = flag("no-starting-rows", help: "Do not store training rows as chain starting points (privacy).")
+  static let keepStartingRows = flag(
+    "keep-starting-rows",
+    help: "Store the training rows in the file as chain starting points (SMOTE-style starts; the file then holds training data).")
+  static let noStartingRows = flag("no-starting-rows", help: "Do not store training rows (the default; accepted for scripts).")
   static let addTo = OptionSpec("add-to", help: "Extend this model with the CSV's classes it does not have yet.")
   static let rawEnergies = flag(
     "raw-energies", help: "Classify with raw energies (T = 1, no per-class offsets fitted on held-out rows).")
@@ -63,7 +66,7 @@ extension Verb {
       arguments: [ArgumentSpec("data", help: "Training data: a CSV file with a header row.")],
       options: [
         .target, .trainOutput, .trainSeed, .objective, .hidden, .activation, .epochs, .lr, .weightDecay, .minClassRows,
-        .categorical, .numeric, .ignore, .noStartingRows, .addTo, .rawEnergies, .noStackedReadout, .refit, .trainQuiet,
+        .categorical, .numeric, .ignore, .keepStartingRows, .noStartingRows, .addTo, .rawEnergies, .noStackedReadout, .refit, .trainQuiet,
         .trainThreads,
       ])
   ) { p throws(CLIError) in try runTrain(p) }
@@ -83,7 +86,7 @@ func runTrain(_ p: ParsedArguments) throws(CLIError) {
   options.minClassRows = p.int(.minClassRows) ?? 10
   options.overrides = ColumnOverrides(
     categorical: Set(p.names(.categorical)), numeric: Set(p.names(.numeric)), ignore: Set(p.names(.ignore)))
-  options.storeStartingRows = !p.flag(.noStartingRows)
+  options.storeStartingRows = p.flag(.keepStartingRows) && !p.flag(.noStartingRows)
   options.addTo = p.string(.addTo)
   options.fitReadout = !p.flag(.rawEnergies)
   options.stackedReadout = !p.flag(.rawEnergies) && !p.flag(.noStackedReadout)

@@ -45,15 +45,18 @@ extension Calibrator {
   /// the fit starts from, and is pulled towards, the generative read-out
   /// logit_c = −E_c + log π_c (W₀ = identity on the energies, 0 elsewhere): with few rows it
   /// stays generative, with many it can move towards a discriminative one.
+  /// Only the first `standardised` features are standardised (the energies, whose scale varies
+  /// by class); the rest (an encoded row: z-scored numbers and 0/1 one-hot slots) are used as
+  /// they are — standardising a rare category's slot would inflate it and weaken its penalty.
   static func fitLinear(
     features: [[Double]], truth: [Int], rows: [Int], classes: Int, lambda: Double, generativePrior: [Double]? = nil,
-    steps: Int = 600
+    standardised: Int? = nil, steps: Int = 600
   ) -> LinearFit {
     let p = features.first?.count ?? 0
     let n = Double(max(rows.count, 1))
     var mean = [Double](repeating: 0, count: p)
     var scale = [Double](repeating: 1, count: p)
-    for j in 0..<p {
+    for j in 0..<min(p, standardised ?? p) {
       var m = 0.0
       for i in rows { m += features[i][j] }
       m /= n

@@ -56,10 +56,13 @@ struct ClassFitter {
   func fit(_ x: [Float], count n: Int, rng: inout TrainerRandom, deadline: Double? = nil, report: Report) -> ClassFit {
     let s = settings
     if n == 1 {
+      // Nothing to hold out: the row's own (in-sample) energy stands in, so that the class still
+      // takes part in the read-out and calibration instead of being invisible to them.
       let choice = BaseChoice(components: 1, ridge: Self.singleRowRidge)
+      let base = choice.fit(x, count: 1, width: d, rng: &rng)
       return ClassFit(
-        base: choice.fit(x, count: 1, width: d, rng: &rng), net: nil, scale: 0, baseChoice: choice, steps: 0, trainedRows: [0], heldout: [],
-        heldoutBaseLL: .nan, heldoutLL: .nan, folds: 0)
+        base: base, net: nil, scale: 0, baseChoice: choice, steps: 0, trainedRows: [0],
+        heldout: [(0, -base.logDensity(x)[0])], heldoutBaseLL: .nan, heldoutLL: .nan, folds: 0)
     }
     // Folds: K-fold for small classes, else one held-out share.
     var order = Array(0..<n)
@@ -141,7 +144,11 @@ struct ClassFitter {
     // Keep the network only when its held-out gain is more than one standard error of the
     // per-row gains (the scale was chosen on these same rows, so a gain within the noise is
     // not evidence).
-    if s.selectScale && scale > 0 && !Self.clearGain(held: heldR, draws: drawR, scale: scale) { scale = 0 }
+    if s.selectScale && scale > 0
+      && !Self.clearGain(held: heldR, draws: drawR, scale: scale, standardErrors: s.gainStandardErrors)
+    {
+      scale = 0
+    }
     var heldout: [(row: Int, energy: Double)] = []
     var baseLL = 0.0, modelLL = 0.0, count = 0
     for f in 0..<k {
@@ -290,7 +297,7 @@ struct ClassFitter {
 
   /// Whether the per-row held-out log-likelihood gains s·r(x) − log Z_f(s) have a mean above
   /// their standard error.
-  static func clearGain(held: [[Double]], draws: [[Double]], scale: Double) -> Bool {
+  static func clearGain(held: [[Double]], draws: [[Double]], scale: Double, standardErrors: Double = 1) -> Bool {
     var gains: [Double] = []
     for f in held.indices {
       let logZ = logMeanExp(draws[f], times: scale)
@@ -299,7 +306,7 @@ struct ClassFitter {
     guard gains.count >= 2 else { return false }
     let m = gains.reduce(0, +) / Double(gains.count)
     let v = gains.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(gains.count - 1)
-    return m > (v / Double(gains.count)).squareRoot()
+    return m > standardErrors * (v / Double(gains.count)).squareRoot()
   }
 
   /// Rows `idx` of `x`, concatenated.

@@ -59,6 +59,9 @@ public struct ObjectiveSettings: Sendable, Equatable {
   /// Classes with fewer rows get no network (the base alone): a residual fitted on a handful of
   /// rows is noise that no held-out check on those same few rows can catch.
   public var networkMinRows: Int = 20
+  /// The network is kept only when its mean held-out gain per row exceeds this many standard
+  /// errors (the scale was chosen on those same rows).
+  public var gainStandardErrors: Double = 1
   /// Choose the network scale s ∈ [0, 1] on held-out rows (else s = 1).
   public var selectScale: Bool = true
   /// Draws from the base used to estimate the normaliser Z(s) by importance sampling.
@@ -368,6 +371,8 @@ extension ObjectiveSettings {
       case "select": selectScale = v != 0
       case "kmax": maxComponents = Int(v)
       case "netmin": networkMinRows = Int(v)
+      case "rmax": ridges = ridges.filter { $0 <= v }; mixtureRidges = mixtureRidges.filter { $0 <= max(v, 0.01) }
+      case "se": gainStandardErrors = v
       case "rpc": rowsPerComponent = Int(v)
       default: continue
       }

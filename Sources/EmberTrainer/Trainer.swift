@@ -235,7 +235,9 @@ public enum Trainer {
   ) -> (balanced: Double, stacked: StackedReadout?, note: String) {
     let n = truth.count
     let perClass = (0..<classes).map { c in truth.filter { $0 == c }.count }
-    let k = min(5, perClass.min() ?? 0)
+    var k = min(5, perClass.min() ?? 0)
+    let xp = experimentValues()
+    if let m = xp["cvmin"], n >= 4 { k = max(k, Int(m)) }
     guard k >= 2 else {
       let predicted = Calibrator.predict(energies: energies, rows: Array(0..<n), logPriors: logPriors, readout: start)
       return (
@@ -262,6 +264,14 @@ public enum Trainer {
       let lambdas = [1.0, 0.1, 0.01]
       candidates += lambdas.map { .stacked($0) } + lambdas.map { .hybrid($0) } + [.free(0.01)]
     }
+    switch xp["ro"].map(Int.init) {
+    case 1: candidates = [.generative]
+    case 2: candidates = [.free(0.01)]
+    case 3: candidates = [.hybrid(0.1)]
+    case 4: candidates = [.free(0.1)]
+    case 5: candidates = [.generative, .free(0.01), .free(0.1)]
+    default: break
+    }
     let energyFeatures = (0..<n).map { i in energies.indices.map { -energies[$0][i] } }
     let hybridFeatures = (0..<n).map { energyFeatures[$0] + inputs[$0].map(Double.init) }
     var best = (kind: Kind.generative, loss: Double.infinity, balanced: 0.0)
@@ -282,7 +292,7 @@ public enum Trainer {
           let features = kind == .stacked(lambda) ? energyFeatures : hybridFeatures
           let fit = Calibrator.fitLinear(
             features: features, truth: truth, rows: fitRows, classes: classes, lambda: lambda,
-            generativePrior: kind == .free(lambda) ? nil : logPriors)
+            generativePrior: kind == .free(lambda) ? nil : logPriors, standardised: classes)
           for i in testRows { logits[i] = fit.logits(features[i]) }
         }
       }
@@ -300,7 +310,7 @@ public enum Trainer {
       let free = best.kind == .free(lambda)
       let fit = Calibrator.fitLinear(
         features: hybrid ? hybridFeatures : energyFeatures, truth: truth, rows: Array(0..<n), classes: classes,
-        lambda: lambda, generativePrior: free ? nil : logPriors)
+        lambda: lambda, generativePrior: free ? nil : logPriors, standardised: classes)
       let towards = free ? "plain L2 penalty \(lambda)" : "penalty \(lambda) towards the generative read-out"
       let note =
         hybrid
@@ -430,4 +440,15 @@ func experimentSampler(_ s: inout SamplerDefaults) {
     default: continue
     }
   }
+}
+
+/// TEMPORARY (tuning only): EMBER_EXPERIMENT key=value pairs.
+func experimentValues() -> [String: Double] {
+  guard let text = ProcessInfo.processInfo.environment["EMBER_EXPERIMENT"] else { return [:] }
+  var out: [String: Double] = [:]
+  for item in text.split(separator: ",") {
+    let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
+    if kv.count == 2, let v = Double(kv[1]) { out[kv[0]] = v }
+  }
+  return out
 }

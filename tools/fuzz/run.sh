@@ -40,19 +40,20 @@ module _EmberFlatBuffers {
   export *
 }
 MAP
-  for mode in file payload; do
-    local defs=()
-    [[ $mode == payload ]] && defs=(-D FUZZ_PAYLOAD)
-    "$SWIFTC" -parse-as-library -module-name EmberFormat -package-name ember -O -g \
-      -sanitize=fuzzer,address -use-ld=lld -D EMBER_CHECKS "${defs[@]}" -I "$out/module" \
-      Sources/EmberFormat/*.swift tools/fuzz/FuzzLoader.swift "$out/ember_fb.o" -lstdc++ \
-      -o "$out/fuzz-$mode"
-  done
   local system_objects=()
   for c in Sources/_EmberSystem/*.c; do
     "$CLANG" -O1 -g -fsanitize=fuzzer-no-link,address -I Sources/_EmberSystem/include -c "$c" \
       -o "$out/system-$(basename "$c" .c).o"
     system_objects+=("$out/system-$(basename "$c" .c).o")
+  done
+  for mode in file payload; do
+    local defs=()
+    [[ $mode == payload ]] && defs=(-D FUZZ_PAYLOAD)
+    "$SWIFTC" -parse-as-library -module-name EmberFormat -package-name ember -O -g \
+      -sanitize=fuzzer,address -use-ld=lld -D EMBER_CHECKS "${defs[@]}" -I "$out/module" \
+      -I Sources/_EmberSystem/include Sources/EmberFormat/*.swift tools/fuzz/FuzzLoader.swift "$out/ember_fb.o" \
+      "${system_objects[@]}" -lstdc++ \
+      -o "$out/fuzz-$mode"
   done
   mkdir -p "$out/text"
   (cd "$out/text" && "$SWIFTC" -parse-as-library -module-name EmberText -package-name ember -O -g \

@@ -9,7 +9,9 @@ APT_PACKAGES := libflatbuffers-dev flatbuffers-compiler
 # ember-micro (Embedded Swift, static): musl for x86_64, cross compilers for aarch64 and
 # armv7, qemu to run the cross builds in the parity tests.
 MICRO_APT_PACKAGES := musl-tools gcc-aarch64-linux-gnu g++-aarch64-linux-gnu gcc-arm-linux-gnueabi \
-  g++-arm-linux-gnueabi qemu-user-static
+  g++-arm-linux-gnueabi qemu-user-static binutils
+# Targets `make test` builds and checks against ember (all three: `make micro-test`).
+MICRO_TEST_ARCHES ?= x86_64 aarch64
 APT_GET := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 DEMO_MODEL := models/iris.ember
 FUZZ_SECONDS ?= 15
@@ -20,7 +22,7 @@ BENCH_SIZES ?= 30:128 64:256
 EVAL_ARGS ?=
 
 .PHONY: deps venv build release check-schema demo test swift-test pytest-tools fuzz-smoke fuzz \
-        models static static-full micro micro-deps micro-test edge capi-test pytest-capi bench bench-ort pytest-bench eval eval-quick \
+        models static static-full micro micro-deps micro-test micro-parity debug-ember edge capi-test pytest-capi bench bench-ort pytest-bench eval eval-quick \
         pytest-eval tune peers clean
 
 deps:
@@ -62,8 +64,9 @@ demo: release
 	printf 'sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)\n5.1,3.5,1.4,0.2\n7.9,2.0,1.0,2.5\n' \
 	  | $(EMBER) score $(DEMO_MODEL) - --energies
 
-## Every test: generated code fresh, Swift suites (incl. CLI + C API tests), Python tools, fuzz smoke.
-test: deps check-schema swift-test pytest-tools pytest-bench pytest-eval fuzz-smoke
+## Every test: generated code fresh, Swift suites (incl. CLI + C API tests), Python tools, fuzz smoke,
+## ember-micro (x86_64 natively, aarch64 under qemu) byte-identical to ember.
+test: deps check-schema swift-test pytest-tools pytest-bench pytest-eval fuzz-smoke micro-parity
 
 swift-test: deps
 	$(SWIFT) build --build-tests
@@ -97,10 +100,19 @@ micro: deps micro-deps
 
 ## ember-micro against the debug ember on the shipped models and bad inputs: byte-identical
 ## stdout/stderr and exit statuses, natively and under qemu-aarch64 / qemu-arm.
-micro-test: micro swift-test
-	tools/micro/parity.sh $(DEBUG_EMBER) dist/ember-micro
-	tools/micro/parity.sh $(DEBUG_EMBER) dist/ember-micro-aarch64 qemu-aarch64-static
-	tools/micro/parity.sh $(DEBUG_EMBER) dist/ember-micro-armv7 qemu-arm-static
+## micro-parity: the MICRO_TEST_ARCHES builds only; micro-test: all three targets.
+micro-test: MICRO_TEST_ARCHES = x86_64 aarch64 armv7
+micro-test: micro-parity
+micro-parity: deps micro-deps debug-ember
+	set -e; for a in $(MICRO_TEST_ARCHES); do tools/micro/build.sh --arch $$a; done
+	set -e; for a in $(MICRO_TEST_ARCHES); do case $$a in \
+	  x86_64) tools/micro/parity.sh $(DEBUG_EMBER) dist/ember-micro ;; \
+	  aarch64) tools/micro/parity.sh $(DEBUG_EMBER) dist/ember-micro-aarch64 qemu-aarch64-static ;; \
+	  armv7) tools/micro/parity.sh $(DEBUG_EMBER) dist/ember-micro-armv7 qemu-arm-static ;; \
+	  *) echo "micro-parity: unknown arch $$a" >&2; exit 2 ;; esac; done
+
+debug-ember: deps
+	$(SWIFT) build --product ember
 
 edge: deps
 	$(SWIFT) build -c release --product ember-edge

@@ -74,6 +74,14 @@ build_arch() {
       swift_extra=(-Xcc -march=armv7-a -Xcc -mfloat-abi=softfp -Xcc -mfpu=neon-vfpv4) ;;
     *) echo "micro: unknown arch $arch" >&2; exit 2 ;;
   esac
+  local product="dist/$PRODUCT$suffix"
+  # Up to date: the product is newer than every source it is built from (and this script).
+  if [ -f "$product" ] && [ -z "$(find Sources tools/micro -newer "$product" \( -name '*.swift' -o -name '*.c' \
+      -o -name '*.cpp' -o -name '*.h' -o -name '*.modulemap' -o -name '*.sh' \) -print -quit)" ]; then
+    echo "== ember-micro for $arch: $product is up to date"
+    check_product "$arch" "$product"
+    return
+  fi
   rm -rf "$out"; mkdir -p "$out/cmods"
   echo "== ember-micro for $arch ($swift_target)"
 
@@ -130,15 +138,30 @@ MAP
     objects+=("$out/$name.o")
   done
 
-  local product="dist/$PRODUCT$suffix"
   "${link[@]}" -o "$product" "${objects[@]}" -L "$TOOLCHAIN/lib/swift/embedded/$swift_target" \
     -lswiftUnicodeDataTables -lm -Wl,--gc-sections -Wl,-z,noexecstack
   "$strip" "$product"
-  if [ "$arch" = x86_64 ] && [ "$PROBE" = 0 ] && [ "$(stat -c %s "$product")" -gt "$MAX_MICRO_BYTES" ]; then
-    echo "micro: $product is $(stat -c %s "$product") bytes, over the $MAX_MICRO_BYTES-byte budget" >&2
+  check_product "$arch" "$product"
+}
+
+# check_product ARCH PATH: static (no interpreter, no shared libraries) and, for the x86_64
+# CLI, within MAX_MICRO_BYTES; prints the size either way.
+check_product() {
+  local arch=$1 product=$2 bytes
+  bytes=$(stat -c %s "$product")
+  if readelf -l "$product" | grep -q INTERP || readelf -d "$product" | grep -q NEEDED; then
+    echo "micro: $product is not statically linked:" >&2
+    readelf -l -d "$product" | grep -E 'INTERP|NEEDED' >&2
     exit 1
   fi
-  printf '%-28s %8d bytes  %s\n' "$product" "$(stat -c %s "$product")" "$(file -b "$product" | cut -d, -f1-2)"
+  printf '%-28s %8d bytes  static  %s\n' "$product" "$bytes" "$arch"
+  if [ "$arch" = x86_64 ] && [ "$PROBE" = 0 ]; then
+    if [ "$bytes" -gt "$MAX_MICRO_BYTES" ]; then
+      echo "micro: $product is $bytes bytes, OVER the $MAX_MICRO_BYTES-byte budget" >&2
+      exit 1
+    fi
+    echo "micro: $product is $bytes bytes, within the $MAX_MICRO_BYTES-byte (1 MiB) budget"
+  fi
 }
 
 for arch in "${ARCHES[@]}"; do build_arch "$arch"; done

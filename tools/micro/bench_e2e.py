@@ -12,8 +12,9 @@ for 100,000 rows, header x0…x29) and a (30 → 128 → 128 → 1) 2-class mode
 * each Ember binary given with --ember: `BIN score MODEL rows.csv --output OUT` (a new
   process: start-up included), with --threads 1 and with the default (all cores);
   peak RSS of the process (one more run under /usr/bin/time);
-* cold start of each binary: mean wall time of `BIN verify MODEL` over --cold runs, and the
-  same minus the mean time to spawn `/bin/true` (the spawn cost from Python).
+* cold start of each binary: mean and minimum wall time over --cold runs of `BIN verify MODEL`
+  and of `BIN score MODEL one-row.csv --threads 1` (load + verify + first score), and the
+  latter minus the mean time to spawn `/bin/true` (the spawn cost from Python).
 
 Prints a Markdown table (and --json). Usage:
   tools/.venv-bench/bin/python tools/micro/bench_e2e.py --ember dist/ember-micro \
@@ -168,14 +169,28 @@ def main(argv=None) -> int:
         r = f"{rss[name] / 2**20:.1f} MiB" if name in rss else "(in-process)"
         print(f"| {name} | {t:.3f} | {args.rows / t:,.0f} | {t / reference:.2f}× | {r} |")
 
-    print("\n| binary | `verify` wall (ms, mean of %d) | minus `/bin/true` (ms) | size (bytes) |" % args.cold)
-    print("|---|---|---|---|")
-    spawn = 1e3 * sum(run_process(["/bin/true"]) for _ in range(args.cold)) / args.cold
-    print(f"| /bin/true (process spawn from Python) | {spawn:.2f} | 0 | |")
+    one_row = os.path.join(args.work, "one-row.csv")
+    with open(csv) as src, open(one_row, "w") as dst:
+        dst.write(src.readline() + src.readline())
+
+    def cold(argv: list[str]) -> tuple[float, float]:
+        """Mean and minimum wall milliseconds of --cold runs of argv."""
+        ms = [1e3 * run_process(argv) for _ in range(args.cold)]
+        return sum(ms) / len(ms), min(ms)
+
+    print("\n| binary (%d runs each) | `verify` mean / min (ms) | `score` of one row mean / min (ms) "
+          "| score minus `/bin/true` (ms, means) | size (bytes) |" % args.cold)
+    print("|---|---|---|---|---|")
+    spawn, spawn_min = cold(["/bin/true"])
+    print(f"| /bin/true (process spawn from Python) | {spawn:.2f} / {spawn_min:.2f} | | 0 | |")
     for b in args.ember:
-        ms = 1e3 * sum(run_process([b, "verify", model]) for _ in range(args.cold)) / args.cold
-        results.setdefault("cold_start_ms", {})[b] = {"verify_ms": ms, "minus_true_ms": ms - spawn}
-        print(f"| {os.path.relpath(b, ROOT)} | {ms:.2f} | {ms - spawn:.2f} | {os.path.getsize(b):,} |")
+        verify, verify_min = cold([b, "verify", model])
+        score, score_min = cold([b, "score", model, one_row, "--threads", "1"])
+        results.setdefault("cold_start_ms", {})[b] = {"verify_ms": verify, "verify_min_ms": verify_min,
+                                                      "score_one_row_ms": score, "score_one_row_min_ms": score_min,
+                                                      "spawn_ms": spawn, "score_minus_spawn_ms": score - spawn}
+        print(f"| {os.path.relpath(b, ROOT)} | {verify:.2f} / {verify_min:.2f} | {score:.2f} / {score_min:.2f} "
+              f"| {score - spawn:.2f} | {os.path.getsize(b):,} |")
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump(results, f, indent=2)

@@ -41,7 +41,7 @@ extension OptionSpec {
     "raw-energies", help: "Classify with raw energies (T = 1, no per-class offsets fitted on held-out rows).")
   static let noStackedReadout = flag(
     "no-stacked-readout",
-    help: "Do not try the stacked read-out (a C×C linear map of the energies fitted on held-out rows, kept only when it classifies held-out rows better).")
+    help: "Classify by temperature and per-class offsets on the energies, without the stacked read-out (a multinomial regression on the energies and the encoded row, fitted on held-out rows).")
   static let refit = flag(
     "refit", help: "After calibration, retrain every class on all its rows (calibration stays that of the held-out run).")
   static let trainQuiet = flag("quiet", help: "No progress display and no summary.")

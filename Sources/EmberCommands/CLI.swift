@@ -12,7 +12,7 @@ public struct Verb: Sendable {
   }
 
   /// Every verb the device binary has (all but `train`), in help order.
-  public static let device: [Verb] = [inspect, verify, score, classify, sample, bench, energy]
+  public static let device: [Verb] = [inspect, verify, score, classify, sample, impute, bench, energy]
 }
 
 /// The command-line front end shared by `ember` (device verbs + train) and `ember-edge`

@@ -94,6 +94,12 @@ enum InspectReport {
     field("temperature", g(m.temperature))
     let params = m.classes.reduce(0) { $0 + $1.parameterCount }
     field("parameters", "\(grouped(params)) network parameters in \(m.classes.count) class\(m.classes.count == 1 ? "" : "es")")
+    let stored = m.classes.reduce(0) { $0 + $1.startingRowCount(width: m.encodedWidth) }
+    field(
+      "training rows",
+      stored == 0
+        ? "none stored (chains start from the base; the file holds no training data)"
+        : "\(grouped(stored)) stored as chain starting points — the file holds training data")
 
     line()
     line("features (\(m.features.count), encoded width \(m.encodedWidth))")
@@ -127,7 +133,7 @@ enum InspectReport {
       if let s = c.sampler {
         let noise = s.noiseScale < 0 ? "√(2εT)" : g(s.noiseScale)
         let clip = s.gradClip > 0 ? ", clip \(g(s.gradClip))" : ""
-        field("sampler", "\(s.kind), \(s.steps) steps, ε \(g(s.stepSize)), noise \(noise), T \(g(s.temperature)), init noise \(g(s.initNoise))\(clip), start at \(s.initialization)", indent: 4)
+        field("sampler", "\(s.kind), \(s.steps) steps, ε \(g(s.stepSize)), noise \(noise), T \(g(s.temperature)), init noise \(g(s.initNoise))\(clip), start at \(s.initialization)\(s.proposals > 0 ? ", \(s.proposals) independence proposals from the base" : "")", indent: 4)
       } else {
         field("sampler", "runtime defaults", indent: 4)
       }

@@ -215,7 +215,7 @@ extension OptionSpec {
     "sampler", help: "Sampler: tabebm, langevin or mala (default: the model's).",
     kind: .choice(SamplerKind.allCases.map { $0.description }))
   public static let steps = OptionSpec(
-    "steps", help: "Steps per chain.", kind: .integer(SamplerDefaults.stepRange))
+    "steps", help: "Steps per chain (with --given/--where: sweeps per chain, default 30).", kind: .integer(SamplerDefaults.stepRange))
   public static let stepSize = OptionSpec(
     "step-size", help: "Step size ε (gradient multiplier).",
     kind: .number(low: 0, high: Double(SamplerDefaults.maximumStepSize), lowOpen: true))
@@ -253,6 +253,23 @@ extension OptionSpec {
   public static let benchSteps = OptionSpec(
     "steps", help: "SGLD steps per chain.", kind: .integer(SamplerDefaults.stepRange), default: "200")
   public static let benchJSON = flag("json", help: "Print JSON.")
+  public static let explain = OptionSpec(
+    "explain", value: "k",
+    help: "Add the k raw columns that contribute most to each row's score: why_1, why_1_share, … (integrated gradients; see docs/EXPLAIN.md).",
+    kind: .integer(1...1000))
+  public static let given = OptionSpec(
+    "given", value: "column=value",
+    help: "Generate rows with this column fixed (a number, a category, or the target's label); repeatable.",
+    repeatable: true)
+  public static let whereRule = OptionSpec(
+    "where", value: "rule",
+    help: "Generate rows meeting this rule: COLUMN>=X, <=, >, < (numeric), COLUMN!=CATEGORY; repeatable.",
+    repeatable: true)
+  public static let draws = OptionSpec(
+    "draws", help: "Imputations per row (multiple imputation): adds a draw column (1…N).", kind: .integer(1...10_000))
+  public static let sweeps = OptionSpec(
+    "steps", help: "Sweeps per imputation (Gibbs over the missing cells).", kind: .integer(EmberSession.sweepRange),
+    default: String(EmberSession.defaultSweeps))
 
   /// Options of the row verbs (score, classify, energy).
   static let rowInput: [OptionSpec] = [delimiter, unknownCategory, rowThreads, stream, onError, keep, unknownAsMissing, nanAsMissing]

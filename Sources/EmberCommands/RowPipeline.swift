@@ -59,8 +59,11 @@ struct RowPipeline {
     var unknownCategoryRows = 0
   }
 
+  /// `prepare`, when given, sees each chunk's encoded rows (n×d) after its energies and before
+  /// its rows are emitted (for per-row work that is done in parallel, e.g. explanations).
   func run(
     header emitHeader: ([String]) throws(CLIError) -> Void,
+    prepare: ((UnsafePointer<Float>, Int) -> Void)? = nil,
     row emit: (Row, UnsafePointer<Float>, UnsafePointer<Float>) throws(CLIError) -> Void
   ) throws(CLIError) -> Summary {
     let reader: CSVReader
@@ -116,6 +119,7 @@ struct RowPipeline {
       guard n > 0 else { return }
       x.withUnsafeBufferPointer { xp in
         e.withUnsafeMutableBufferPointer { ep in evaluator.energies(rows: xp.baseAddress!, count: n, into: ep.baseAddress!) }
+        prepare?(xp.baseAddress!, n)
       }
       for (i, row) in rows.enumerated() {
         try e.withUnsafeBufferPointer { (ep) throws(CLIError) in

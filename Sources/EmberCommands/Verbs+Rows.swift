@@ -14,11 +14,13 @@ extension Verb {
         of class energy models. Output columns: score, percentile (0–100, against held-out \
         in-distribution scores stored in the model), anomaly (1 when score > threshold, and for \
         every row holding a category never seen in training), nearest_class (the most probable \
-        class); with --energies one energy_<label> column per class. Missing cells (empty, NA, \
-        N/A, na, ?, NaN, nan) are imputed as in training. Rows come out in input order.
+        class); with --energies one energy_<label> column per class; with --explain k the k raw \
+        columns that contribute most to the score and their shares (why_1, why_1_share, …). \
+        Missing cells (empty, NA, N/A, na, ?, NaN, nan) are imputed as in training. Rows come out \
+        in input order.
         """,
       arguments: [.model, .input],
-      options: [.output, .threshold, .energies] + OptionSpec.rowInput)
+      options: [.output, .threshold, .energies, .explain] + OptionSpec.rowInput)
   ) { p throws(CLIError) in
     let input = RowInput(p)
     let output = p.string(.output)
@@ -30,12 +32,15 @@ extension Verb {
     let labels = session.labels
     var columns = (input.stream ? ["line"] : []) + ["score", "percentile", "anomaly", "nearest_class"]
     if withEnergies { columns += labels.map { "energy_" + $0 } }
+    let explanation = try Explanation(k: p.int(.explain), session: session, threads: input.threads)
+    columns += explanation?.columns ?? []
     try input.checkKeep(outputColumns: columns)
     let sink = try OutputSink(path: output)
     sink.flushEachLine = input.stream
     var probabilities = [Float](repeating: 0, count: session.classCount)
     let summary = try RowPipeline(session: session, options: input).run(
       header: { (kept) throws(CLIError) in try sink.writeRow(kept + columns) },
+      prepare: explanation.map { e in { x, n in e.compute(x, n) } },
       row: { (row, e, x) throws(CLIError) in
         let s = session.score(e)
         let best = probabilities.withUnsafeMutableBufferPointer { session.classify(e, row: x, probabilities: $0.baseAddress!) }
@@ -46,6 +51,7 @@ extension Verb {
         out.append(session.isAnomaly(score: s, threshold: threshold, flags: row.flags).map { $0 ? "1" : "0" } ?? "")
         out.append(labels[best])
         if withEnergies { for c in 0..<labels.count { out.append(e[c].description) } }
+        explanation?.append(to: &out)
         try sink.writeRow(out)
       })
     try sink.commit()

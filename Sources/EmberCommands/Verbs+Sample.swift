@@ -14,14 +14,18 @@ extension Verb {
         rows are drawn for every class in proportion to the class priors. Defaults for every \
         sampler setting come from the model file. The same --seed gives byte-identical output \
         whatever --threads is. Rows are written as they are produced (memory does not grow with \
-        --count). A summary (chains, restarts after divergence, MALA acceptance) goes to stderr.
+        --count). A summary (chains, restarts after divergence, MALA acceptance) goes to stderr. \
+        With --given/--where, every row meets every condition: rows are drawn from the class \
+        energies conditioned on them (see docs/EXPLAIN.md), classes in proportion to their \
+        probability given the conditions unless --class names them.
         """,
       arguments: [.model],
       options: [
         .count, .sampleClass, .seed, .output, .sampler, .steps, .stepSize, .noise, .temperature, .initNoise, .gradClip,
-        .initFrom, .initCSV, .sampleThreads, .initDelimiter, .quiet,
+        .initFrom, .initCSV, .sampleThreads, .initDelimiter, .quiet, .given, .whereRule,
       ])
   ) { p throws(CLIError) in
+    if !p.strings(.given).isEmpty || !p.strings(.whereRule).isEmpty { return try sampleConditionally(p) }
     let model = p.positional("model")
     let count = p.int(.count) ?? 0
     let seed = p.uint64(.seed) ?? 0

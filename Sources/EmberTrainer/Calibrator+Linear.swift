@@ -41,15 +41,12 @@ extension Calibrator {
   }
 
   /// Fits a ``LinearFit`` on `rows` of `features`. `steps` full-batch Adam steps (lr 0.05).
-  /// With `generativePrior` (log priors), the first C features are the negated energies and
-  /// the fit starts from, and is pulled towards, the generative read-out
-  /// logit_c = −E_c + log π_c (W₀ = identity on the energies, 0 elsewhere): with few rows it
-  /// stays generative, with many it can move towards a discriminative one.
+  /// The penalty is `lambda`·‖W‖² (biases free) on the mean log-loss.
   /// Only the first `standardised` features are standardised (the energies, whose scale varies
   /// by class); the rest (an encoded row: z-scored numbers and 0/1 one-hot slots) are used as
   /// they are — standardising a rare category's slot would inflate it and weaken its penalty.
   static func fitLinear(
-    features: [[Double]], truth: [Int], rows: [Int], classes: Int, lambda: Double, generativePrior: [Double]? = nil,
+    features: [[Double]], truth: [Int], rows: [Int], classes: Int, lambda: Double,
     standardised: Int? = nil, steps: Int = 600
   ) -> LinearFit {
     let p = features.first?.count ?? 0
@@ -68,16 +65,7 @@ extension Calibrator {
     }
     let z = rows.map { i in (0..<p).map { (features[i][$0] - mean[$0]) / scale[$0] } }
     let count = classes * p + classes
-    var prior = [Double](repeating: 0, count: classes * p)
     var w = [Double](repeating: 0, count: count)
-    if let logPriors = generativePrior {
-      // In standardised units, −E_c = σ_c·z_c + μ_c: W₀[c][c] = σ_c, b₀_c = μ_c + log π_c.
-      for c in 0..<classes {
-        prior[c * p + c] = scale[c]
-        w[c * p + c] = scale[c]
-        w[classes * p + c] = mean[c] + logPriors[c]
-      }
-    }
     var m1 = [Double](repeating: 0, count: count)
     var m2 = [Double](repeating: 0, count: count)
     var logits = [Double](repeating: 0, count: classes)
@@ -109,7 +97,7 @@ extension Calibrator {
       let c1 = 1 - pow(b1, Double(step)), c2 = 1 - pow(b2, Double(step))
       for k in 0..<count {
         var grad = g[k] / n
-        if k < classes * p { grad += 2 * lambda * (w[k] - prior[k]) }
+        if k < classes * p { grad += 2 * lambda * w[k] }
         m1[k] = b1 * m1[k] + (1 - b1) * grad
         m2[k] = b2 * m2[k] + (1 - b2) * grad * grad
         w[k] -= lr * (m1[k] / c1) / ((m2[k] / c2).squareRoot() + 1e-12)

@@ -343,39 +343,3 @@ struct ResidualTrainer {
 @inline(__always) func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
 
 @inline(__always) func softplus(_ x: Double) -> Double { x > 30 ? x : (x < -30 ? exp(x) : log1p(exp(x))) }
-
-extension ObjectiveSettings {
-  /// TEMPORARY (tuning only, removed before landing): `key=value,…` overrides.
-  mutating func applyExperiment(_ text: String?) {
-    guard let text else { return }
-    for item in text.split(separator: ",") {
-      let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
-      guard kv.count == 2, let v = Double(kv[1]) else { continue }
-      switch kv[0] {
-      case "tau": noiseInflation = v
-      case "jitter": jitter = v
-      case "lr": learningRate = v
-      case "wd": weightDecay = v
-      case "gp": gradientPenalty = v
-      case "batch": batchRows = Int(v)
-      case "noiseMin": minimumNoiseRows = Int(v)
-      case "noisePer": noisePerRow = Int(v)
-      case "every": evaluateEvery = Int(v)
-      case "patience": patience = Int(v)
-      case "folds": folds = Int(v)
-      case "cvmax": crossFitMaxRows = Int(v)
-      case "maxSteps": maxSteps = Int(v)
-      case "epochs": epochs = Int(v)
-      case "width": hidden = v > 0 ? [Int(v), Int(v)] : []
-      case "pen": penaltyRows = Int(v)
-      case "select": selectScale = v != 0
-      case "kmax": maxComponents = Int(v)
-      case "netmin": networkMinRows = Int(v)
-      case "rmax": ridges = ridges.filter { $0 <= v }; mixtureRidges = mixtureRidges.filter { $0 <= max(v, 0.01) }
-      case "se": gainStandardErrors = v
-      case "rpc": rowsPerComponent = Int(v)
-      default: continue
-      }
-    }
-  }
-}

@@ -24,8 +24,6 @@ public enum Trainer {
     table: CSVTable, options: TrainingOptions, progress: (@Sendable (TrainingProgress) -> Void)? = nil
   ) throws -> (ModelSpec, TrainingSummary) {
     let started = Date()
-    var options = options
-    options.settings.applyExperiment(ProcessInfo.processInfo.environment["EMBER_EXPERIMENT"])
     try check(options)
     let base = try options.addTo.map { try EmberModel(path: $0) }
     let data: EncodedData
@@ -62,7 +60,7 @@ public enum Trainer {
     // proposals from it — exact for the fitted energy, no step size to tune. With
     // --keep-starting-rows: SMOTE-style starts between a stored row and a near neighbour, then
     // 10 Langevin steps at T = 1.
-    var sampler =
+    let sampler =
       options.storeStartingRows
       ? SamplerDefaults(
         kind: .langevin, steps: 10, stepSize: 0.01, noiseScale: -1, temperature: 1, initNoise: 0.01, gradClip: 50,
@@ -70,7 +68,6 @@ public enum Trainer {
       : SamplerDefaults(
         kind: .langevin, steps: 0, stepSize: 0.01, noiseScale: -1, temperature: 1, initNoise: 0, gradClip: 50,
         initialization: .base, proposals: 100)
-    experimentSampler(&sampler)
     for (k, c) in toTrain.enumerated() {
       let fit = fits[k]
       classes.append(
@@ -136,7 +133,7 @@ public enum Trainer {
     var warnings = data.warnings
     if options.fitReadout && options.stackedReadout && classes.count > Trainer.linearReadoutMaxClasses {
       warnings.append(
-        "stacked read-out not tried: \(classes.count) classes (beyond \(Trainer.linearReadoutMaxClasses), its C×C regressions cost more than they add); temperature and offsets are used")
+        "no stacked read-out: \(classes.count) classes (beyond \(Trainer.linearReadoutMaxClasses), its C×(C+d) regression costs more than it adds); temperature and offsets are used")
     }
     if options.fitReadout && classes.count > 1 && !heldout.isEmpty {
       let choice = chooseReadout(
@@ -224,21 +221,24 @@ public enum Trainer {
     return (spec, summary)
   }
 
-  /// Read-outs tried by cross-fitting on the held-out rows: temperature/offsets (generative),
-  /// and (when `tryLinear`) multinomial regressions on the energies, and on the energies and the
-  /// encoded row, each pulled towards the generative read-out with a few penalties. The one with
-  /// the lowest cross-fitted class-balanced log-loss wins (ties: the simpler, listed first); it
-  /// is then refitted on every held-out row. Returns the cross-fitted balanced accuracy too.
+  /// The read-out, fitted on the held-out rows (every row of a cross-fitted class). With
+  /// `tryLinear` (and at most ``linearReadoutMaxClasses`` classes): a multinomial regression on
+  /// the negative energies and the encoded row, all weights under one plain L2 penalty
+  /// (``linearReadoutPenalty``) — on the tuning half it beat the generative read-out and every
+  /// regression pulled towards it, and choosing among them by cross-validation on a few dozen
+  /// rows chose worse than this fixed rule (docs/TUNING.md). Otherwise: temperature and
+  /// per-class offsets on the energies (the generative read-out). Returns the read-out's
+  /// cross-fitted balanced accuracy (2–5 folds, stratified) too.
   static func chooseReadout(
     energies: [[Double]], inputs: [[Float]], truth: [Int], classes: Int, logPriors: [Double],
     start: Calibrator.Readout, free: [Bool], fitTemperature: Bool, tryLinear: Bool
   ) -> (balanced: Double, stacked: StackedReadout?, note: String) {
     let n = truth.count
     let perClass = (0..<classes).map { c in truth.filter { $0 == c }.count }
-    var k = min(5, perClass.min() ?? 0)
-    let xp = experimentValues()
-    if let m = xp["cvmin"], n >= 4 { k = max(k, Int(m)) }
-    guard k >= 2 else {
+    let linear = tryLinear && classes <= Trainer.linearReadoutMaxClasses
+    // A class with a single held-out row still takes part: it sits in one of (at least) two folds.
+    let k = min(5, max(2, perClass.min() ?? 0))
+    guard n >= 4 else {
       let predicted = Calibrator.predict(energies: energies, rows: Array(0..<n), logPriors: logPriors, readout: start)
       return (
         Calibrator.balancedAccuracy(predicted: predicted, truth: truth, classes: classes), nil,
@@ -251,74 +251,37 @@ public enum Trainer {
       fold[i] = seen[truth[i]] % k
       seen[truth[i]] += 1
     }
-    enum Kind: Equatable {
-      case generative
-      case stacked(Double)
-      case hybrid(Double)
-      /// Plain L2 (no pull towards the generative read-out): the most discriminative.
-      case free(Double)
-    }
-    var candidates: [Kind] = [.generative]
-    // Beyond 50 classes the C×C (and C×d) regressions cost too much for what they add.
-    if tryLinear && classes <= Trainer.linearReadoutMaxClasses {
-      let lambdas = [1.0, 0.1, 0.01]
-      candidates += lambdas.map { .stacked($0) } + lambdas.map { .hybrid($0) } + [.free(0.01)]
-    }
-    switch xp["ro"].map(Int.init) {
-    case 1: candidates = [.generative]
-    case 2: candidates = [.free(0.01)]
-    case 3: candidates = [.hybrid(0.1)]
-    case 4: candidates = [.free(0.1)]
-    case 5: candidates = [.generative, .free(0.01), .free(0.1)]
-    default: break
-    }
-    let energyFeatures = (0..<n).map { i in energies.indices.map { -energies[$0][i] } }
-    let hybridFeatures = (0..<n).map { energyFeatures[$0] + inputs[$0].map(Double.init) }
-    var best = (kind: Kind.generative, loss: Double.infinity, balanced: 0.0)
-    for kind in candidates {
-      var logits = [[Double]](repeating: [], count: n)
-      for f in 0..<k {
-        let fitRows = (0..<n).filter { fold[$0] != f }
-        let testRows = (0..<n).filter { fold[$0] == f }
-        switch kind {
-        case .generative:
-          let r = Calibrator.fitReadout(
-            energies: energies, truth: truth, rows: fitRows, logPriors: logPriors, start: start, free: free,
-            fitTemperature: fitTemperature)
-          for i in testRows {
-            logits[i] = (0..<classes).map { -energies[$0][i] / r.temperature + logPriors[$0] + r.offsets[$0] }
-          }
-        case .stacked(let lambda), .hybrid(let lambda), .free(let lambda):
-          let features = kind == .stacked(lambda) ? energyFeatures : hybridFeatures
-          let fit = Calibrator.fitLinear(
-            features: features, truth: truth, rows: fitRows, classes: classes, lambda: lambda,
-            generativePrior: kind == .free(lambda) ? nil : logPriors, standardised: classes)
-          for i in testRows { logits[i] = fit.logits(features[i]) }
+    let lambda = Trainer.linearReadoutPenalty
+    let features = (0..<n).map { i in energies.indices.map { -energies[$0][i] } + inputs[i].map(Double.init) }
+    var logits = [[Double]](repeating: [], count: n)
+    for f in 0..<k {
+      let fitRows = (0..<n).filter { fold[$0] != f }
+      let testRows = (0..<n).filter { fold[$0] == f }
+      if linear {
+        let fit = Calibrator.fitLinear(
+          features: features, truth: truth, rows: fitRows, classes: classes, lambda: lambda, standardised: classes)
+        for i in testRows { logits[i] = fit.logits(features[i]) }
+      } else {
+        let r = Calibrator.fitReadout(
+          energies: energies, truth: truth, rows: fitRows, logPriors: logPriors, start: start, free: free,
+          fitTemperature: fitTemperature)
+        for i in testRows {
+          logits[i] = (0..<classes).map { -energies[$0][i] / r.temperature + logPriors[$0] + r.offsets[$0] }
         }
       }
-      let loss = Calibrator.balancedLogLoss(logits, truth: truth, classes: classes)
-      if loss < best.loss {
-        let predicted = logits.map { l in l.indices.max { l[$0] < l[$1] }! }
-        best = (kind, loss, Calibrator.balancedAccuracy(predicted: predicted, truth: truth, classes: classes))
-      }
     }
-    switch best.kind {
-    case .generative:
-      return (best.balanced, nil, "temperature and offsets fitted on held-out rows (cross-fitted best)")
-    case .stacked(let lambda), .hybrid(let lambda), .free(let lambda):
-      let hybrid = best.kind != .stacked(lambda)
-      let free = best.kind == .free(lambda)
-      let fit = Calibrator.fitLinear(
-        features: hybrid ? hybridFeatures : energyFeatures, truth: truth, rows: Array(0..<n), classes: classes,
-        lambda: lambda, generativePrior: free ? nil : logPriors, standardised: classes)
-      let towards = free ? "plain L2 penalty \(lambda)" : "penalty \(lambda) towards the generative read-out"
-      let note =
-        hybrid
-        ? "stacked on the energies and the encoded row (\(towards)), fitted on held-out rows (cross-fitted best)"
-        : "stacked on the energies (\(towards)), fitted on held-out rows (cross-fitted best)"
-      return (best.balanced, Calibrator.stackedReadout(fit, classes: classes, width: hybrid ? inputs.first?.count : nil), note)
-    }
+    let predicted = logits.map { l in l.indices.max { l[$0] < l[$1] }! }
+    let balanced = Calibrator.balancedAccuracy(predicted: predicted, truth: truth, classes: classes)
+    guard linear else { return (balanced, nil, "temperature and offsets fitted on held-out rows") }
+    let fit = Calibrator.fitLinear(
+      features: features, truth: truth, rows: Array(0..<n), classes: classes, lambda: lambda, standardised: classes)
+    let note = "multinomial regression on the energies and the encoded row (L2 penalty \(lambda)), fitted on held-out rows"
+    return (balanced, Calibrator.stackedReadout(fit, classes: classes, width: inputs.first?.count), note)
   }
+
+  /// L2 penalty of the linear read-out (per row, on standardised energies; chosen on the
+  /// tuning half, docs/TUNING.md).
+  public static let linearReadoutPenalty = 0.01
 
   /// Most classes for which the linear (stacked, hybrid) read-outs are tried.
   public static let linearReadoutMaxClasses = 50
@@ -421,34 +384,4 @@ private final class ResultBox: @unchecked Sendable {
   }
 
   func all() -> [ClassFit] { slots.map { $0! } }
-}
-
-/// TEMPORARY (tuning only, removed before landing): sampler overrides from EMBER_EXPERIMENT.
-func experimentSampler(_ s: inout SamplerDefaults) {
-  guard let text = ProcessInfo.processInfo.environment["EMBER_EXPERIMENT"] else { return }
-  for item in text.split(separator: ",") {
-    let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
-    guard kv.count == 2, let v = Double(kv[1]) else { continue }
-    switch kv[0] {
-    case "skind": s.kind = SamplerKind(rawValue: Int8(v)) ?? s.kind
-    case "ssteps": s.steps = Int(v)
-    case "sstep": s.stepSize = Float(v)
-    case "stemp": s.temperature = Float(v)
-    case "prop": s.proposals = Int(v)
-    case "sclip": s.gradClip = Float(v)
-    case "snoise": s.initNoise = Float(v)
-    default: continue
-    }
-  }
-}
-
-/// TEMPORARY (tuning only): EMBER_EXPERIMENT key=value pairs.
-func experimentValues() -> [String: Double] {
-  guard let text = ProcessInfo.processInfo.environment["EMBER_EXPERIMENT"] else { return [:] }
-  var out: [String: Double] = [:]
-  for item in text.split(separator: ",") {
-    let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
-    if kv.count == 2, let v = Double(kv[1]) { out[kv[0]] = v }
-  }
-  return out
 }

@@ -156,6 +156,15 @@ final class InspectVerifyTests: XCTestCase {
     XCTAssertTrue(tiny.stdout.contains("2→8→1 silu, logOdds, weights f32, 33 parameters"), tiny.stdout)
   }
 
+  func testInspectSaysWhetherTheFileHoldsTrainingRows() throws {
+    let full = try CLIRunner.run(["inspect", fixture("full")])
+    let stored = try XCTUnwrap(full.stdout.split(separator: "\n").first { $0.hasPrefix("  training rows") })
+    XCTAssertTrue(stored.contains("stored as chain starting points — the file holds training data"), String(stored))
+    let minimal = try CLIRunner.run(["inspect", fixture("minimal")])
+    XCTAssertTrue(
+      minimal.stdout.contains("none stored (chains start from the base; the file holds no training data)"), minimal.stdout)
+  }
+
   func testInspectJSONParsesAndHoldsEverything() throws {
     for name in Self.names {
       let path = fixture(name)

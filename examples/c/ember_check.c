@@ -7,8 +7,8 @@
  *
  * Covers: argument checking and error messages, thread-local errors, open_bytes vs
  * open_path, encoding rules, encoder lifetime, score/classify consistency with the energies,
- * calibration outputs, decode round trips, sampler determinism (seed, threads), option
- * validation, and concurrent use of one model handle from several threads.
+ * calibration outputs, decode round trips, explanations, sampler determinism (seed, threads),
+ * option validation, and concurrent use of one model handle from several threads.
  */
 #include <ember.h>
 #include <math.h>
@@ -246,6 +246,47 @@ int main(int argc, char **argv) {
     if (one[0] != E[i * C] || one[1] != E[i * C + 1]) bad_batch++;
   }
   EXPECT(bad_batch == 0, "%d rows differ between batched and single calls", bad_batch);
+
+  /* ---- Explanations: one moved column per row is named first; shares are consistent ---- */
+  {
+    const char *moved[3][4] = {{"140", "0.5", "50", "run"}, {"60", "6", "50", "run"}, {"60", "0.5", "160", "run"}};
+    enum { F = 4, K = 2 };
+    float *mx = malloc(3 * d * sizeof(float)), attr[3 * F], attr1[F], sh[3 * K];
+    int32_t top[3 * K], top1[K];
+    for (int i = 0; i < 3; i++) EXPECT(ember_encode(model, NAMES, moved[i], 4, 0, mx + i * d) == EMBER_OK, "encode moved");
+    EXPECT(ember_explain(model, mx, 3, K, attr, top, sh) == EMBER_OK, "explain");
+    for (int i = 0; i < 3; i++) {
+      EXPECT(strcmp(ember_feature_name(model, (size_t)top[i * K]), NAMES[i]) == 0, "row %d: moved %s named first, got %s", i,
+             NAMES[i], ember_feature_name(model, (size_t)top[i * K]));
+      double pos = 0;
+      int arg = 0;
+      for (int f = 0; f < F; f++) {
+        pos += attr[i * F + f] > 0 ? attr[i * F + f] : 0;
+        if (attr[i * F + f] > attr[i * F + arg]) arg = f;
+        EXPECT(isfinite(attr[i * F + f]), "finite attribution");
+      }
+      EXPECT(arg == top[i * K], "top = argmax of the attributions");
+      for (int j = 0; j < K; j++) {
+        float a = attr[i * F + top[i * K + j]];
+        EXPECT(fabs(sh[i * K + j] - (a > 0 ? a / pos : 0)) < 1e-5, "share = max(a, 0) / sum max(a, 0)");
+      }
+      EXPECT(sh[i * K] >= sh[i * K + 1] && sh[i * K] <= 1 && sh[i * K + 1] >= 0, "shares ordered, in [0, 1]");
+    }
+    EXPECT(ember_explain(model, mx + 2 * d, 1, K, attr1, top1, NULL) == EMBER_OK &&
+               memcmp(attr1, attr + 2 * F, sizeof attr1) == 0 && memcmp(top1, top + 2 * K, sizeof top1) == 0,
+           "one row alone = the same row in a batch");
+    int32_t top3[3 * K];
+    EXPECT(ember_explain(model, mx, 3, K, NULL, top3, NULL) == EMBER_OK && memcmp(top3, top, sizeof top3) == 0,
+           "top without attributions = top with them");
+    EXPECT(ember_explain(model, NULL, 0, K, NULL, NULL, NULL) == EMBER_OK, "n = 0 is a no-op");
+    EXPECT(ember_explain(model, mx, 3, F + 1, attr, top, sh) == EMBER_E_INVALID_ARGUMENT &&
+               strstr(ember_last_error(), "more columns") != NULL,
+           "k > features refused");
+    EXPECT(ember_explain(model, mx, 3, K, NULL, NULL, NULL) == EMBER_E_INVALID_ARGUMENT, "nothing to compute");
+    EXPECT(ember_explain(model, NULL, 3, K, attr, top, sh) == EMBER_E_INVALID_ARGUMENT, "NULL rows");
+    EXPECT(ember_explain(NULL, mx, 3, K, attr, top, sh) == EMBER_E_INVALID_ARGUMENT, "NULL model");
+    free(mx);
+  }
 
   /* ---- Concurrency: 4 threads share the handle while this thread fails calls ---- */
   enum { T = 4 };

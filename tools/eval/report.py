@@ -13,6 +13,7 @@ import numpy as np
 
 import data as D
 import peers as P
+import report_rowtasks as RT
 
 HALF_TITLES = (("tune", "TUNING half"), ("report", "REPORT half"))
 LEAD = ("real", "smote", "smote-enc", "gaussian", "jitter", "copula", "arf", "tvae", "nrgboost", "forestdiffusion")
@@ -336,6 +337,8 @@ def targets_section(records) -> str:
         if not dss:
             continue
         rows += _targets(records, half, dss)
+    for half, _ in HALF_TITLES:
+        rows += RT.targets(records, half)
     if not rows:
         return "_No results._\n"
     return _table(["half", "target", "measured", "met?"], rows)
@@ -462,7 +465,7 @@ def markdown(records, imgs, meta, out_dir) -> str:
           f"{meta.get('draws')}",
           *[f"- Merged with the records of an earlier run: `{m.get('command')}` at `{m.get('commit')}` "
             f"({(m.get('wall_seconds') or 0):.0f} s)" for m in meta.get("merged", [])], "",
-          "## Targets of issue 9", "", targets_section(records), "",
+          "## Targets of issues 9 and 14", "", targets_section(records), "",
           "## How to run", "",
           "- `make eval` — everything, both halves → this file (defaults: 3 repeats, N_real 20–500, every peer, "
           "20,000 importance-sampling draws; peers and baselines are read from `tools/eval/out/cache` when "
@@ -512,7 +515,12 @@ def markdown(records, imgs, meta, out_dir) -> str:
           "Detectors: `ember score`, kNN (5th neighbour distance), per-class Gaussian (max class log-density) and "
           "Mahalanobis (min over classes), IsolationForest, LOF (novelty).",
           "- Classification: `ember classify` vs LR, LDA (shrinkage), regularised QDA (covariance (1 − λ)S_c + "
-          "λS_pooled, λ by 3-fold CV), RF on the protocol splits and on a full-data 70/30 split.", ""]
+          "λS_pooled, λ by 3-fold CV), RF on the protocol splits and on a full-data 70/30 split.",
+          "- Explanations, imputation, conditional synthesis (`tools/eval/rowtasks.py`, one model per dataset and "
+          "repeat trained on ≤ 500 pool rows): corrupted-column top-1 of `score --explain 1` vs per-column z-scores; "
+          "`impute --draws 20` under 20 % MCAR vs mean/mode, `KNNImputer`, `IterativeImputer`; `sample --given` / "
+          "`--where` on the most correlated numeric column vs the real rows near the value (details in the module "
+          "docstring and `docs/EXPLAIN.md`).", ""]
     for half, title in HALF_TITLES:
         if not _datasets(records, half):
             continue
@@ -525,6 +533,7 @@ def markdown(records, imgs, meta, out_dir) -> str:
                "## OOD detection", "", ood_section(records, half)]
         md += [f"![OOD AUROC, {title}]({rel(p)})" for p in imgs if f"ood-{half}" in p] + [""]
         md += ["## Classification", "", classify_section(records, half)]
+        md += ["## Explanations, imputation and conditional synthesis (issue 14)", "", RT.section(records, half)]
     md += ["# Timing (generation = fit + sample per split, summed over classes; Ember: train, sample)", "",
            timing_section(records), "# Errors and notes", "", error_section(records)]
     return "\n".join(md)

@@ -3,7 +3,8 @@
 log-likelihood, OOD (held-out class and ADBench-style synthetic anomalies) and classification,
 on a TUNING and a REPORT half of 17 offline datasets, driving the `ember` CLI as a user would.
 
-    run_eval.py [--half tune|report|all] [--datasets a,b] [--tasks aug,fidelity,ll,ood,classify]
+    run_eval.py [--half tune|report|all] [--datasets a,b]
+                [--tasks aug,fidelity,ll,ood,classify,full,explain,impute,conditional]
                 [--methods real,smote,...,ember,ember-rows] [--ember-variant NAME='TRAIN|SAMPLE']
                 [--quick] [--repeats R] [--sizes 20,50] [--jobs 2] [--output FILE]
 
@@ -113,7 +114,7 @@ def build_jobs(args) -> dict[str, list[dict]]:
                   ember=ember, ember_train_args=shlex.split(args.ember_train_args), ember_threads=args.ember_threads,
                   synthetic=args.synthetic, draws=args.draws or (5000 if args.quick else 20000), no_cache=args.no_cache,
                   cache_only=args.cache_only)
-    jobs = {"splits": [], "ood": [], "anomalies": [], "full": []}
+    jobs = {"splits": [], "ood": [], "anomalies": [], "full": [], "rowtasks": []}
     tasks = set(sel["tasks"])
     for name in sel["datasets"]:
         ds = D.load(name)
@@ -131,6 +132,9 @@ def build_jobs(args) -> dict[str, list[dict]]:
                 jobs["anomalies"].append(dict(common, dataset=name, repeat=rep))
         if "full" in tasks and not args.no_full and not args.quick:
             jobs["full"].append(dict(common, dataset=name, repeat=0))
+        if tasks & set(T.ROW_TASKS):
+            for rep in range(1 if args.quick else sel["repeats"]):
+                jobs["rowtasks"].append(dict(common, dataset=name, repeat=rep))
     # Longest first: big datasets and large N_real.
     jobs["splits"].sort(key=lambda j: (-j["n"], j["dataset"], j["repeat"]))
     return jobs
@@ -163,7 +167,8 @@ def render(args) -> int:
     return 0
 
 
-PHASES = (("splits", "split_task"), ("full", "full_task"), ("ood", "ood_task"), ("anomalies", "anomaly_task"))
+PHASES = (("splits", "split_task"), ("full", "full_task"), ("ood", "ood_task"), ("anomalies", "anomaly_task"),
+          ("rowtasks", "rowtask"))
 
 
 def run(args) -> int:
@@ -221,7 +226,7 @@ def run(args) -> int:
 def record_key(r: dict) -> tuple:
     """What a record measures (for --merge-records): task, dataset, split, method and details."""
     return tuple(str(r.get(k)) for k in ("kind", "dataset", "n", "repeat", "holdout", "anomaly", "method", "model",
-                                         "cls", "split"))
+                                         "cls", "split", "corruption", "condition"))
 
 
 def git_dirty() -> bool:

@@ -9,6 +9,8 @@
 * :func:`anomaly_task` — one (dataset, repeat): train on all classes, AUROC of ADBench-style
   synthetic anomalies (local, global, dependency, clustered) vs held-out real rows.
 * :func:`full_task` — one dataset's full-data 70/30 classification split.
+* :func:`rowtasks.rowtask` — one (dataset, repeat): explanations of corrupted rows, imputation
+  under 20 % MCAR and conditional synthesis (``--tasks explain,impute,conditional``).
 
 Each returns a list of flat result records (dicts).
 """
@@ -30,10 +32,12 @@ import likelihood as L
 import metrics as M
 import peers as P
 from ember_cli import EmberCLI, EmberError
+from rowtasks import TASKS as ROW_TASKS
+from rowtasks import rowtask  # noqa: F401 - a phase of run_eval.py (explain, impute, conditional)
 from variants import COMMON_TRAIN_ARGS, VARIANTS, Variant
 
 SYNTHETIC_ROWS = 500
-TASKS = ("aug", "fidelity", "ll", "ood", "classify", "full")
+TASKS = ("aug", "fidelity", "ll", "ood", "classify", "full") + ROW_TASKS
 OOD_MAX_ROWS = 500
 
 

@@ -398,7 +398,7 @@ def test_run_eval_end_to_end_writes_markdown_and_plots(tmp_path, fake_ember, tmp
                         "--records", str(tmp_path / "rec.json")])
     assert rc == 0
     md = out.read_text()
-    for needle in ("## Targets of issue 9", "# TUNING half", "# REPORT half", "## Augmentation utility",
+    for needle in ("## Targets of issues 9 and 14", "# TUNING half", "# REPORT half", "## Augmentation utility",
                    "## OOD detection", "## Classification", "## Average ranks", "Commit: `", "| fair | report |"):
         assert needle in md, needle
     assert (tmp_path / "img" / "eval-delta-tune.png").stat().st_size > 1000

@@ -214,6 +214,19 @@ ember_status ember_score_flagged(const ember_model *model, const float *rows, co
  *  logit_c = −E_c/T + log π_c + offset_c with the file's temperature T and offsets. */
 ember_status ember_classify(const ember_model *model, const float *rows, size_t n, int32_t *labels, float *probs);
 
+/** Explanations of the scores of `n` encoded rows (the numbers behind `ember score --explain`):
+ *  integrated gradients of the score s(x) along the straight path from the row's typical point
+ *  r (the mean of the base component, over every class, the row is nearest to once its most
+ *  deviant column is left out) to the row, summed per raw feature (one-hot slots and the base
+ *  term fold into their column). They are complete: a row's attributions sum to s(x) − s(r) up
+ *  to the quadrature error (32-node Gauss–Legendre). Outputs, each may be NULL:
+ *  `attributions` (n×F, feature order), `top` (n×k feature indices, largest attribution first,
+ *  ties to the lower index) and `shares` (n×k, max(a, 0) / Σ_f max(a_f, 0) in [0, 1]; all 0
+ *  when no attribution is positive). 0 ≤ k ≤ F. n == 0 is a no-op (pointers may then be NULL);
+ *  otherwise at least one output must be given. O(32 · n · C · parameters). */
+ember_status ember_explain(const ember_model *model, const float *rows, size_t n, size_t k, float *attributions,
+                           int32_t *top, float *shares);
+
 /* ---- Sampling ------------------------------------------------------------------------- */
 #endif /* EMBER_TYPES_ONLY */
 

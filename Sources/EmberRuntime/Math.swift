@@ -20,6 +20,27 @@ extension Double {
   @inline(__always) static func exp(_ x: Double) -> Double { ek_det_exp(x) }
   /// Natural logarithm within 1 ulp (`ek_det_log`, same bits everywhere).
   @inline(__always) static func log(_ x: Double) -> Double { ek_det_log(x) }
+  /// log(1 + x) for x > −1, exact for small x (`ek_det_log1p`, same bits everywhere).
+  @inline(__always) static func log(onePlus x: Double) -> Double { ek_det_log1p(x) }
+  /// 1 − erf(x), without cancellation for large x (`ek_det_erfc`, same bits everywhere).
+  @inline(__always) static func erfc(_ x: Double) -> Double { ek_det_erfc(x) }
+  /// cos x by its Taylor series after reducing x to [−π, π] (IEEE operations only, same bits
+  /// everywhere; within a few ulp for moderate |x|, meant for starting points and constants).
+  static func cos(_ x: Double) -> Double {
+    let twoPi = 2 * Double.pi
+    let r = x - twoPi * (x / twoPi).rounded()
+    let r2 = r * r
+    var term = 1.0
+    var sum = 1.0
+    var k = 2
+    while k <= 60 {
+      term = -term * r2 / Double((k - 1) * k)
+      sum += term
+      if Swift.abs(term) < 1e-18 { break }
+      k += 2
+    }
+    return sum
+  }
 }
 
 /// Sums in a fixed order (no reassociation, no fused multiply-add): the same result on every

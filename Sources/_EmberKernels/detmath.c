@@ -141,6 +141,24 @@ double ek_det_erf(double x) {
   return x < 0 ? -r : r;
 }
 
+double ek_det_log1p(double t) {
+  if (t != t) return t;
+  if (t < -1.0) return __builtin_nan("");
+  if (t == -1.0) return -__builtin_inf();
+  // log(u)·t/(u − 1) with u = 1 + t rounded holds for every t > −1 (Goldberg).
+  return det_log1p(t);
+}
+
+double ek_det_erfc(double x) {
+  if (x != x) return x;
+  if (x < 2.0) return 1.0 - ek_det_erf(x);  // ≥ 0.0046: at most a few ulp lost
+  // The continued fraction of ek_det_erf, without the cancellation 1 − erfc: full relative
+  // precision until e^(−x²) underflows (x ≈ 27).
+  double f = x;
+  for (int k = 80; k >= 1; k--) f = x + (0.5 * k) / f;
+  return ek_det_exp(-x * x) * 0.56418958354775628695 / f;  // 1/√π
+}
+
 float ek_det_activation(int kind, float xf, float *deriv) {
   double x = (double)xf;
   if (kind == EK_SOFTPLUS) {

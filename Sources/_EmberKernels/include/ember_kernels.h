@@ -45,6 +45,10 @@ float ek_det_expf(float x);
 float ek_det_logf(float x);
 /// erf(x) within a few ulp (series below 2, continued fraction of erfc above).
 double ek_det_erf(double x);
+/// 1 − erf(x) without cancellation for x ≥ 2 (same bits everywhere).
+double ek_det_erfc(double x);
+/// log(1 + t) for t > −1, small t kept (same bits everywhere).
+double ek_det_log1p(double t);
 /// Softplus (EK_SOFTPLUS) or GELU (EK_GELU) of `x` and its derivative (into *deriv), computed
 /// in double with the functions above and rounded once.
 float ek_det_activation(int kind, float x, float *deriv);

@@ -8,7 +8,7 @@
 #      tools/micro/parity.sh .build/debug/ember dist/ember-micro-aarch64 qemu-aarch64-static
 # Cases: every shipped model (models/*.ember with models/data/NAME.csv): verify, inspect
 # (text, JSON), score (all threads, 1 thread, --energies, --stream from stdin, --output),
-# classify, sample (3 seeds/samplers), energy --gradient; then bad inputs: a missing file, a
+# classify, sample (3 seeds/samplers, --given), energy --gradient, score --explain, impute; then bad inputs: a missing file, a
 # corrupted model, a FIFO-free directory, CSV with NUL / bad numbers / out-of-range values /
 # unterminated quotes / missing columns / too-long lines, and usage errors.
 set -uo pipefail
@@ -66,6 +66,11 @@ for model in models/*.ember; do
   check "$name" $NULL sample "$model" --count 30 --seed 5 --init-from base --temperature 0.5
   head -21 "$csv" > "$WORK/head.csv"
   check "$name" $NULL energy "$model" "$WORK/head.csv" --gradient
+  check "$name" $NULL score "$model" "$WORK/head.csv" --explain 2
+  check "$name" $NULL sample "$model" --count 20 --seed 4 --given "$(head -1 "$csv" | cut -d, -f1)=$(sed -n 2p "$csv" | cut -d, -f1)"
+  # impute: the first 20 rows with their second column blanked.
+  awk -F, 'BEGIN { OFS = "," } NR > 1 { $2 = "" } { print }' "$WORK/head.csv" > "$WORK/holes.csv"
+  check "$name" $NULL impute "$model" "$WORK/holes.csv" --seed 6
   check_output "$name" score "$model" "$csv"
   check_output "$name" sample "$model" --count 25 --seed 9
 done

@@ -290,7 +290,7 @@ final class AdversarialInputTests: XCTestCase {
       ["train", data, "--target", "label", "--epochs", "1", "--hidden", "4", "--min-class-rows", "2", "--output", out],
       timeout: 600)
     XCTAssertEqual(r.status, 0, r.stderr)
-    XCTAssertTrue(r.stderr.contains("stacked read-out not tried: 51 classes"), r.stderr)
+    XCTAssertTrue(r.stderr.contains("no stacked read-out: 51 classes"), r.stderr)
     let model = try EmberModel(path: out)
     XCTAssertNil(model.readout)
     XCTAssertEqual(model.classes.count, 51)

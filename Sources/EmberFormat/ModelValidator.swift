@@ -33,7 +33,8 @@ enum ModelValidator {
       maxAbsBias = ModelValidator.maxAbs(bias)
       guard badWeight == nil else { return }
       let (product, overflow) = inputs.multipliedReportingOverflow(by: outputs)
-      var cols = [Double](repeating: 0, count: !overflow && weightCount == product ? inputs : 0)
+      // Only when the weights are all there (product > 0: an empty layer of huge width allocates nothing).
+      var cols = [Double](repeating: 0, count: !overflow && product > 0 && weightCount == product ? inputs : 0)
       for k in 0..<weightCount { maxAbsWeight = max(maxAbsWeight, abs(weight(k))) }
       guard !cols.isEmpty else { return }
       for o in 0..<outputs {

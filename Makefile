@@ -22,7 +22,7 @@ BENCH_SIZES ?= 30:128 64:256
 EVAL_ARGS ?=
 
 .PHONY: deps venv build release check-schema demo test swift-test pytest-tools fuzz-smoke fuzz \
-        models static static-full micro micro-deps micro-test micro-parity debug-ember edge capi-test pytest-capi bench bench-ort pytest-bench eval eval-quick \
+        models static static-full micro micro-deps micro-test micro-parity debug-ember edge capi-test pytest-capi bench bench-ort bench-train pytest-bench eval eval-quick \
         pytest-eval tune peers clean
 
 deps:
@@ -145,6 +145,11 @@ bench-ort: release $(VENV_BENCH)/.ok
 	  $(EMBER) bench $$m.ember --json > $$m.ember-bench.json; \
 	  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VENV_BENCH)/bin/python tools/bench/ort_bench.py $$m.ember \
 	    --ember-json $$m.ember-bench.json --json $$m.ort.json --markdown; done
+
+## Training at scale (docs/TRAINING.md §9): wall and CPU time, peak RSS and test quality per size.
+TRAIN_SIZES ?= 1000x20,10000x20,20000x20
+bench-train: release $(VENV_EVAL)/.ok
+	$(VENV_EVAL)/bin/python tools/bench/train_scale.py --sizes $(TRAIN_SIZES)
 
 pytest-bench: $(VENV_BENCH)/.ok
 	$(VENV_BENCH)/bin/python -m pytest -q tools/bench

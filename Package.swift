@@ -70,7 +70,7 @@ let package = Package(
     // Offline training: CSV ingest, objectives, calibration, export.
     .target(
       name: "EmberTrainer",
-      dependencies: ["EmberFormat", "EmberRuntime", "EmberText"],
+      dependencies: ["EmberFormat", "EmberRuntime", "EmberText", "_EmberKernels"],
       swiftSettings: runtimeSwiftSettings
     ),
     // The C API's types and constants (ember.h, read by the C compiler) for the Swift code that

@@ -31,6 +31,10 @@ extension OptionSpec {
     "min-class-rows", help: "Classes with fewer rows are left out.", kind: .integer(1...Int.max), default: "10")
   static let categorical = OptionSpec("categorical", help: "Columns to read as categories (comma-separated).", kind: .names)
   static let numeric = OptionSpec("numeric", help: "Columns to read as real numbers (comma-separated).", kind: .names)
+  static let integer = OptionSpec(
+    "integer",
+    help: "Columns to read as whole numbers (comma-separated; samples come out whole). A numeric column whose values are all whole is one already, unless --numeric says otherwise.",
+    kind: .names)
   static let ignore = OptionSpec("ignore", help: "Columns to leave out (comma-separated).", kind: .names)
   static let keepStartingRows = flag(
     "keep-starting-rows",
@@ -45,6 +49,18 @@ extension OptionSpec {
   static let refit = flag(
     "refit", help: "After calibration, retrain every class on all its rows (calibration stays that of the held-out run).")
   static let trainQuiet = flag("quiet", help: "No progress display and no summary.")
+  static let progress = OptionSpec(
+    "progress",
+    help: "Progress on stderr: a bar redrawn in place, plain lines (a line per class finished and every 5 s), one JSON object per line, or none; auto is bar on a terminal, lines otherwise.",
+    kind: .choice(ProgressMode.allCases.map(\.rawValue)), default: "auto")
+  static let maxSeconds = OptionSpec(
+    "max-seconds",
+    help: "Time budget of the whole run, in seconds: classes still training when their share runs out stop at their best held-out checkpoint; the summary and the file's metadata say which (such a run is not reproducible byte for byte).",
+    kind: .number(low: 0, high: 1e9, lowOpen: true))
+  static let maxClassRows = OptionSpec(
+    "max-class-rows",
+    help: "Most rows a class is fitted on; a larger class is fitted on a seeded random subset of this size (its prior still counts every row; 0: no limit).",
+    kind: .integer(0...Int.max), default: String(ObjectiveSettings().maxClassRows))
   static let trainThreads = OptionSpec(
     "threads", help: "Worker threads (default: one per core).", kind: .integer(1...EmberSession.maximumThreads))
 }
@@ -66,8 +82,8 @@ extension Verb {
       arguments: [ArgumentSpec("data", help: "Training data: a CSV file with a header row.")],
       options: [
         .target, .trainOutput, .trainSeed, .objective, .hidden, .activation, .epochs, .lr, .weightDecay, .minClassRows,
-        .categorical, .numeric, .ignore, .keepStartingRows, .noStartingRows, .addTo, .rawEnergies, .noStackedReadout, .refit, .trainQuiet,
-        .trainThreads,
+        .categorical, .numeric, .integer, .ignore, .keepStartingRows, .noStartingRows, .addTo, .rawEnergies, .noStackedReadout, .refit, .trainQuiet,
+        .progress, .maxSeconds, .maxClassRows, .trainThreads,
       ])
   ) { p throws(CLIError) in try runTrain(p) }
 }
@@ -85,13 +101,16 @@ func runTrain(_ p: ParsedArguments) throws(CLIError) {
   options.seed = p.uint64(.trainSeed) ?? 0
   options.minClassRows = p.int(.minClassRows) ?? 10
   options.overrides = ColumnOverrides(
-    categorical: Set(p.names(.categorical)), numeric: Set(p.names(.numeric)), ignore: Set(p.names(.ignore)))
+    categorical: Set(p.names(.categorical)), numeric: Set(p.names(.numeric)), ignore: Set(p.names(.ignore)),
+    integer: Set(p.names(.integer)))
   options.storeStartingRows = p.flag(.keepStartingRows) && !p.flag(.noStartingRows)
   options.addTo = p.string(.addTo)
   options.fitReadout = !p.flag(.rawEnergies)
   options.stackedReadout = !p.flag(.rawEnergies) && !p.flag(.noStackedReadout)
   options.refit = p.flag(.refit)
   options.threads = p.int(.trainThreads) ?? 0
+  options.maxSeconds = p.double(.maxSeconds)
+  options.settings.maxClassRows = p.int(.maxClassRows) ?? options.settings.maxClassRows
   options.command = (["ember"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
   let output = p.string(.trainOutput) ?? defaultOutput(for: data)
   try checkTrainOutput(output, against: [data, options.addTo])
@@ -104,11 +123,19 @@ func runTrain(_ p: ParsedArguments) throws(CLIError) {
   }
 
   let quiet = p.flag(.trainQuiet)
-  let display = ProgressDisplay(enabled: !quiet && isatty(2) != 0)
+  let mode = quiet ? .none : (p.string(.progress).flatMap(ProgressMode.init(rawValue:)) ?? .auto)
+  let display = ProgressDisplay(mode: mode.resolved(stderrIsTerminal: isatty(2) != 0))
+  display.note("reading \(data)")
   let spec: ModelSpec
   let summary: TrainingSummary
   do {
-    (spec, summary) = try Trainer.train(csvPath: data, options: options, progress: display.enabled ? display.report : nil)
+    let reading = Date()
+    let table = try CSVTable.read(path: data)
+    let spent = Date().timeIntervalSince(reading)
+    display.note(
+      "read \(table.rows.count) rows × \(table.header.count) columns in \(String(format: "%.1f", spent)) s; encoding, then fitting each class's base and network")
+    (spec, summary) = try Trainer.train(
+      table: table, options: options, secondsSpent: spent, progress: display.enabled ? display.report : nil)
   } catch let e as TrainerError {
     display.finish()
     throw CLIError(.badInput, e.description)
@@ -152,44 +179,4 @@ func defaultOutput(for data: String) -> String {
   let base = url.deletingPathExtension().lastPathComponent
   let dir = (data as NSString).deletingLastPathComponent
   return dir.isEmpty ? base + ".ember" : dir + "/" + base + ".ember"
-}
-
-private func writeStderr(_ s: String) {
-  FileHandle.standardError.write(s.data(using: .utf8)!)
-}
-
-/// A one-line progress display on a terminal: class, epoch, loss, ETA (redrawn ≤ 10×/s).
-final class ProgressDisplay: @unchecked Sendable {
-  let enabled: Bool
-  private let lock = NSLock()
-  private var done: [Int: Double] = [:]
-  private var started = Date()
-  private var lastDraw = Date.distantPast
-  private var drawn = false
-
-  init(enabled: Bool) { self.enabled = enabled }
-
-  @Sendable func report(_ p: TrainingProgress) {
-    lock.lock()
-    defer { lock.unlock() }
-    done[p.classIndex] = p.fraction
-    let now = Date()
-    guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
-    lastDraw = now
-    let fraction = done.values.reduce(0, +) / Double(max(p.classCount, 1))
-    let elapsed = now.timeIntervalSince(started)
-    let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0
-    let line =
-      "\r\u{1B}[Ktraining class \(p.classIndex + 1)/\(p.classCount) \"\(p.label)\" phase \(p.phase)/\(p.phases) step \(p.epoch) "
-      + String(format: "loss %.4f | %3.0f%% ETA %.0fs", p.loss, 100 * fraction, eta)
-    writeStderr(line)
-    drawn = true
-  }
-
-  func finish() {
-    lock.lock()
-    defer { lock.unlock() }
-    if drawn { writeStderr("\r\u{1B}[K") }
-    drawn = false
-  }
 }

@@ -163,8 +163,9 @@ struct Bench {
   }
 }
 
-/// A JSON string literal (the inspect report's escaping).
-private func jsonString(_ s: String) -> String {
+/// `s` as a JSON string literal, quotes included (the inspect report's escaping; also used by
+/// `ember train --progress json`).
+public func jsonString(_ s: String) -> String {
   var out = ""
   InspectJSON.quote(s, into: &out)
   return out

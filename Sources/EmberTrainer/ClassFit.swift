@@ -80,8 +80,10 @@ struct ClassFitter {
       let held = Set(v)
       return (0..<n).filter { !held.contains($0) }
     }
-    let choice = chooseBase(x, training: training, validation: validation, rng: &rng)
-    let bases = training.map { choice.fit(gather(x, $0), count: $0.count, width: d, rng: &rng) }
+    let choice = chooseBase(
+      x, training: training.map { Self.spaced($0, s.baseChoiceRows) },
+      validation: validation.map { Self.spaced($0, s.baseChoiceRows / 2) }, rng: &rng)
+    let bases = training.map { fitBase(choice, x, $0, rng: &rng) }
     let refitAll = crossFit || refit
     let phases = k + (refitAll ? 1 : 0)
     let wantNet = s.epochs > 0 && n >= s.networkMinRows
@@ -97,7 +99,7 @@ struct ClassFitter {
         let rows = training[f]
         let t = ResidualTrainer(
           settings: s, rows: gather(x, rows), count: rows.count, width: d, base: bases[f],
-          validation: gather(x, validation[f]))
+          validation: gather(x, Self.spaced(validation[f], s.stoppingRows)))
         let steps = ResidualTrainer.steps(for: rows.count, s)
         let run = t.train(rng: &rng, steps: steps, keepCheckpoints: crossFit, deadline: phaseDeadline(phases - f)) {
           step, loss in report(f + 1, phases, step, steps, loss)
@@ -170,7 +172,7 @@ struct ClassFitter {
     var trainedRows = training[0]
     var steps = chosenStep
     if refitAll {
-      base = choice.fit(x, count: n, width: d, rng: &rng)
+      base = fitBase(choice, x, Array(0..<n), rng: &rng)
       trainedRows = Array(0..<n)
       if wantNet && scale > 0 {
         let t = ResidualTrainer(settings: s, rows: x, count: n, width: d, base: base)
@@ -195,6 +197,22 @@ struct ClassFitter {
       base: base, net: net, scale: net == nil ? 0 : scale, baseChoice: choice, steps: steps, trainedRows: trainedRows,
       heldout: heldout, heldoutBaseLL: baseLL / Double(max(count, 1)), heldoutLL: modelLL / Double(max(count, 1)),
       folds: k, outOfTime: outOfTime)
+  }
+
+  /// The base `choice` fitted to rows `rows` of `x` (a mixture on at most `mixtureRows` of
+  /// them, evenly spaced).
+  func fitBase(_ choice: BaseChoice, _ x: [Float], _ rows: [Int], rng: inout TrainerRandom) -> MixtureBase {
+    let used = choice.components > 1 ? Self.spaced(rows, settings.mixtureRows) : rows
+    if used.count == x.count / max(d, 1) { return choice.fit(x, count: used.count, width: d, rng: &rng) }
+    return choice.fit(gather(x, used), count: used.count, width: d, rng: &rng)
+  }
+
+  /// At most `limit` of `rows`, evenly spaced (all of them when there are not more). The rows
+  /// of a fold are a random set, so an evenly spaced subset of them is one too — and taking it
+  /// draws nothing from the generator, so small classes train exactly as without a limit.
+  static func spaced(_ rows: [Int], _ limit: Int) -> [Int] {
+    guard limit > 0, rows.count > limit else { return rows }
+    return (0..<limit).map { rows[$0 * rows.count / limit] }
   }
 
   /// Ridge for a class of one row (no spread to measure): variance 0.5 per encoded column

@@ -75,6 +75,17 @@ public struct ObjectiveSettings: Sendable, Equatable {
   /// A mixture base is tried only when a fold's training rows number at least this many per
   /// component.
   public var rowsPerComponent: Int = 10
+  /// Most rows of a class its model is fitted on; a larger class is fitted on a seeded random
+  /// subsample of this size (its prior still counts every row). See docs/TRAINING.md.
+  public var maxClassRows: Int = 50_000
+  /// Most training rows (and half as many held-out rows) per fold on which the base
+  /// candidates are compared (evenly spaced among the fold's randomly chosen rows). Only large
+  /// classes have more.
+  public var baseChoiceRows: Int = 4_000
+  /// Most rows a mixture base is fitted on by EM (a Gaussian base uses every row).
+  public var mixtureRows: Int = 10_000
+  /// Most held-out rows in the early-stopping loss (evenly spaced among the held-out rows).
+  public var stoppingRows: Int = 1_000
 
   /// Default settings.
   public init() {}

@@ -1,5 +1,6 @@
 import EmberFormat
 import Foundation
+import _EmberKernels
 
 /// A dense network d → h₁ → … → 1 in single precision with all parameters in one flat array:
 /// for each layer its row-major [outputs × inputs] weights, then its biases. Hidden layers use
@@ -15,9 +16,6 @@ public struct MLP: Sendable, Equatable {
   public let weightOffsets: [Int]
   /// Offset of each layer's biases in `params`.
   public let biasOffsets: [Int]
-
-  /// Rows per chunk of the weight-gradient product.
-  static let chunkRows = 128
 
   /// Number of dense layers.
   public var layerCount: Int { sizes.count - 1 }
@@ -73,40 +71,64 @@ public struct MLP: Sendable, Equatable {
     }
   }
 
-  /// r(x) for `n` rows of `x` (n×d, row-major).
+  /// r(x) for `n` rows of `x` (n×d, row-major), in chunks of at most 4,096 rows (memory does
+  /// not grow with `n`; each row's output does not depend on the chunking).
   public func outputs(_ x: [Float], count n: Int) -> [Float] {
-    let ws = MLPWorkspace(sizes: sizes, capacity: max(n, 1))
-    return x.withUnsafeBufferPointer { xp in
+    let chunk = min(max(n, 1), 4096)
+    let ws = MLPWorkspace(sizes: sizes, capacity: chunk)
+    var out = [Float](repeating: 0, count: n)
+    x.withUnsafeBufferPointer { xp in
       params.withUnsafeBufferPointer { pp in
-        forward(xp.baseAddress!, count: n, params: pp.baseAddress!, workspace: ws)
-        return Array(UnsafeBufferPointer(start: ws.output, count: n))
+        var start = 0
+        while start < n {
+          let m = min(chunk, n - start)
+          forward(xp.baseAddress! + start * sizes[0], count: m, params: pp.baseAddress!, workspace: ws)
+          for i in 0..<m { out[start + i] = ws.output[i] }
+          start += m
+        }
       }
     }
+    return out
   }
 
   /// Forward pass over `n` rows, keeping activations and derivatives in `ws` for a backward pass.
-  /// The outputs r(x) end up in `ws.output`.
+  /// The outputs r(x) end up in `ws.output`. Products run on the runtime's SIMD kernel
+  /// (`ek_gemm`, the widest level the CPU has) over rows padded to 16 columns; the last layer
+  /// (one output) is a row-wise dot product (`ek_gemv_rows`).
   func forward(_ x: UnsafePointer<Float>, count n: Int, params: UnsafePointer<Float>, workspace ws: MLPWorkspace) {
-    precondition(n <= ws.capacity)
-    var input = x
+    precondition(n <= ws.capacity && sizes.last == 1)
+    let s0 = ws.strides[0]
+    for r in 0..<n { (ws.input + r * s0).update(from: x + r * sizes[0], count: sizes[0]) }
+    var input = UnsafePointer(ws.input)
+    var sin = s0
     for l in 0..<layerCount {
       let fin = sizes[l], fout = sizes[l + 1]
       let w = params + weightOffsets[l]
       let b = params + biasOffsets[l]
-      // Wᵀ (in × out) so the product streams contiguous rows.
-      let wt = ws.transposed
-      for o in 0..<fout {
-        for i in 0..<fin { wt[i * fout + o] = w[o * fin + i] }
+      if l == layerCount - 1 {
+        ek_gemv_rows(n, fin, input, sin, w, b[0], ws.output)
+        break
       }
+      let sout = ws.strides[l + 1]
+      // Wᵀ (in × out, padded with zero columns) so the product streams contiguous rows.
+      let wt = ws.weightsT
+      for i in 0..<fin {
+        for o in 0..<fout { wt[i * sout + o] = w[o * fin + i] }
+        for o in fout..<sout { wt[i * sout + o] = 0 }
+      }
+      let bias = ws.bias
+      bias.update(from: b, count: fout)
+      for o in fout..<sout { bias[o] = 0 }
       let z = ws.act[l]
-      for r in 0..<n {
-        (z + r * fout).update(from: b, count: fout)
-      }
-      DenseKernels.gemm(m: n, p: fout, q: fin, a: input, ars: fin, ats: 1, b: wt, c: z, accumulate: true)
-      if l < layerCount - 1 {
-        DenseKernels.activate(activation, z, deriv: ws.deriv[l], count: n * fout)
+      ek_gemm(n, fout, fin, input, sin, wt, sout, bias, z, sout)
+      ek_activate(Int32(activation.rawValue), z, ws.deriv[l], n * sout)
+      if sout > fout {
+        // Padding columns back to zero (some activations map 0 elsewhere): the weight
+        // gradient reads them as a zero-padded right-hand matrix.
+        for r in 0..<n { for o in fout..<sout { z[r * sout + o] = 0 } }
       }
       input = UnsafePointer(z)
+      sin = sout
     }
   }
 
@@ -116,73 +138,116 @@ public struct MLP: Sendable, Equatable {
     _ x: UnsafePointer<Float>, count n: Int, upstream g: UnsafePointer<Float>, params: UnsafePointer<Float>,
     workspace ws: MLPWorkspace, grad: UnsafeMutablePointer<Float>
   ) {
-    var dz = UnsafeMutablePointer(mutating: g)
-    var spare = ws.delta0
-    for l in stride(from: layerCount - 1, through: 0, by: -1) {
+    let last = layerCount - 1
+    // Last layer (one output): dW = Σ_r g_r·h_r, db = Σ_r g_r, dh = g·w (then through act′).
+    let hin = sizes[last]
+    let sh = ws.strides[last]
+    let h: UnsafePointer<Float> = last == 0 ? UnsafePointer(ws.input) : UnsafePointer(ws.act[last - 1])
+    let dw = grad + weightOffsets[last]
+    var db = 0.0 as Float
+    for r in 0..<n {
+      let gr = g[r]
+      db += gr
+      let row = h + r * sh
+      for i in 0..<hin { dw[i] += gr * row[i] }
+    }
+    grad[biasOffsets[last]] += db
+    guard last > 0 else { return }
+    var dz = ws.delta0
+    var spare = ws.delta1
+    let w = params + weightOffsets[last]
+    let dv = ws.deriv[last - 1]
+    for r in 0..<n {
+      let gr = g[r]
+      for i in 0..<sh { dz[r * sh + i] = i < hin ? gr * w[i] * dv[r * sh + i] : 0 }
+    }
+    for l in stride(from: last - 1, through: 0, by: -1) {
       let fin = sizes[l], fout = sizes[l + 1]
-      let input: UnsafePointer<Float> = l == 0 ? x : UnsafePointer(ws.act[l - 1])
-      // dW += dzᵀ · input
-      // In chunks of rows so both operands of a chunk stay in L2.
-      var start = 0
-      while start < n {
-        let rows = min(Self.chunkRows, n - start)
-        DenseKernels.gemm(
-          m: fout, p: fin, q: rows, a: dz + start * fout, ars: 1, ats: fout, b: input + start * fin,
-          c: grad + weightOffsets[l], accumulate: true)
-        start += rows
+      let sin = ws.strides[l], sout = ws.strides[l + 1]
+      let input: UnsafePointer<Float> = l == 0 ? UnsafePointer(ws.input) : UnsafePointer(ws.act[l - 1])
+      // dW += dzᵀ · input: dz transposed (out × n), times the zero-padded input rows.
+      let t = ws.transposedDelta
+      for r in 0..<n { for o in 0..<fout { t[o * n + r] = dz[r * sout + o] } }
+      ek_gemm(fout, fin, n, t, n, input, sin, nil, ws.gradient, sin)
+      let gw = grad + weightOffsets[l]
+      for o in 0..<fout {
+        let src = ws.gradient + o * sin
+        let dst = gw + o * fin
+        for i in 0..<fin { dst[i] += src[i] }
       }
-      let db = grad + biasOffsets[l]
-      for r in 0..<n {
-        let row = dz + r * fout
-        for o in 0..<fout { db[o] += row[o] }
+      let gb = grad + biasOffsets[l]
+      for o in 0..<fout {
+        let src = t + o * n
+        var s: Float = 0
+        for r in 0..<n { s += src[r] }
+        gb[o] += s
       }
       if l > 0 {
-        // d(input) = dz · W, then through the previous layer's activation.
-        DenseKernels.gemm(
-          m: n, p: fin, q: fout, a: dz, ars: fout, ats: 1, b: params + weightOffsets[l], c: spare, accumulate: false)
-        let dv = ws.deriv[l - 1]
-        for i in 0..<(n * fin) { spare[i] *= dv[i] }
-        let next = spare
-        spare = (next == ws.delta0) ? ws.delta1 : ws.delta0
-        dz = next
+        // d(input) = dz · W (W padded to the input's stride), then through act′.
+        let wp = ws.weights
+        let wl = params + weightOffsets[l]
+        for o in 0..<fout {
+          for i in 0..<fin { wp[o * sin + i] = wl[o * fin + i] }
+          for i in fin..<sin { wp[o * sin + i] = 0 }
+        }
+        ek_gemm(n, fin, fout, dz, sout, wp, sin, nil, spare, sin)
+        ek_mul(spare, ws.deriv[l - 1], n * sin)
+        swap(&dz, &spare)
       }
     }
   }
 }
 
-/// Scratch memory for forward and backward passes over up to `capacity` rows.
+/// Scratch memory for forward and backward passes over up to `capacity` rows. Every layer's
+/// rows are padded to a multiple of 16 floats (`strides`), as the SIMD kernel wants them.
 final class MLPWorkspace: @unchecked Sendable {
   let capacity: Int
-  /// Per layer: pre-activations, then activations in place (the last one is r(x)).
+  /// Padded row length of each layer's values, input first.
+  let strides: [Int]
+  /// The input rows, padded with zero columns.
+  let input: UnsafeMutablePointer<Float>
+  /// Per hidden layer: pre-activations, then activations in place.
   let act: [UnsafeMutablePointer<Float>]
   /// Per hidden layer: activation derivatives.
   let deriv: [UnsafeMutablePointer<Float>]
   /// Backward deltas (ping-pong).
   let delta0: UnsafeMutablePointer<Float>
   let delta1: UnsafeMutablePointer<Float>
-  /// Transposed weights of the current layer.
-  let transposed: UnsafeMutablePointer<Float>
-
-  /// The network outputs after a forward pass.
-  var output: UnsafeMutablePointer<Float> { act[act.count - 1] }
+  /// Transposed weights of the current layer (forward), the weights padded (backward), the
+  /// padded bias, the transposed delta and one layer's weight gradient (backward).
+  let weightsT: UnsafeMutablePointer<Float>
+  let weights: UnsafeMutablePointer<Float>
+  let bias: UnsafeMutablePointer<Float>
+  let transposedDelta: UnsafeMutablePointer<Float>
+  let gradient: UnsafeMutablePointer<Float>
+  /// The network outputs after a forward pass (contiguous, one per row).
+  let output: UnsafeMutablePointer<Float>
 
   init(sizes: [Int], capacity: Int) {
     self.capacity = capacity
-    act = sizes.dropFirst().map { UnsafeMutablePointer<Float>.allocate(capacity: $0 * capacity) }
-    deriv = sizes.dropFirst().dropLast().map { UnsafeMutablePointer<Float>.allocate(capacity: $0 * capacity) }
-    let widest = sizes.max()!
+    strides = sizes.map { ($0 + 15) / 16 * 16 }
+    let s = strides
+    input = .allocate(capacity: s[0] * capacity)
+    input.initialize(repeating: 0, count: s[0] * capacity)
+    let hidden = s.dropFirst().dropLast()
+    act = hidden.map { UnsafeMutablePointer<Float>.allocate(capacity: $0 * capacity) }
+    deriv = hidden.map { UnsafeMutablePointer<Float>.allocate(capacity: $0 * capacity) }
+    let widest = s.max()!
     delta0 = .allocate(capacity: widest * capacity)
     delta1 = .allocate(capacity: widest * capacity)
     var most = 0
-    for l in 0..<(sizes.count - 1) { most = max(most, sizes[l] * sizes[l + 1]) }
-    transposed = .allocate(capacity: most)
+    for l in 0..<(sizes.count - 1) { most = max(most, max(sizes[l] * s[l + 1], sizes[l + 1] * s[l])) }
+    weightsT = .allocate(capacity: most)
+    weights = .allocate(capacity: most)
+    bias = .allocate(capacity: widest)
+    transposedDelta = .allocate(capacity: widest * capacity)
+    gradient = .allocate(capacity: most)
+    output = .allocate(capacity: capacity)
   }
 
   deinit {
+    for p in [input, delta0, delta1, weightsT, weights, bias, transposedDelta, gradient, output] { p.deallocate() }
     for p in act { p.deallocate() }
     for p in deriv { p.deallocate() }
-    delta0.deallocate()
-    delta1.deallocate()
-    transposed.deallocate()
   }
 }

@@ -60,36 +60,54 @@ public struct MixtureBase: Sendable {
 
   /// Squared Mahalanobis distances (x_r − m_j)ᵀS⁻¹(x_r − m_j), row-major n×k: rows and means
   /// whitened by the Cholesky factor of S (y = L⁻¹(x − m_0)), then Euclidean distances.
+  /// O(n·d·(d + k)).
   func distances(_ x: UnsafePointer<Float>, count n: Int) -> [Double] {
     let k = components
-    let wm = (0..<k).map { j in whiten((0..<d).map { means[j * d + $0] - means[$0] }) }
-    var out = [Double](repeating: 0, count: n * k)
+    var wm = [Double](repeating: 0, count: k * d)
     var row = [Double](repeating: 0, count: d)
-    for r in 0..<n {
-      for i in 0..<d { row[i] = Double(x[r * d + i]) - means[i] }
-      let y = whiten(row)
-      for j in 0..<k {
-        var s = 0.0
-        for i in 0..<d {
-          let t = y[i] - wm[j][i]
-          s += t * t
+    var y = [Double](repeating: 0, count: d)
+    var out = [Double](repeating: 0, count: n * k)
+    shape.lower.withUnsafeBufferPointer { lp in
+      means.withUnsafeBufferPointer { mp in
+        let l = lp.baseAddress!, m = mp.baseAddress!
+        row.withUnsafeMutableBufferPointer { rp in
+          y.withUnsafeMutableBufferPointer { yp in
+            wm.withUnsafeMutableBufferPointer { wp in
+              for j in 0..<k {
+                for i in 0..<d { rp[i] = m[j * d + i] - m[i] }
+                Self.whiten(rp.baseAddress!, into: wp.baseAddress! + j * d, lower: l, d)
+              }
+              out.withUnsafeMutableBufferPointer { op in
+                for r in 0..<n {
+                  for i in 0..<d { rp[i] = Double(x[r * d + i]) - m[i] }
+                  Self.whiten(rp.baseAddress!, into: yp.baseAddress!, lower: l, d)
+                  for j in 0..<k {
+                    var s = 0.0
+                    for i in 0..<d {
+                      let t = yp[i] - wp[j * d + i]
+                      s += t * t
+                    }
+                    op[r * k + j] = s
+                  }
+                }
+              }
+            }
+          }
         }
-        out[r * k + j] = s
       }
     }
     return out
   }
 
-  /// L⁻¹v by forward substitution (S = L·Lᵀ).
-  private func whiten(_ v: [Double]) -> [Double] {
-    let l = shape.lower
-    var y = [Double](repeating: 0, count: d)
+  /// y = L⁻¹v by forward substitution (S = L·Lᵀ).
+  @inline(__always)
+  private static func whiten(_ v: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, lower l: UnsafePointer<Double>, _ d: Int) {
     for i in 0..<d {
       var s = v[i]
-      for p in 0..<i { s -= l[i * d + p] * y[p] }
-      y[i] = s / l[i * d + i]
+      let li = l + i * d
+      for p in 0..<i { s -= li[p] * y[p] }
+      y[i] = s / li[i]
     }
-    return y
   }
 
   /// Draws `n` rows (n×d) into `out`: a component by weight, then m_j + L·z.
@@ -127,7 +145,7 @@ extension MixtureBase {
   /// A k-component shared-covariance mixture fitted by EM to `n` rows: k-means++ seeding and
   /// Lloyd iterations for the starting means, then EM (responsibilities; weights, means and the
   /// pooled within-component covariance + `ridge`·I) until the mean log-likelihood improves by
-  /// less than 1e-5 or 200 iterations. Deterministic for a generator state. O(iterations·n·k·d²).
+  /// less than 1e-5 or 200 iterations. Deterministic for a generator state. O(n·d² + iterations·n·d·(d + k)).
   public static func fitted(
     _ x: [Float], count n: Int, width d: Int, components k: Int, ridge: Double, rng: inout TrainerRandom
   ) -> MixtureBase {
@@ -191,7 +209,8 @@ extension MixtureBase {
     }
     var resp = [Double](repeating: 0, count: n * k)
     for r in 0..<n { resp[r * k + assign[r]] = 1 }
-    var model = mStep(x, n: n, d: d, k: k, resp: resp, ridge: ridge)
+    let total = scatter(x, n: n, d: d)
+    var model = mStep(x, n: n, d: d, k: k, resp: resp, ridge: ridge, scatter: total)
     var previous = -Double.infinity
     for _ in 0..<200 {
       // E-step.
@@ -210,15 +229,37 @@ extension MixtureBase {
         ll += top + log(s)
       }
       ll = ll / Double(n) - 0.5 * model.shape.logDet
-      model = mStep(x, n: n, d: d, k: k, resp: resp, ridge: ridge)
+      model = mStep(x, n: n, d: d, k: k, resp: resp, ridge: ridge, scatter: total)
       if ll - previous < 1e-5 { break }
       previous = ll
     }
     return model
   }
 
-  /// Weights, means and pooled covariance (+ ridge·I) from responsibilities (n×k).
-  static func mStep(_ x: [Float], n: Int, d: Int, k: Int, resp: [Double], ridge: Double) -> MixtureBase {
+  /// The mean μ of `n` rows and their scatter about it, Σ_r (x_r − μ)(x_r − μ)ᵀ (d×d). O(n·d²).
+  static func scatter(_ x: [Float], n: Int, d: Int) -> (mean: [Double], scatter: [Double]) {
+    var mu = [Double](repeating: 0, count: d)
+    for r in 0..<n { for i in 0..<d { mu[i] += Double(x[r * d + i]) } }
+    for i in 0..<d { mu[i] /= Double(max(n, 1)) }
+    var s = [Double](repeating: 0, count: d * d)
+    var row = [Double](repeating: 0, count: d)
+    for r in 0..<n {
+      for i in 0..<d { row[i] = Double(x[r * d + i]) - mu[i] }
+      for a in 0..<d {
+        let va = row[a]
+        for b in 0...a { s[a * d + b] += va * row[b] }
+      }
+    }
+    return (mu, s)
+  }
+
+  /// Weights, means and pooled covariance (+ ridge·I) from responsibilities (n×k). The pooled
+  /// within-component scatter is Σ_r (x_r − μ)(x_r − μ)ᵀ − Σ_j n_j (m_j − μ)(m_j − μ)ᵀ for any
+  /// μ (exact when every row's responsibilities sum to 1), so with the first term precomputed
+  /// (``scatter(_:n:d:)``, about the data mean) an M-step is O(n·k·d + k·d²), not O(n·k·d²).
+  static func mStep(
+    _ x: [Float], n: Int, d: Int, k: Int, resp: [Double], ridge: Double, scatter: (mean: [Double], scatter: [Double])
+  ) -> MixtureBase {
     var counts = [Double](repeating: 0, count: k)
     var means = [Double](repeating: 0, count: k * d)
     for r in 0..<n {
@@ -233,17 +274,14 @@ extension MixtureBase {
       let c = max(counts[j], 1e-12)
       for i in 0..<d { means[j * d + i] /= c }
     }
-    var cov = [Double](repeating: 0, count: d * d)
-    var diff = [Double](repeating: 0, count: d)
-    for r in 0..<n {
-      for j in 0..<k {
-        let w = resp[r * k + j]
-        guard w > 1e-12 else { continue }
-        for i in 0..<d { diff[i] = Double(x[r * d + i]) - means[j * d + i] }
-        for a in 0..<d {
-          let wa = w * diff[a]
-          for b in 0...a { cov[a * d + b] += wa * diff[b] }
-        }
+    var cov = scatter.scatter
+    var centred = [Double](repeating: 0, count: d)
+    for j in 0..<k {
+      let c = counts[j]
+      for i in 0..<d { centred[i] = means[j * d + i] - scatter.mean[i] }
+      for a in 0..<d {
+        let ca = c * centred[a]
+        for b in 0...a { cov[a * d + b] -= ca * centred[b] }
       }
     }
     for a in 0..<d {

@@ -9,12 +9,18 @@ public struct ColumnOverrides: Sendable, Equatable {
   public var numeric: Set<String>
   /// Columns left out of the model.
   public var ignore: Set<String>
+  /// Columns read as whole numbers (a value that is not a whole number is an error); samples
+  /// of them come out whole.
+  public var integer: Set<String>
 
   /// Creates overrides.
-  public init(categorical: Set<String> = [], numeric: Set<String> = [], ignore: Set<String> = []) {
+  public init(
+    categorical: Set<String> = [], numeric: Set<String> = [], ignore: Set<String> = [], integer: Set<String> = []
+  ) {
     self.categorical = categorical
     self.numeric = numeric
     self.ignore = ignore
+    self.integer = integer
   }
 }
 
@@ -70,6 +76,11 @@ public enum Preprocessor {
     for name in overrides.categorical.intersection(overrides.numeric).sorted() {
       throw TrainerError(.badOption, "column is listed as both --categorical and --numeric", file: table.file, column: name)
     }
+    for (other, option) in [(overrides.categorical, "--categorical"), (overrides.numeric, "--numeric")] {
+      for name in overrides.integer.intersection(other).sorted() {
+        throw TrainerError(.badOption, "column is listed as both --integer and \(option)", file: table.file, column: name)
+      }
+    }
     var features: [FeatureSpec] = []
     var slot = 0
     for (j, name) in table.header.enumerated() where j != targetIndex && !overrides.ignore.contains(name) {
@@ -90,31 +101,50 @@ public enum Preprocessor {
       } else {
         var numbers: [Double] = []
         numbers.reserveCapacity(values.count)
+        // Whole numbers in any spelling (`166`, `166.0`, `1.66e2`) make an integer column.
         var allInteger = true
         var firstBad: Int? = nil
+        var bad = 0
+        var outOfRange: Int? = nil
         for (k, v) in values.enumerated() {
           // The runtime's number grammar: what trains as a number is read as one by `score`.
           switch RawNumber.parse(v) {
           case .value(let x):
             numbers.append(x)
-            if allInteger && Int(v) == nil { allInteger = false }
-            continue
+            if allInteger && x.rounded() != x {
+              allInteger = false
+              if overrides.integer.contains(name) {
+                throw TrainerError(
+                  .badValue, "\(v) is not a whole number (column forced integer)", file: table.file,
+                  line: lineOfValue(k, column: j, rows: rowIndices, table), column: name)
+              }
+            }
           case .outOfRange:
-            throw TrainerError(
-              .badValue, "\(v) is outside the 32-bit float range (±3.4e38)", file: table.file,
-              line: lineOfValue(k, column: j, rows: rowIndices, table), column: name)
+            if outOfRange == nil { outOfRange = k }
           case .notANumber, .nonFinite:
-            firstBad = k
+            if firstBad == nil { firstBad = k }
+            bad += 1
           }
-          break
+        }
+        if firstBad == nil, let k = outOfRange {
+          // A number column with a value no float holds (a category column may have anything).
+          throw TrainerError(
+            .badValue, "\(values[k]) is outside the 32-bit float range (±3.4e38)", file: table.file,
+            line: lineOfValue(k, column: j, rows: rowIndices, table), column: name)
         }
         if let k = firstBad {
-          if overrides.numeric.contains(name) {
+          if overrides.numeric.contains(name) || overrides.integer.contains(name) {
             throw TrainerError(
-              .badValue, "\"\(values[k])\" is not a number (column forced numeric)", file: table.file,
-              line: lineOfValue(k, column: j, rows: rowIndices, table), column: name)
+              .badValue,
+              "\"\(values[k])\" is not a number (column forced \(overrides.numeric.contains(name) ? "numeric" : "integer"))",
+              file: table.file, line: lineOfValue(k, column: j, rows: rowIndices, table), column: name)
           }
           f = categoricalFeature(name, values)
+          if bad <= max(1, values.count / 100) {
+            // Almost all numbers: most likely a typo or an `inf`, not a category column.
+            warnings.append(
+              "column \"\(name)\": read as categorical (\(f.categories.count) categories) because \(bad) of its \(values.count) cells are not numbers, the first \"\(values[k])\" on line \(lineOfValue(k, column: j, rows: rowIndices, table)); fix or blank them to read it as numbers, or pass --categorical \(name) to keep it so")
+          }
         } else {
           f = numericFeature(name, numbers, integer: allInteger && !overrides.numeric.contains(name))
         }
@@ -155,7 +185,7 @@ public enum Preprocessor {
     _ table: CSVTable, target: String, overrides: ColumnOverrides, minClassRows: Int
   ) throws -> (Int, [Int], [String], [Int], [String]) {
     let t = try table.column(target)
-    for name in overrides.categorical.union(overrides.numeric).union(overrides.ignore).sorted() {
+    for name in overrides.categorical.union(overrides.numeric).union(overrides.ignore).union(overrides.integer).sorted() {
       _ = try table.column(name)
       if name == target {
         throw TrainerError(.badOption, "the target column cannot be overridden or ignored", file: table.file, column: name)

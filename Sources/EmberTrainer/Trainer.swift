@@ -14,8 +14,9 @@ public enum Trainer {
   public static func train(
     csvPath: String, options: TrainingOptions, progress: (@Sendable (TrainingProgress) -> Void)? = nil
   ) throws -> (ModelSpec, TrainingSummary) {
+    let t0 = Clock.now()  // the time budget counts the reading too
     let table = try CSVTable.read(path: csvPath)
-    return try train(table: table, options: options, progress: progress)
+    return try train(table: table, options: options, progress: progress, budgetStart: t0)
   }
 
   /// Trains a model of `table`. Throws ``TrainerError`` (data, options) or ``EmberFormatError``
@@ -23,7 +24,26 @@ public enum Trainer {
   public static func train(
     table: CSVTable, options: TrainingOptions, progress: (@Sendable (TrainingProgress) -> Void)? = nil
   ) throws -> (ModelSpec, TrainingSummary) {
+    try train(table: table, options: options, progress: progress, budgetStart: Clock.now())
+  }
+
+  /// ``train(table:options:progress:)`` for a table that took `secondsSpent` to read: the
+  /// time budget (`options.maxSeconds`) counts them too.
+  public static func train(
+    table: CSVTable, options: TrainingOptions, secondsSpent: Double,
+    progress: (@Sendable (TrainingProgress) -> Void)? = nil
+  ) throws -> (ModelSpec, TrainingSummary) {
+    try train(table: table, options: options, progress: progress, budgetStart: Clock.now() - max(0, secondsSpent))
+  }
+
+  /// ``train(table:options:progress:)`` with the time budget counted from `budgetStart` (a
+  /// ``Clock`` reading).
+  static func train(
+    table: CSVTable, options: TrainingOptions, progress: (@Sendable (TrainingProgress) -> Void)?, budgetStart: Double
+  ) throws -> (ModelSpec, TrainingSummary) {
     let started = Date()
+    // Class fitting gets 90% of the time budget; the read-out, calibration and writing the rest.
+    let fitDeadline = options.maxSeconds.map { budgetStart + 0.9 * $0 }
     try check(options)
     let base = try options.addTo.map { try EmberModel(path: $0) }
     let data: EncodedData
@@ -48,10 +68,21 @@ public enum Trainer {
 
     var members = [[Int]](repeating: [], count: data.classLabels.count)
     for (i, c) in data.labels.enumerated() { members[c].append(i) }
+    // Rows each class is fitted on: all of them, or a seeded subsample beyond the row cap.
+    let used = members.indices.map { c in
+      subsample(members[c], limit: options.settings.maxClassRows, seed: options.seed, classIndex: c)
+    }
+    var warnings = data.warnings
+    for c in toTrain where used[c].count < members[c].count {
+      warnings.append(
+        "class \"\(data.classLabels[c])\": fitted on a random \(used[c].count) of its \(members[c].count) rows (--max-class-rows; the prior counts all rows)")
+    }
 
     // Fit the new classes in parallel: base, residual network and scale, chosen on held-out
     // rows (cross-fitting for small classes, one split for large ones).
-    let fits = try fitClasses(toTrain, data: data, members: members, options: options, progress: progress)
+    let fits = try fitClasses(
+      toTrain, data: data, members: used, options: options, deadline: fitDeadline, progress: progress)
+    let outOfTime = toTrain.indices.filter { fits[$0].outOfTime }.map { data.classLabels[toTrain[$0]] }
 
     // Assemble the classes: kept ones first (byte-identical), then the new ones.
     var classes: [ClassSpec] = (0..<(base?.classes.count ?? 0)).map { base!.classSpec($0) }
@@ -74,7 +105,7 @@ public enum Trainer {
         ClassSpec(
           label: data.classLabels[c], prior: 1, trainRows: fit.trainedRows.count, layers: fit.net?.layerSpecs() ?? [],
           output: .logOdds, base: fit.base.baseSpec, networkScale: Float(fit.scale), sampler: sampler,
-          startingRows: options.storeStartingRows ? gather(data.x, members[c], d) : nil))
+          startingRows: options.storeStartingRows ? gather(data.x, used[c], d) : nil))
     }
     // Priors: each new class's share of the rows (kept classes count their training rows).
     let keptCount = base?.classes.count ?? 0
@@ -96,7 +127,7 @@ public enum Trainer {
       guard let j = classes.firstIndex(where: { $0.label == label }) else { continue }
       if let k = toTrain.firstIndex(of: c) {
         for h in fits[k].heldout {
-          heldout.append(members[c][h.row])
+          heldout.append(used[c][h.row])
           truth.append(j)
           ownEnergy.append(h.energy)
         }
@@ -130,22 +161,27 @@ public enum Trainer {
     var balanced = rawBalanced
     var stacked: StackedReadout? = nil
     var readoutNote = options.fitReadout ? "temperature and offsets fitted on held-out rows" : "raw energies"
-    var warnings = data.warnings
     if options.fitReadout && options.stackedReadout && classes.count > Trainer.linearReadoutMaxClasses {
       warnings.append(
         "no stacked read-out: \(classes.count) classes (beyond \(Trainer.linearReadoutMaxClasses), its C×(C+d) regression costs more than it adds); temperature and offsets are used")
     }
     if options.fitReadout && classes.count > 1 && !heldout.isEmpty {
+      // Read-outs are fitted on at most `readoutRows` held-out rows: the same share of every
+      // class (so the fitted offsets see the classes' true proportions).
+      let fitRows = proportionalSubset(truth, classes: classes.count, limit: options.readoutRows)
+      let fitEnergies = energies.map { e in fitRows.map { e[$0] } }
+      let fitTruth = fitRows.map { truth[$0] }
       let choice = chooseReadout(
-        energies: energies, inputs: heldout.map { Array(data.x[($0 * d)..<(($0 + 1) * d)]) }, truth: truth,
-        classes: classes.count, logPriors: logPriors, start: start, free: free, fitTemperature: fitT,
+        energies: fitEnergies, inputs: fitRows.map { Array(data.x[(heldout[$0] * d)..<((heldout[$0] + 1) * d)]) },
+        truth: fitTruth, classes: classes.count, logPriors: logPriors, start: start, free: free, fitTemperature: fitT,
         tryLinear: options.stackedReadout)
       balanced = choice.balanced
       readoutNote = choice.note
+      if fitRows.count < heldout.count { readoutNote += "; fitted on \(fitRows.count) of the \(heldout.count) held-out rows" }
       stacked = choice.stacked
       readout = Calibrator.fitReadout(
-        energies: energies, truth: truth, rows: Array(heldout.indices), logPriors: logPriors, start: start, free: free,
-        fitTemperature: fitT)
+        energies: fitEnergies, truth: fitTruth, rows: Array(fitRows.indices), logPriors: logPriors, start: start,
+        free: free, fitTemperature: fitT)
       for j in classes.indices where free[j] { classes[j].offset = Float(readout.offsets[j]) }
     }
     let temperature = fitT ? Float(readout.temperature) : (base?.temperature ?? 1)
@@ -193,6 +229,13 @@ public enum Trainer {
         f.folds, f.baseChoice.components, f.baseChoice.ridge, f.steps, f.scale, f.heldoutLL, f.heldoutBaseLL)
     }
     metadata["trainer.readout"] = readoutNote
+    if let budget = options.maxSeconds {
+      metadata["trainer.max_seconds"] =
+        TrainingSummary.seconds(budget)
+        + (outOfTime.isEmpty
+          ? "; every class finished in time"
+          : "; stopped early at the best held-out checkpoint reached in time: " + outOfTime.joined(separator: ","))
+    }
     if base != nil {
       metadata["trainer.added_classes"] = toTrain.map { data.classLabels[$0] }.joined(separator: ",")
     }
@@ -217,7 +260,7 @@ public enum Trainer {
       },
       sourceRows: table.rows.count, width: d, seconds: seconds, balancedAccuracy: balanced,
       rawBalancedAccuracy: rawBalanced, temperature: Double(temperature), oodAUROC: auroc,
-      heldoutRows: heldout.count, warnings: warnings)
+      heldoutRows: heldout.count, warnings: warnings, outOfTime: outOfTime, maxSeconds: options.maxSeconds)
     return (spec, summary)
   }
 
@@ -320,6 +363,34 @@ public enum Trainer {
     return (0..<c).map { j in (0..<n).map { Double(flat[$0 * c + j]) } }
   }
 
+  /// `rows` (ascending), or a seeded random `limit` of them in ascending order when there are
+  /// more: a partial Fisher–Yates shuffle on its own stream (seed, class), so the subsample
+  /// does not depend on other classes or on scheduling, and the class's training generator is
+  /// the same as without a limit.
+  static func subsample(_ rows: [Int], limit: Int, seed: UInt64, classIndex c: Int) -> [Int] {
+    guard limit > 0, rows.count > limit else { return rows }
+    var rng = TrainerRandom(seed: seed, stream: 0x5CA1_E000 &+ UInt64(c))
+    var pool = rows
+    for i in 0..<limit { pool.swapAt(i, i + rng.below(pool.count - i)) }
+    return pool[0..<limit].sorted()
+  }
+
+  /// Indices (into `truth`) of at most about `limit` rows: the same fraction of every class
+  /// (at least 5 rows of a class, or all of a smaller one), evenly spaced within the class;
+  /// every row when there are not more than `limit`.
+  static func proportionalSubset(_ truth: [Int], classes: Int, limit: Int) -> [Int] {
+    guard limit > 0, truth.count > limit else { return Array(truth.indices) }
+    var byClass = [[Int]](repeating: [], count: classes)
+    for (i, c) in truth.enumerated() { byClass[c].append(i) }
+    let fraction = Double(limit) / Double(truth.count)
+    var out: [Int] = []
+    for rows in byClass where !rows.isEmpty {
+      let keep = min(rows.count, max(5, Int((fraction * Double(rows.count)).rounded())))
+      out += (0..<keep).map { rows[$0 * rows.count / keep] }
+    }
+    return out.sorted()
+  }
+
   /// Rows `idx` of `x` (width d), concatenated.
   static func gather(_ x: [Float], _ idx: [Int], _ d: Int) -> [Float] {
     var out = [Float]()
@@ -329,9 +400,11 @@ public enum Trainer {
   }
 
   /// Fits `classes` (indices into `data.classLabels`) on a pool of worker threads; each class
-  /// draws from its own generator, so the result does not depend on scheduling.
+  /// draws from its own generator, so the result does not depend on scheduling (unless the
+  /// `deadline`, a ``Clock`` reading, cuts training short: a class starting with J classes
+  /// still to start and W workers gets 1/⌈J/W⌉ of the time left).
   static func fitClasses(
-    _ classes: [Int], data: EncodedData, members: [[Int]], options: TrainingOptions,
+    _ classes: [Int], data: EncodedData, members: [[Int]], options: TrainingOptions, deadline: Double? = nil,
     progress: (@Sendable (TrainingProgress) -> Void)?
   ) throws -> [ClassFit] {
     let results = ResultBox(count: classes.count)
@@ -348,12 +421,22 @@ public enum Trainer {
           settings: options.settings, heldoutFraction: options.heldoutFraction, refit: options.refit, d: d)
         var rng = TrainerRandom(seed: options.seed, stream: UInt64(c) + 1)
         let label = data.classLabels[c]
-        let fit = fitter.fit(rows, count: members[c].count, rng: &rng) { phase, phases, step, steps, loss in
-          progress?(
-            TrainingProgress(
-              classIndex: k, label: label, epoch: step, epochs: steps, loss: loss, classCount: classes.count,
-              phase: phase, phases: phases))
+        let classDeadline = deadline.map { d in
+          let now = Clock.now()
+          let rounds = (classes.count - slot + workers - 1) / workers
+          return now + max(0, d - now) / Double(max(rounds, 1))
         }
+        var last = TrainingProgress(
+          classIndex: k, label: label, epoch: 0, epochs: 0, loss: .nan, classCount: classes.count)
+        let fit = fitter.fit(rows, count: members[c].count, rng: &rng, deadline: classDeadline) {
+          phase, phases, step, steps, loss in
+          last = TrainingProgress(
+            classIndex: k, label: label, epoch: step, epochs: steps, loss: loss, classCount: classes.count,
+            phase: phase, phases: phases)
+          progress?(last)
+        }
+        last.finished = true
+        progress?(last)
         results.store(k, fit)
       }
     }

@@ -27,10 +27,18 @@ public struct TrainingOptions: Sendable {
   /// Also try a stacked read-out (C×C linear map of the energies, fitted on held-out rows);
   /// kept only when its cross-fitted balanced accuracy is higher.
   public var stackedReadout = true
+  /// Most held-out rows the classification read-outs are fitted and chosen on (the same share
+  /// of every class); calibration tables and metrics use every held-out row.
+  public var readoutRows = 4_000
   /// Large classes (trained on one split): after choosing on the held-out rows, refit the base
   /// and network on all rows and ship those (calibration stays that of the held-out split).
   /// Small classes are cross-fitted and always refit.
   public var refit = false
+  /// Time budget of the whole run in seconds (nil: none). Classes still training when their
+  /// share of it runs out stop at their best held-out checkpoint so far; the summary and the
+  /// file's metadata (`trainer.max_seconds`) name them. A cut run depends on the machine's
+  /// speed, so it is not reproducible byte for byte.
+  public var maxSeconds: Double?
   /// A model to extend with the classes of the CSV that it does not have yet.
   public var addTo: String?
   /// The command line, recorded in the provenance.
@@ -70,6 +78,8 @@ public struct TrainingProgress: Sendable {
   public var phase: Int = 1
   /// Phases of the class.
   public var phases: Int = 1
+  /// True on the last report of a class: its fit is done (base, network and scale chosen).
+  public var finished = false
 
   /// Creates a report.
   public init(
@@ -88,7 +98,8 @@ public struct TrainingProgress: Sendable {
 
   /// Progress of the class in [0, 1], phases counted equally.
   public var fraction: Double {
-    (Double(phase - 1) + Double(epoch) / Double(max(epochs, 1))) / Double(max(phases, 1))
+    if finished { return 1 }
+    return (Double(phase - 1) + Double(epoch) / Double(max(epochs, 1))) / Double(max(phases, 1))
   }
 }
 
@@ -129,11 +140,21 @@ public struct TrainingSummary: Sendable {
   public var heldoutRows: Int
   /// Notes on the data (dropped classes, imputed cells, …).
   public var warnings: [String]
+  /// Classes whose training the time budget (`maxSeconds`) cut short.
+  public var outOfTime: [String] = []
+  /// The time budget, when there was one.
+  public var maxSeconds: Double? = nil
 
   /// A few human-readable lines.
   public var text: String {
     var lines: [String] = []
     for w in warnings { lines.append("warning: \(w)") }
+    if let budget = maxSeconds, !outOfTime.isEmpty {
+      lines.append(
+        "note: time budget \(TrainingSummary.seconds(budget)) s: "
+          + outOfTime.map { "\"\($0)\"" }.joined(separator: ", ")
+          + " stopped early, at the best held-out checkpoint reached in time")
+    }
     lines.append("data: \(sourceRows) rows, \(classes.count) classes, encoded width \(width)")
     for c in classes {
       let t = c.threshold.map { String(format: "%.3f", $0) } ?? "-"
@@ -148,5 +169,12 @@ public struct TrainingSummary: Sendable {
         format: "held-out (%d rows): balanced accuracy %.3f (raw energies %.3f), OOD AUROC %.3f; %.1f s",
         heldoutRows, balancedAccuracy, rawBalancedAccuracy, oodAUROC, seconds))
     return lines.joined(separator: "\n")
+  }
+}
+
+extension TrainingSummary {
+  /// `30` or `2.5`: a budget as it was given.
+  static func seconds(_ v: Double) -> String {
+    v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : String(v)
   }
 }

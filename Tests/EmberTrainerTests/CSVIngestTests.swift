@@ -52,6 +52,35 @@ final class CSVIngestTests: XCTestCase {
     XCTAssertEqual(data.classLabels, ["2", "10"], "integer labels sort numerically")
   }
 
+  func testWholeNumbersInAnySpellingMakeAnIntegerColumnAndIntegerForcesOne() throws {
+    var text = "w,r,n,label\n"
+    for i in 0..<20 { text += "\(150 + i).0,\(i).5,\(i * 2),\(i < 10 ? "a" : "b")\n" }
+    let data = try Preprocessor.fit(try table(text), target: "label")
+    XCTAssertEqual(data.features.map(\.kind), [.integer, .numeric, .integer], "166.0 is a whole number")
+    let forced = try Preprocessor.fit(
+      try table(text), target: "label", overrides: ColumnOverrides(numeric: ["w"], integer: ["n"]))
+    XCTAssertEqual(forced.features.map(\.kind), [.numeric, .numeric, .integer])
+    XCTAssertThrowsError(
+      try Preprocessor.fit(try table(text), target: "label", overrides: ColumnOverrides(integer: ["r"]))
+    ) { e in
+      XCTAssertTrue("\(e)".contains("0.5 is not a whole number (column forced integer)"), "\(e)")
+      XCTAssertTrue("\(e)".contains("t.csv:2"), "\(e)")
+    }
+    XCTAssertThrowsError(
+      try Preprocessor.fit(try table(text), target: "label", overrides: ColumnOverrides(numeric: ["n"], integer: ["n"])))
+  }
+
+  func testANumberColumnTurnedCategoricalByATypoIsWarnedAboutWithItsCell() throws {
+    var text = "x,tag,label\n"
+    for i in 0..<150 { text += "\(i == 57 ? "inf" : "\(i).25"),\(i % 2 == 0 ? "p" : "q"),\(i < 75 ? "a" : "b")\n" }
+    let data = try Preprocessor.fit(try table(text), target: "label")
+    XCTAssertEqual(data.features.map(\.kind), [.categorical, .categorical])
+    let warned = data.warnings.filter { $0.contains("read as categorical") }
+    XCTAssertEqual(warned.count, 1, "\(data.warnings)")
+    XCTAssertTrue(warned[0].contains("column \"x\"") && warned[0].contains("\"inf\" on line 59"), warned[0])
+    XCTAssertTrue(warned[0].contains("1 of its 150 cells"), warned[0])
+  }
+
   func testSmallClassesDroppedWithWarning() throws {
     var text = "x,y\n"
     for i in 0..<25 { text += "\(i),\(i < 12 ? "a" : (i < 22 ? "b" : "c"))\n" }

@@ -6,6 +6,12 @@ DEBUG_EMBER := .build/debug/ember
 VENV := tools/.venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := libflatbuffers-dev flatbuffers-compiler
+# ember-micro (Embedded Swift, static): musl for x86_64, cross compilers for aarch64 and
+# armv7, qemu to run the cross builds in the parity tests.
+MICRO_APT_PACKAGES := musl-tools gcc-aarch64-linux-gnu g++-aarch64-linux-gnu gcc-arm-linux-gnueabi \
+  g++-arm-linux-gnueabi qemu-user-static binutils
+# Targets `make test` builds and checks against ember (all three: `make micro-test`).
+MICRO_TEST_ARCHES ?= x86_64 aarch64
 APT_GET := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 DEMO_MODEL := models/iris.ember
 FUZZ_SECONDS ?= 15
@@ -16,7 +22,7 @@ BENCH_SIZES ?= 30:128 64:256
 EVAL_ARGS ?=
 
 .PHONY: deps deps-venv deps-java venv build release check-schema demo test swift-test pytest-tools fuzz-smoke fuzz python python-wheel pytest-python \
-        models static static-full edge capi-test pytest-capi bench bench-ort bench-python bench-train pytest-bench eval eval-quick \
+        models static static-full micro micro-deps micro-test micro-parity debug-ember edge capi-test pytest-capi bench bench-ort bench-python bench-train pytest-bench eval eval-quick \
         pytest-eval tune peers clean
 
 deps:
@@ -33,6 +39,11 @@ deps-venv:
 deps-java:
 	@command -v java >/dev/null 2>&1 || { $(APT_GET) update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq default-jre-headless; }
+
+micro-deps:
+	@missing=""; for p in $(MICRO_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $$missing; fi
 
 venv: $(VENV)/.ok
 $(VENV)/.ok: tools/requirements.txt
@@ -64,8 +75,8 @@ demo: release
 	  | $(EMBER) score $(DEMO_MODEL) - --energies
 
 ## Every test: generated code fresh, Swift suites (incl. CLI + C API tests), Python tools, the Python
-## package, fuzz smoke.
-test: deps check-schema swift-test pytest-tools pytest-python pytest-bench pytest-eval fuzz-smoke
+## package, fuzz smoke, ember-micro (x86_64 natively, aarch64 under qemu) byte-identical to ember.
+test: deps check-schema swift-test pytest-tools pytest-python pytest-bench pytest-eval fuzz-smoke micro-parity
 
 swift-test: deps
 	$(SWIFT) build --build-tests
@@ -127,6 +138,27 @@ static: deps
 ## Also dist/ember-full (development CLI with train, ~60 MB because of Foundation).
 static-full: deps
 	tools/static-build.sh --full
+
+## dist/ember-micro (x86_64, static musl, checked ≤ 1 MiB), dist/ember-micro-aarch64 (static-pie)
+## and dist/ember-micro-armv7 (static): the device verbs as Embedded Swift (docs/DEPLOYMENT.md).
+micro: deps micro-deps
+	tools/micro/build.sh --arch all
+
+## ember-micro against the debug ember on the shipped models and bad inputs: byte-identical
+## stdout/stderr and exit statuses, natively and under qemu-aarch64 / qemu-arm.
+## micro-parity: the MICRO_TEST_ARCHES builds only; micro-test: all three targets.
+micro-test: MICRO_TEST_ARCHES = x86_64 aarch64 armv7
+micro-test: micro-parity
+micro-parity: deps micro-deps debug-ember
+	set -e; for a in $(MICRO_TEST_ARCHES); do tools/micro/build.sh --arch $$a; done
+	set -e; for a in $(MICRO_TEST_ARCHES); do case $$a in \
+	  x86_64) tools/micro/parity.sh $(DEBUG_EMBER) dist/ember-micro ;; \
+	  aarch64) tools/micro/parity.sh $(DEBUG_EMBER) dist/ember-micro-aarch64 qemu-aarch64-static ;; \
+	  armv7) tools/micro/parity.sh $(DEBUG_EMBER) dist/ember-micro-armv7 qemu-arm-static ;; \
+	  *) echo "micro-parity: unknown arch $$a" >&2; exit 2 ;; esac; done
+
+debug-ember: deps
+	$(SWIFT) build --product ember
 
 edge: deps
 	$(SWIFT) build -c release --product ember-edge

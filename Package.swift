@@ -21,6 +21,7 @@ let package = Package(
     .library(name: "EmberFormat", targets: ["EmberFormat"]),
     .library(name: "EmberRuntime", targets: ["EmberRuntime"]),
     .library(name: "EmberTrainer", targets: ["EmberTrainer"]),
+    .library(name: "EmberText", targets: ["EmberText"]),
     .library(name: "CEmber", type: .dynamic, targets: ["EmberC"]),
     .library(name: "CEmberStatic", type: .static, targets: ["EmberC"]),
     // The runtime's and the trainer's C APIs in one library, for hosts that train in process
@@ -28,8 +29,6 @@ let package = Package(
     .library(name: "CEmberTrainer", type: .dynamic, targets: ["EmberC", "EmberTrainerC"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
-    .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
   ],
   targets: [
     // C++ over the flatc-generated header, exposed as a plain C API (ember_fb.h).
@@ -46,29 +45,35 @@ let package = Package(
     .target(
       name: "_EmberKernels",
       exclude: ["kernels_impl.h"],
-      cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-Wno-psabi"])]
+      cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off", "-Wno-psabi"])]
+    ),
+    // OS calls (open, read, write, …) as plain C, so Swift code needs no Glibc/Musl import
+    // and compiles in Embedded mode too.
+    .target(name: "_EmberSystem", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("m")]),
+    // Text I/O without Foundation: streaming CSV reader, decimal parser, float writer.
+    .target(
+      name: "EmberText",
+      dependencies: ["_EmberSystem"],
+      swiftSettings: runtimeSwiftSettings
     ),
     // The file format: schema-backed reading, verification, validation and writing.
     .target(
       name: "EmberFormat",
-      dependencies: ["_EmberFlatBuffers"],
+      dependencies: ["_EmberFlatBuffers", "_EmberSystem"],
       swiftSettings: runtimeSwiftSettings
     ),
     // Math on the device: preprocessing, energies, scoring, classification, samplers.
     .target(
       name: "EmberRuntime",
       dependencies: [
-        "EmberFormat", "_EmberKernels", .product(name: "RealModule", package: "swift-numerics"),
+        "EmberFormat", "EmberText", "_EmberKernels", "_EmberSystem",
       ],
       swiftSettings: runtimeSwiftSettings
     ),
     // Offline training: CSV ingest, objectives, calibration, export.
     .target(
       name: "EmberTrainer",
-      dependencies: [
-        "EmberFormat", "EmberRuntime", "_EmberKernels",
-        .product(name: "CSV", package: "CSV.swift"),
-      ],
+      dependencies: ["EmberFormat", "EmberRuntime", "EmberText", "_EmberKernels"],
       swiftSettings: runtimeSwiftSettings
     ),
     // The C API's types and constants (ember.h, read by the C compiler) for the Swift code that
@@ -97,7 +102,7 @@ let package = Package(
     // fields, output text) is small next to the energies computed in EmberRuntime.
     .target(
       name: "EmberCommands",
-      dependencies: ["EmberFormat", "EmberRuntime"],
+      dependencies: ["EmberFormat", "EmberRuntime", "EmberText", "_EmberSystem"],
       swiftSettings: sizeSwiftSettings
     ),
     // `ember`: the full CLI for development machines: the device verbs plus train.
@@ -109,12 +114,16 @@ let package = Package(
     // `ember-edge`: the device CLI (no Foundation, no ArgumentParser; every verb but train).
     .executableTarget(
       name: "EmberEdge",
-      dependencies: ["EmberCommands"],
+      dependencies: ["EmberCommands", "_EmberSystem"],
       swiftSettings: sizeSwiftSettings
     ),
     .testTarget(name: "EmberFormatTests", dependencies: ["EmberFormat"], resources: [.copy("Fixtures")]),
     .testTarget(name: "EmberRuntimeTests", dependencies: ["EmberRuntime", "EmberFormat"]),
     .testTarget(name: "EmberTrainerTests", dependencies: ["EmberTrainer", "EmberTrainArguments", "EmberRuntime", "EmberFormat"]),
+    // Throughput of EmberText and a long differential check of its decimal parser.
+    .executableTarget(
+      name: "ember-text-bench", dependencies: ["EmberText", "EmberFormat", "EmberRuntime"], path: "tools/text/bench"),
+    .testTarget(name: "EmberTextTests", dependencies: ["EmberText"]),
     .testTarget(name: "EmberCLITests", dependencies: ["EmberFormat", "EmberCommands"]),
   ],
   cxxLanguageStandard: .cxx17

@@ -25,10 +25,7 @@ final class EncoderHandle: @unchecked Sendable {
 
   /// Encodes one row of `columns` C strings (NULL = missing) into `out`; returns its flags.
   func encode(_ values: UnsafePointer<UnsafePointer<CChar>?>, into out: UnsafeMutablePointer<Float>) throws(EmberRuntimeError) -> RowFlags {
-    var fields = [String]()
-    fields.reserveCapacity(columns)
-    for i in 0..<columns { fields.append(values[i].map { String(cString: $0) } ?? "") }
-    return try encoder.encode(fields, into: out)
+    try encoder.encode(CStringFields(values: values, count: columns), into: out)
   }
 
   /// Encodes a row of `values` (NULL allowed when there are no columns).
@@ -43,6 +40,17 @@ final class EncoderHandle: @unchecked Sendable {
   static func from(_ p: OpaquePointer?) throws -> EncoderHandle {
     guard let p else { throw APIError(.invalidArgument, "encoder is NULL") }
     return Unmanaged<EncoderHandle>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+  }
+}
+
+/// A row of C strings read in place as byte fields (NULL is an empty, i.e. missing, field).
+struct CStringFields: RowFields {
+  let values: UnsafePointer<UnsafePointer<CChar>?>
+  let count: Int
+
+  func field(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+    guard let p = values[i] else { return UnsafeBufferPointer(start: nil, count: 0) }
+    return UnsafeBufferPointer(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p))
   }
 }
 

@@ -98,7 +98,7 @@ public func ember_class_index(_ model: OpaquePointer?, _ label: UnsafePointer<CC
     let label = String(cString: try required(label, "label"))
     let out = try required(out, "out_index")
     guard let i = h.model.classIndex(of: label) else {
-      throw APIError(.unknownClass, "no class \"\(label)\" (classes: \(h.model.classes.map(\.label).joined(separator: ", ")))")
+      throw APIError(.unknownClass, "no class \"\(label)\" (classes: \(h.model.classes.map { $0.label }.joined(separator: ", ")))")
     }
     out.pointee = Int32(i)
   }

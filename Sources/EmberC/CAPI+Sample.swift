@@ -71,7 +71,7 @@ public func ember_sample(
     var counts = [Int](repeating: 0, count: h.classCount)
     if classIndex < 0 {
       guard classIndex == -1 else { throw APIError(.invalidArgument, "class_index \(classIndex): use -1 for class proportions") }
-      counts = EmberSession.allocate(count, weights: h.model.classes.map(\.prior))
+      counts = EmberSession.allocate(count, weights: h.model.classes.map { $0.prior })
     } else {
       guard Int(classIndex) < h.classCount else {
         throw APIError(.unknownClass, "class_index \(classIndex) is out of range (the model has \(h.classCount) classes)")

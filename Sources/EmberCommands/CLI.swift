@@ -22,7 +22,7 @@ public enum CLI {
   /// Runs a command line (without the program name) with `verbs`; returns the exit status.
   /// Prints results on stdout; a failure is one `ember: error: …` line on stderr.
   public static func run(_ args: [String], verbs: [Verb], abstract: String) -> Int32 {
-    let specs = verbs.map(\.spec)
+    let specs = verbs.map { $0.spec }
     guard let first = args.first else {
       printOut(HelpText.root(abstract: abstract, verbs: specs))
       return 0

@@ -1,12 +1,9 @@
 import EmberFormat
 import EmberRuntime
+import EmberText
 
-// Writing to stderr is one of the few OS calls of the command code.
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#endif
+// Writing to stderr is one of the few OS calls of the command code (through _EmberSystem).
+import _EmberSystem
 
 /// A failure of a command: a kind and the text printed after `ember: error: `. Every verb
 /// throws only this; ``status`` is the one place where kinds become exit statuses.
@@ -53,6 +50,12 @@ public struct CLIError: Error, Sendable, CustomStringConvertible {
   /// A failure to write an output (exit 4).
   public static func output(_ e: EmberFormatError) -> CLIError { CLIError(.output, e.description) }
 
+  /// A text error: a failed write is an output failure (exit 4); every other code (open,
+  /// read, syntax, limits) is bad input (exit 1).
+  public static func text(_ e: TextError) -> CLIError {
+    CLIError(e.code == .write ? .output : .badInput, e.description)
+  }
+
   /// A runtime error about input data or options, prefixed with `place` (e.g. `file:3:2`):
   /// option errors are usage errors, a model the runtime cannot use is a bad model, every
   /// other code is bad input.
@@ -83,7 +86,7 @@ public func visible(_ s: String) -> String {
   var out = ""
   for u in s.unicodeScalars {
     if isControl(u) {
-      out += "\\u{" + String(u.value, radix: 16) + "}"
+      out += "\\u{" + String(u.value, radix: 16, uppercase: true) + "}"
     } else {
       out.unicodeScalars.append(u)
     }
@@ -97,17 +100,7 @@ private func isControl(_ u: Unicode.Scalar) -> Bool { u.value < 0x20 || (0x7F...
 /// Writes bytes to a file descriptor, retrying short writes.
 func writeAll(_ fd: Int32, _ text: String) {
   var text = text
-  text.withUTF8 { p in
-    var offset = 0
-    while offset < p.count {
-      let n = write(fd, p.baseAddress! + offset, p.count - offset)
-      if n < 0 {
-        if errno == EINTR { continue }
-        return
-      }
-      offset += n
-    }
-  }
+  text.withUTF8 { p in _ = ember_sys_write_all(fd, p.baseAddress, p.count) }
 }
 
 /// Prints `ember: error: message` on stderr (control characters escaped).

@@ -30,7 +30,7 @@ extension InspectReport {
       if let output = c.output, let summary = networkSummary(c, width: m.encodedWidth) {
         network = .object([
           ("summary", .string(summary)),
-          ("shape", .array(([m.encodedWidth] + c.layers.map(\.outputs)).map { .int(Int64($0)) })),
+          ("shape", .array(([m.encodedWidth] + c.layers.map { $0.outputs }).map { .int(Int64($0)) })),
           ("activations", .array(c.layers.map { .string($0.activation.description) })),
           ("weight_types", .array(c.layers.map { .string($0.weightType.description) })),
           ("output", .string(output.description)),

@@ -7,20 +7,20 @@ enum InspectReport {
   /// `30→128→128→1 silu, logOdds`.
   static func networkSummary(_ c: ClassInfo, width: Int) -> String? {
     guard let output = c.output, !c.layers.isEmpty else { return nil }
-    let shape = ([width] + c.layers.map(\.outputs)).map(String.init).joined(separator: "→")
+    let shape = ([width] + c.layers.map { $0.outputs }).map(String.init).joined(separator: "→")
     return "\(shape) \(activationSummary(c.layers)), \(output)"
   }
 
   /// One activation name when the hidden layers share it and the last is identity; else all.
   static func activationSummary(_ layers: [LayerInfo]) -> String {
-    let hidden = Set(layers.dropLast().map(\.activation))
+    let hidden = Set(layers.dropLast().map { $0.activation })
     if layers.last?.activation == .identity, hidden.count == 1 { return hidden.first!.description }
     if layers.count == 1, layers[0].activation == .identity { return "linear" }
-    return layers.map(\.activation.description).joined(separator: "/")
+    return layers.map { $0.activation.description }.joined(separator: "/")
   }
 
   static func weightTypeSummary(_ layers: [LayerInfo]) -> String {
-    let types = layers.map(\.weightType.description)
+    let types = layers.map { $0.weightType.description }
     return Set(types).count == 1 ? types[0] : types.joined(separator: "/")
   }
 

@@ -50,7 +50,7 @@ public enum ValueKind: Sendable {
       }
       return nil
     case .names:
-      guard text.isEmpty || !text.split(separator: ",", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
+      guard text.isEmpty || !text.split(separator: ",", omittingEmptySubsequences: false).contains(where: { $0.isEmpty }) else {
         return "expected names separated by commas, without empty names"
       }
       return nil
@@ -190,7 +190,7 @@ extension OptionSpec {
   public static let unknownCategory = OptionSpec(
     "unknown-category",
     help: "A category never seen in training: read it as missing and flag the row (missing), or stop with an error (error).",
-    kind: .choice(UnknownCategoryPolicy.allCases.map(\.rawValue)), default: "missing")
+    kind: .choice(UnknownCategoryPolicy.allCases.map { $0.rawValue }), default: "missing")
   public static let unknownAsMissing = flag("unknown-as-missing", help: "Deprecated: unknown categories are read as missing by default.")
   public static let nanAsMissing = flag("nan-as-missing", help: "Deprecated: NaN cells are missing by default, as in training.")
   public static let rowThreads = OptionSpec(
@@ -199,7 +199,7 @@ extension OptionSpec {
   public static let stream = flag("stream", help: "Read rows one at a time and write each result at once (pipelines, sensors).")
   public static let onError = OptionSpec(
     "on-error", help: "On a bad row: stop (exit non-zero) or skip (report it on stderr and go on). Default: stop, or skip with --stream.",
-    kind: .choice(OnError.allCases.map(\.rawValue)))
+    kind: .choice(OnError.allCases.map { $0.rawValue }))
   public static let keep = OptionSpec(
     "keep", help: "Input columns to copy into the output, comma-separated (e.g. an id).", kind: .names)
   public static let labelOnly = flag("label-only", help: "Write only the label column.")
@@ -213,7 +213,7 @@ extension OptionSpec {
   public static let seed = OptionSpec("seed", help: "Random seed.", kind: .seed, default: "0")
   public static let sampler = OptionSpec(
     "sampler", help: "Sampler: tabebm, langevin or mala (default: the model's).",
-    kind: .choice(SamplerKind.allCases.map(\.description)))
+    kind: .choice(SamplerKind.allCases.map { $0.description }))
   public static let steps = OptionSpec(
     "steps", help: "Steps per chain (with --given/--where: sweeps per chain, default 30).", kind: .integer(SamplerDefaults.stepRange))
   public static let stepSize = OptionSpec(
@@ -234,7 +234,7 @@ extension OptionSpec {
   public static let initFrom = OptionSpec(
     "init-from",
     help: "Start chains at stored rows, at draws from the base term, or SMOTE-style between a stored row and a near neighbour (interpolate).",
-    kind: .choice(InitChoice.allCases.map(\.rawValue)))
+    kind: .choice(InitChoice.allCases.map { $0.rawValue }))
   public static let initCSV = OptionSpec(
     "init-csv", help: "Start chains at rows of this CSV (its target column, if present, picks rows per class).")
   public static let sampleThreads = OptionSpec(

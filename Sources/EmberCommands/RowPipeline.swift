@@ -1,5 +1,6 @@
 import EmberFormat
 import EmberRuntime
+import EmberText
 
 /// Input settings shared by `score`, `classify` and `energy`, read from their options.
 struct RowInput {
@@ -65,18 +66,18 @@ struct RowPipeline {
     prepare: ((UnsafePointer<Float>, Int) -> Void)? = nil,
     row emit: (Row, UnsafePointer<Float>, UnsafePointer<Float>) throws(CLIError) -> Void
   ) throws(CLIError) -> Summary {
-    let reader: CSVRecordReader
+    let reader: CSVReader
     let first: [String]?
     do {
-      reader = try CSVRecordReader(path: options.input, delimiter: options.delimiter)
-      first = try reader.next()
+      reader = try CSVReader(path: options.input, delimiter: options.delimiter)
+      first = try reader.next()?.strings()
     } catch {
-      throw CLIError(.badInput, error.description)
+      throw CLIError.text(error)
     }
     guard let header = first else {
       throw CLIError(
         .badInput,
-        "\(reader.name):1: empty input: expected a header row with the columns \(RowEncoderText.listing(session.model.features.map(\.name)))")
+        "\(reader.name):1: empty input: expected a header row with the columns \(RowEncoderText.listing(session.model.features.map { $0.name }))")
     }
     if header.count == 1, session.model.features.count > 1 {
       // Byte search, not String.contains(String): that one lives in _StringProcessing, which
@@ -135,30 +136,37 @@ struct RowPipeline {
     }
 
     while true {
-      let fields: [String]
+      let record: CSVRecord
       do {
-        guard let f = try reader.next() else { break }
-        fields = f
+        guard let r = try reader.next() else { break }
+        record = r
       } catch {
-        // A syntax error leaves the reader mid-record: always fatal.
-        throw CLIError(.badInput, error.description)
+        // A syntax error (or an over-long record) leaves the reader mid-record: always fatal.
+        throw CLIError.text(error)
       }
-      let line = reader.recordLine
-      guard fields.count == fieldCount else {
-        try skipOrStop(CLIError(.badInput, "\(reader.name):\(line): expected \(fieldCount) fields as in the header, found \(fields.count)"))
+      let line = record.line
+      guard record.count == fieldCount else {
+        try skipOrStop(CLIError(.badInput, "\(reader.name):\(line): expected \(fieldCount) fields as in the header, found \(record.count)"))
         continue
       }
       let flags: RowFlags
-      do {
+      do throws(EmberRuntimeError) {
         flags = try x.withUnsafeMutableBufferPointer { (xp) throws(EmberRuntimeError) in
-          try encoder.encode(fields, into: xp.baseAddress! + rows.count * d)
+          try encoder.encode(record, into: xp.baseAddress! + rows.count * d)
         }
       } catch {
         try skipOrStop(CLIError.runtime(error, at: "\(reader.name):\(line):\(error.column.map { String($0 + 1) } ?? "?")"))
         continue
       }
+      var kept: [String] = []
+      do throws(TextError) {
+        for i in keptIndex { kept.append(try record.string(i)) }
+      } catch {
+        try skipOrStop(CLIError.text(error))
+        continue
+      }
       if flags.contains(.unknownCategory) { summary.unknownCategoryRows += 1 }
-      rows.append(Row(line: line, kept: keptIndex.map { fields[$0] }, flags: flags))
+      rows.append(Row(line: line, kept: kept, flags: flags))
       summary.rows += 1
       if rows.count == chunk { try process() }
     }

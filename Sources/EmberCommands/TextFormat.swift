@@ -1,18 +1,11 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#endif
+import _EmberSystem
 
 /// Number and date formatting without Foundation (the device binary must not link it).
 enum TextFormat {
   /// `printf("%.<digits>g", v)` in the C locale (what `String(format:)` gives for finite values).
   static func g(_ v: Double, digits: Int) -> String {
-    let format = "%.\(max(0, min(digits, 40)))g"
     var buffer = [CChar](repeating: 0, count: 64)
-    let n = withVaList([v]) { args in
-      buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress!, $0.count, format, args) }
-    }
+    let n = buffer.withUnsafeMutableBufferPointer { ember_sys_format_g(v, Int32(digits), $0.baseAddress!, $0.count) }
     guard n >= 0 else { return v.description }
     return buffer.withUnsafeBufferPointer { p in
       String(decoding: UnsafeRawBufferPointer(start: p.baseAddress!, count: min(Int(n), p.count - 1)).bindMemory(to: UInt8.self), as: UTF8.self)

@@ -2,11 +2,7 @@ import EmberFormat
 import EmberRuntime
 
 // Clock and /proc reads for the benchmark: OS calls, kept to this file.
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#endif
+import _EmberSystem
 
 extension Verb {
   /// `ember bench MODEL`.
@@ -44,25 +40,10 @@ struct Bench {
   let chains: Int
   let steps: Int
 
-  static func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-  }
+  static func now() -> Double { ember_sys_monotonic_seconds() }
 
-  static func peakRSS() -> Int {
-    guard let f = fopen("/proc/self/status", "r") else { return 0 }
-    defer { fclose(f) }
-    var line = [CChar](repeating: 0, count: 256)
-    while fgets(&line, 256, f) != nil {
-      let s = String(cString: line)
-      if s.hasPrefix("VmHWM:") {
-        let digits = String(decoding: s.utf8.filter { $0 >= 0x30 && $0 <= 0x39 }, as: UTF8.self)
-        return (Int(digits) ?? 0) * 1024
-      }
-    }
-    return 0
-  }
+  /// Peak resident set size of the process in bytes (getrusage; 0 when unavailable).
+  static func peakRSS() -> Int { max(0, Int(ember_sys_peak_rss_bytes())) }
 
   /// Calls `body(thread, iteration)` on every thread until `seconds` pass; returns calls per
   /// second summed over threads.

@@ -1,5 +1,6 @@
 import EmberFormat
 import EmberRuntime
+import EmberText
 
 extension Verb {
   /// `ember impute MODEL [INPUT]`: every missing cell filled by conditional sampling.
@@ -32,13 +33,13 @@ extension Verb {
     let sweeps = p.int(.sweeps) ?? EmberSession.defaultSweeps
     let threads = EmberSession.workers(p.int(.rowThreads) ?? Parallel.availableCores)
     let policy = p.string(.unknownCategory).flatMap(UnknownCategoryPolicy.init(rawValue:)) ?? .missing
-    let reader: CSVRecordReader
+    let reader: CSVReader
     let first: [String]?
-    do throws(CSVInputError) {
-      reader = try CSVRecordReader(path: input, delimiter: p.character(.delimiter))
-      first = try reader.next()
+    do throws(TextError) {
+      reader = try CSVReader(path: input, delimiter: p.character(.delimiter))
+      first = try reader.next()?.strings()
     } catch {
-      throw CLIError(.badInput, error.description)
+      throw CLIError.text(error)
     }
     guard let header = first else { throw CLIError(.badInput, "\(reader.name):1: empty input: expected a header row") }
     let encoder: RowEncoder
@@ -105,13 +106,14 @@ extension Verb {
 
     while true {
       let record: [String]
-      do throws(CSVInputError) {
+      let line: Int
+      do throws(TextError) {
         guard let r = try reader.next() else { break }
-        record = r
+        line = r.line
+        record = try r.strings()
       } catch {
-        throw CLIError(.badInput, error.description)
+        throw CLIError.text(error)
       }
-      let line = reader.recordLine
       guard record.count == header.count else {
         throw CLIError(.badInput, "\(reader.name):\(line): expected \(header.count) fields as in the header, found \(record.count)")
       }

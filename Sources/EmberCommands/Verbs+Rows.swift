@@ -47,7 +47,7 @@ extension Verb {
         var out = row.kept
         if input.stream { out.append(String(row.line)) }
         out.append(s.description)
-        out.append(session.percentile(ofScore: s).map(\.description) ?? "")
+        out.append(session.percentile(ofScore: s).map { $0.description } ?? "")
         out.append(session.isAnomaly(score: s, threshold: threshold, flags: row.flags).map { $0 ? "1" : "0" } ?? "")
         out.append(labels[best])
         if withEnergies { for c in 0..<labels.count { out.append(e[c].description) } }
@@ -140,7 +140,7 @@ extension Verb {
             g.withUnsafeMutableBufferPointer { gp in
               evaluator.energyAndGradient(classIndex: c, rows: x, count: 1, energies: &e, gradients: gp.baseAddress!)
             }
-            out += g.map(\.description)
+            out += g.map { $0.description }
           }
         }
         try sink.writeRow(out)

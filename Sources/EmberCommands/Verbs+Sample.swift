@@ -1,5 +1,6 @@
 import EmberFormat
 import EmberRuntime
+import EmberText
 
 extension Verb {
   /// `ember sample MODEL --count N`.
@@ -46,7 +47,7 @@ extension Verb {
     var counts: [Int]
     let labels = p.strings(.sampleClass)
     if labels.isEmpty {
-      counts = EmberSession.allocate(count, weights: m.classes.map(\.prior))
+      counts = EmberSession.allocate(count, weights: m.classes.map { $0.prior })
     } else {
       counts = [Int](repeating: 0, count: session.classCount)
       var indices: [Int] = []
@@ -56,7 +57,7 @@ extension Verb {
     }
     let starts = try initCSV.map { (path) throws(CLIError) in try loadStarts(path, delimiter: p.character(.initDelimiter), session: session) }
     let sink = try OutputSink(path: output)
-    let features = m.features.map(\.name)
+    let features = m.features.map { $0.name }
     var position = features.count
     if let t = m.metadata["target_position"].flatMap({ Int($0) }), t >= 0, t <= features.count { position = t }
     var header = features
@@ -113,13 +114,13 @@ struct UserStarts {
 
 /// Reads and encodes `--init-csv` rows through the session's encoder.
 func loadStarts(_ path: String, delimiter: UInt8, session: EmberSession) throws(CLIError) -> UserStarts {
-  let reader: CSVRecordReader
+  let reader: CSVReader
   let first: [String]?
   do {
-    reader = try CSVRecordReader(path: path, delimiter: delimiter)
-    first = try reader.next()
+    reader = try CSVReader(path: path, delimiter: delimiter)
+    first = try reader.next()?.strings()
   } catch {
-    throw CLIError(.badInput, error.description)
+    throw CLIError.text(error)
   }
   guard let header = first else { throw CLIError(.badInput, "\(reader.name):1: empty input: expected a header row") }
   let encoder: RowEncoder
@@ -132,24 +133,28 @@ func loadStarts(_ path: String, delimiter: UInt8, session: EmberSession) throws(
   var starts = UserStarts()
   var row = [Float](repeating: 0, count: session.width)
   while true {
-    let fields: [String]
+    let record: CSVRecord
     do {
-      guard let f = try reader.next() else { break }
-      fields = f
+      guard let r = try reader.next() else { break }
+      record = r
     } catch {
-      throw CLIError(.badInput, error.description)
+      throw CLIError.text(error)
     }
-    guard fields.count == header.count else {
+    guard record.count == header.count else {
       throw CLIError(
-        .badInput, "\(reader.name):\(reader.recordLine): expected \(header.count) fields as in the header, found \(fields.count)")
+        .badInput, "\(reader.name):\(record.line): expected \(header.count) fields as in the header, found \(record.count)")
     }
     do {
-      _ = try row.withUnsafeMutableBufferPointer { (p) throws(EmberRuntimeError) in try encoder.encode(fields, into: p.baseAddress!) }
+      _ = try row.withUnsafeMutableBufferPointer { (p) throws(EmberRuntimeError) in try encoder.encode(record, into: p.baseAddress!) }
     } catch {
-      throw CLIError.runtime(error, at: "\(reader.name):\(reader.recordLine):\(error.column.map { String($0 + 1) } ?? "?")")
+      throw CLIError.runtime(error, at: "\(reader.name):\(record.line):\(error.column.map { String($0 + 1) } ?? "?")")
     }
     starts.all += row
-    if let target { starts.perClass[fields[target], default: []] += row }
+    if let target {
+      let label: String
+      do { label = try record.string(target) } catch { throw CLIError.text(error) }
+      starts.perClass[label, default: []] += row
+    }
   }
   guard !starts.all.isEmpty else { throw CLIError(.badInput, "\(reader.name): no data rows after the header") }
   return starts

@@ -48,7 +48,7 @@ func sampleConditionally(_ p: ParsedArguments) throws(CLIError) {
     throw CLIError.runtime(error)
   }
   let sink = try OutputSink(path: output)
-  let features = m.features.map(\.name)
+  let features = m.features.map { $0.name }
   var position = features.count
   if let t = m.metadata["target_position"].flatMap({ Int($0) }), t >= 0, t <= features.count { position = t }
   var header = features
@@ -89,7 +89,7 @@ func sampleConditionally(_ p: ParsedArguments) throws(CLIError) {
   try sink.commit()
   if !p.flag(.quiet) {
     printNote(
-      "ember sample: \(count) rows, seed \(seed), conditions \(conditions.map(\.description).joined(separator: ", "))\n"
+      "ember sample: \(count) rows, seed \(seed), conditions \(conditions.map { $0.description }.joined(separator: ", "))\n"
         + summary.joined(separator: "\n"))
   }
 }

@@ -94,7 +94,7 @@ public struct ClassInfo: @unchecked Sendable {
 ///
 /// Loading runs, in order: the envelope's FlatBuffers verifier, the version check, a CRC-32
 /// over the payload (detects any changed byte), the payload's verifier, and semantic validation
-/// (shapes chain, widths agree, values finite, enums known). Any failure throws
+/// (shapes chain, widths agree, values finite, enums known). Any failure throws(EmberFormatError)
 /// ``EmberFormatError``; nothing traps. Cost: O(file size), about a CRC pass.
 public final class EmberModel: @unchecked Sendable {
   let storage: ModelStorage
@@ -126,21 +126,21 @@ public final class EmberModel: @unchecked Sendable {
   public let metadata: [String: String]
 
   /// Maps and loads the file at `path`. Errors carry the path in their location.
-  public convenience init(path: String) throws {
+  public convenience init(path: String) throws(EmberFormatError) {
     do {
       try self.init(storage: try ModelStorage(path: path))
-    } catch let error as EmberFormatError {
+    } catch {
       throw error.location.hasPrefix(path) ? error : error.located(in: path)
     }
   }
 
   /// Loads a model from bytes (copied once into 64-byte-aligned memory).
-  public convenience init(bytes: [UInt8]) throws {
+  public convenience init(bytes: [UInt8]) throws(EmberFormatError) {
     let storage = bytes.withUnsafeBytes { ModelStorage(bytes: $0) }
     try self.init(storage: storage)
   }
 
-  init(storage: ModelStorage) throws {
+  init(storage: ModelStorage) throws(EmberFormatError) {
     self.storage = storage
     byteCount = storage.count
     var env = embr_envelope()

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#endif
+import _EmberSystem
 
 /// Owns the bytes of a loaded model: a read-only memory map of the file, or a 64-byte-aligned
 /// copy of caller bytes. Every view into the model points here and lives no longer than it.
@@ -12,29 +8,28 @@ final class ModelStorage: @unchecked Sendable {
   private let mapped: Bool
 
   /// Maps `path` read-only. Throws `.io` naming the path.
-  init(path: String) throws {
-    // O_NONBLOCK: opening a FIFO with no writer must not hang; it is refused below.
-    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-    guard fd >= 0 else {
-      throw EmberFormatError(.io, "cannot open: \(String(cString: strerror(errno)))", at: path)
-    }
-    defer { close(fd) }
-    var st = stat()
-    guard fstat(fd, &st) == 0 else {
-      throw EmberFormatError(.io, "cannot stat: \(String(cString: strerror(errno)))", at: path)
-    }
-    switch st.st_mode & S_IFMT {
-    case S_IFREG: break
-    case S_IFDIR: throw EmberFormatError(.io, "is a directory, not a model file", at: path)
-    case S_IFIFO: throw EmberFormatError(.io, "is a FIFO (named pipe), not a model file: models are memory-mapped", at: path)
+  init(path: String) throws(EmberFormatError) {
+    // Opened without blocking: a FIFO with no writer must not hang; it is refused below.
+    let fd = ember_sys_open_model(path)
+    guard fd >= 0 else { throw EmberFormatError(.io, "cannot open: \(String(cString: ember_sys_strerror(-fd)))", at: path) }
+    defer { _ = ember_sys_close(fd) }
+    let kind = ember_sys_file_kind(fd)
+    switch kind {
+    case Int32(EMBER_FILE_REGULAR): break
+    case Int32(EMBER_FILE_DIRECTORY): throw EmberFormatError(.io, "is a directory, not a model file", at: path)
+    case Int32(EMBER_FILE_FIFO):
+      throw EmberFormatError(.io, "is a FIFO (named pipe), not a model file: models are memory-mapped", at: path)
+    case ..<0: throw EmberFormatError(.io, "cannot stat: \(String(cString: ember_sys_strerror(-kind)))", at: path)
     default: throw EmberFormatError(.io, "is a device or socket, not a regular model file", at: path)
     }
-    let size = Int(st.st_size)
+    let size = Int(ember_sys_file_size(fd))
     guard size > 0 else { throw EmberFormatError(.truncated, "the file is empty", at: path) }
-    guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
-      throw EmberFormatError(.io, "cannot map: \(String(cString: strerror(errno)))", at: path)
+    var address: UnsafeRawPointer?
+    let status = ember_sys_map_read(fd, size, &address)
+    guard status == 0, let address else {
+      throw EmberFormatError(.io, "cannot map: \(String(cString: ember_sys_strerror(-status)))", at: path)
     }
-    base = UnsafeRawPointer(p)
+    base = address
     count = size
     mapped = true
   }
@@ -50,7 +45,7 @@ final class ModelStorage: @unchecked Sendable {
 
   deinit {
     if mapped {
-      munmap(UnsafeMutableRawPointer(mutating: base), count)
+      ember_sys_unmap(base, count)
     } else {
       UnsafeMutableRawPointer(mutating: base).deallocate()
     }

@@ -33,7 +33,8 @@ enum ModelValidator {
       maxAbsBias = ModelValidator.maxAbs(bias)
       guard badWeight == nil else { return }
       let (product, overflow) = inputs.multipliedReportingOverflow(by: outputs)
-      var cols = [Double](repeating: 0, count: !overflow && weightCount == product ? inputs : 0)
+      // Only when the weights are all there (product > 0: an empty layer of huge width allocates nothing).
+      var cols = [Double](repeating: 0, count: !overflow && product > 0 && weightCount == product ? inputs : 0)
       for k in 0..<weightCount { maxAbsWeight = max(maxAbsWeight, abs(weight(k))) }
       guard !cols.isEmpty else { return }
       for o in 0..<outputs {
@@ -109,7 +110,7 @@ enum ModelValidator {
     var offset: Float
   }
 
-  static func validate(_ spec: ModelSpec) throws {
+  static func validate(_ spec: ModelSpec) throws(EmberFormatError) {
     try checkStorableCounts(spec)
     let d = spec.encodedWidth
     let classes = spec.classes.map { c in
@@ -137,8 +138,8 @@ enum ModelValidator {
 
   /// Counts the file stores as unsigned 32-bit (64-bit for source rows) must fit, or the
   /// writer would trap converting them.
-  static func checkStorableCounts(_ spec: ModelSpec) throws {
-    func fits(_ v: Int, _ at: String) throws {
+  static func checkStorableCounts(_ spec: ModelSpec) throws(EmberFormatError) {
+    func fits(_ v: Int, _ at: String) throws(EmberFormatError) {
       guard v >= 0, v <= Int(UInt32.max) else { throw invalid("\(v) is outside 0…\(UInt32.max)", at) }
     }
     guard spec.provenance.sourceRows >= 0 else { throw invalid("negative source rows", "provenance source_rows") }
@@ -165,7 +166,7 @@ enum ModelValidator {
     }
   }
 
-  static func validate(_ model: EmberModel) throws {
+  static func validate(_ model: EmberModel) throws(EmberFormatError) {
     let d = model.encodedWidth
     let classes = model.classes.map { c in
       ClassFacts(
@@ -236,7 +237,7 @@ enum ModelValidator {
   static func check(
     features: [FeatureSpec], encodedWidth: Int, temperature: Float, scoreCalibration: Calibration?,
     readout: StackedReadout?, classes: [ClassFacts]
-  ) throws {
+  ) throws(EmberFormatError) {
     if let r = readout {
       let c = classes.count
       guard r.weights.count == c * c, r.bias.count == c else {
@@ -389,7 +390,7 @@ enum ModelValidator {
   }
 
   /// Throws when a parameter magnitude exceeds ``ModelLimits/parameterMagnitude``.
-  static func bounded(_ magnitude: Float, _ at: String) throws {
+  static func bounded(_ magnitude: Float, _ at: String) throws(EmberFormatError) {
     guard magnitude <= ModelLimits.parameterMagnitude else {
       throw invalid("a value of magnitude \(magnitude) exceeds ±\(ModelLimits.parameterMagnitude)", at)
     }
@@ -398,7 +399,7 @@ enum ModelValidator {
   /// Interval bounds of the class's energy and input gradient on the encoded box must stay
   /// below ``ModelLimits/certifiedMagnitude``: then no input the encoder produces can make
   /// them overflow.
-  static func certify(_ c: ClassFacts, width d: Int, at: String) throws {
+  static func certify(_ c: ClassFacts, width d: Int, at: String) throws(EmberFormatError) {
     let box = Double(ModelLimits.encodedMagnitude)
     var energy = 0.0
     var gradient = 0.0
@@ -422,7 +423,7 @@ enum ModelValidator {
 
   /// Classification logits (−E/T + log π + offset, or the stacked read-out) must stay finite
   /// for certified energies.
-  static func certifyLogits(_ classes: [ClassFacts], temperature: Float, readout: StackedReadout?) throws {
+  static func certifyLogits(_ classes: [ClassFacts], temperature: Float, readout: StackedReadout?) throws(EmberFormatError) {
     let e = ModelLimits.certifiedMagnitude
     let limit = 1e37
     if let r = readout {
@@ -439,7 +440,7 @@ enum ModelValidator {
     }
   }
 
-  static func check(_ c: Calibration, at: String) throws {
+  static func check(_ c: Calibration, at: String) throws(EmberFormatError) {
     guard c.levels.count == c.quantiles.count else {
       throw invalid("\(c.levels.count) levels but \(c.quantiles.count) quantiles", at)
     }

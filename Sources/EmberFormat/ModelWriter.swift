@@ -6,10 +6,10 @@ import _EmberFlatBuffers
 public enum ModelWriter {
   /// The complete file bytes for `spec`, after checking it with the same semantic rules a
   /// reader applies. Throws ``EmberFormatError`` (`.invalidDescription`).
-  public static func serialize(_ spec: ModelSpec) throws -> [UInt8] {
+  public static func serialize(_ spec: ModelSpec) throws(EmberFormatError) -> [UInt8] {
     do {
       try ModelValidator.validate(spec)
-    } catch let error as EmberFormatError {
+    } catch {
       throw EmberFormatError(.invalidDescription, error.message, at: error.location)
     }
     return try envelope(payload: payloadBytes(spec), version: .current, minReader: FormatVersion(major: FormatVersion.current.major, minor: 0))
@@ -20,11 +20,11 @@ public enum ModelWriter {
   /// refuse). Not for producing real models.
   package static func serialize(
     _ spec: ModelSpec, version: FormatVersion, minReader: FormatVersion, validating: Bool
-  ) throws -> [UInt8] {
+  ) throws(EmberFormatError) -> [UInt8] {
     if validating {
       do {
         try ModelValidator.validate(spec)
-      } catch let error as EmberFormatError {
+      } catch {
         throw EmberFormatError(.invalidDescription, error.message, at: error.location)
       }
     }
@@ -33,7 +33,7 @@ public enum ModelWriter {
 
   /// Test and tooling hook: wraps raw `Model` payload bytes (possibly patched) in an envelope
   /// with a correct CRC-32, so the payload reaches the verifier and the semantic checks.
-  package static func envelope(payload: [UInt8], version: FormatVersion, minReader: FormatVersion) throws -> [UInt8] {
+  package static func envelope(payload: [UInt8], version: FormatVersion, minReader: FormatVersion) throws(EmberFormatError) -> [UInt8] {
     let crc = payload.withUnsafeBufferPointer { embr_crc32(0, $0.baseAddress, $0.count) }
     guard let b = embr_builder_new(payload.count + 256) else {
       throw EmberFormatError(.io, "out of memory while building the file")
@@ -46,7 +46,7 @@ public enum ModelWriter {
   }
 
   /// Writes `spec` to `path` atomically (temporary file, fsync, rename).
-  public static func write(_ spec: ModelSpec, to path: String) throws {
+  public static func write(_ spec: ModelSpec, to path: String) throws(EmberFormatError) {
     let bytes = try serialize(spec)
     try AtomicFile.write(bytes, to: path)
   }

@@ -17,7 +17,7 @@ struct PayloadDecoder {
     var readout: StackedReadout?
   }
 
-  func decode() throws -> Decoded {
+  func decode() throws(EmberFormatError) -> Decoded {
     var info = embr_model_info()
     embr_model_info_get(payload, &info)
     let p = info.provenance
@@ -53,7 +53,7 @@ struct PayloadDecoder {
           inputWeights: info.readout_input_weights.data == nil ? nil : Array(floats(info.readout_input_weights))))
   }
 
-  private func feature(_ i: UInt32) throws -> FeatureSpec {
+  private func feature(_ i: UInt32) throws(EmberFormatError) -> FeatureSpec {
     var f = embr_feature()
     embr_feature_get(payload, i, &f)
     let name = string(f.name)
@@ -67,7 +67,7 @@ struct PayloadDecoder {
       slotCount: Int(f.slot_count), missingCount: Int(f.missing_count))
   }
 
-  private func classInfo(_ i: UInt32) throws -> ClassInfo {
+  private func classInfo(_ i: UInt32) throws(EmberFormatError) -> ClassInfo {
     var c = embr_class()
     embr_class_get(payload, i, &c)
     let label = string(c.label)
@@ -112,7 +112,7 @@ struct PayloadDecoder {
       sampler: sampler, startingRows: floats(c.starting_rows), offset: c.offset)
   }
 
-  private func layerInfo(_ l: embr_layer, at: String) throws -> LayerInfo {
+  private func layerInfo(_ l: embr_layer, at: String) throws(EmberFormatError) -> LayerInfo {
     guard let activation = Activation(rawValue: l.activation) else {
       throw EmberFormatError(.invalid, "unknown activation \(l.activation)", at: "\(at) activation")
     }

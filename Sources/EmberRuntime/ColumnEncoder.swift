@@ -135,7 +135,7 @@ public struct ColumnEncoder: Sendable {
           } else {
             let parsed = RawNumber.check(v)
             guard case .value = parsed else {
-              let e = RowEncoder.numberError(parsed, shown: "\(v)", spec: spec, column: j)
+              let e = RowEncoder.numberError(parsed, quoted: "\(v)", spec: spec, column: j)
               throw EmberRuntimeError(e.code, "row \(r): \(e.message)", at: spec.name, column: j)
             }
             row[o] = RowEncoder.encoded(v, spec)

@@ -1,4 +1,3 @@
-import RealModule
 
 /// What a conditional sampling run did.
 public struct ConditionalStats: Sendable, Equatable {
@@ -75,7 +74,7 @@ final class ConditionalBlock: @unchecked Sendable {
     self.energy = energy
     d = energy.width
     self.batch = batch
-    kMax = proposals.map(\.k).max() ?? 1
+    kMax = proposals.map { $0.k }.max() ?? 1
     workspace = EnergyWorkspace(energy, batch: batch)
     x = AlignedBuffer(count: batch * d)
     candidate = AlignedBuffer(count: batch * d)
@@ -343,7 +342,7 @@ final class ConditionalBlock: @unchecked Sendable {
 
   private func gibbsCategories(_ classIndex: Int, _ patterns: [ConditionalPattern], _ p: MixtureProposal, _ rngs: inout [RandomSource]) {
     let n = patterns.count
-    let groups = patterns.map(\.groups.count).max() ?? 0
+    let groups = patterns.map { $0.groups.count }.max() ?? 0
     guard groups > 0 else { return }
     for g in 0..<groups {
       let choices = patterns.map { g < $0.groups.count ? $0.groups[g].allowed.count : 0 }.max() ?? 0
@@ -409,7 +408,7 @@ final class ConditionalBlock: @unchecked Sendable {
 
   private func coordinateSteps(_ classIndex: Int, _ patterns: [ConditionalPattern], _ p: MixtureProposal, _ rngs: inout [RandomSource]) {
     let n = patterns.count
-    let most = patterns.map(\.freeCount).max() ?? 0
+    let most = patterns.map { $0.freeCount }.max() ?? 0
     for a in 0..<most {
       copyStates(n)
       var proposed = [Float](repeating: 0, count: n)

@@ -1,5 +1,4 @@
 import EmberFormat
-import RealModule
 import _EmberKernels
 
 /// The per-class energies of a loaded model, ready to evaluate in batches.
@@ -21,11 +20,13 @@ public final class EnergyModel: @unchecked Sendable {
 
   /// Packs `model` for computation. Throws ``EmberRuntimeError`` (`.unusableModel`) when a base
   /// precision matrix is not positive definite.
-  public init(_ model: EmberModel) throws {
+  public init(_ model: EmberModel) throws(EmberRuntimeError) {
     self.model = model
     width = model.encodedWidth
     gradientStride = padded(model.encodedWidth)
-    classes = try model.classes.enumerated().map { try PreparedClass($1, width: model.encodedWidth, index: $0) }
+    var prepared: [PreparedClass] = []
+    for (i, c) in model.classes.enumerated() { prepared.append(try PreparedClass(c, width: model.encodedWidth, index: i)) }
+    classes = prepared
     logPriors = model.classes.map { Float(Double.log($0.prior)) }
   }
 
@@ -33,7 +34,7 @@ public final class EnergyModel: @unchecked Sendable {
   public var classCount: Int { classes.count }
 
   /// Class labels in model order.
-  public var labels: [String] { model.classes.map(\.label) }
+  public var labels: [String] { model.classes.map { $0.label } }
 
   /// Energies of `count` rows (row-major count×d at `rows`) for every class, written
   /// row-major count×C into `energies`. `count` ≤ the workspace batch. O(count · parameters).

@@ -1,5 +1,4 @@
 import EmberFormat
-import RealModule
 
 /// Attributions of a row's anomaly score to its raw columns: integrated gradients of the score
 /// s(x) = −log Σ_c π_c e^{−E_c(x)} along the straight path from a reference point r to the row,
@@ -100,7 +99,7 @@ public final class Explainer: @unchecked Sendable {
     slots = [Float](repeating: 0, count: d)
     let features = session.model.features
     blocks = proposals.map { p in features.map { LeftOut(p, slots: Array($0.slotOffset..<($0.slotOffset + $0.slotCount))) } }
-    let kMax = proposals.map(\.k).max() ?? 1
+    let kMax = proposals.map { $0.k }.max() ?? 1
     v = [Double](repeating: 0, count: kMax * d)
     q = [Double](repeating: 0, count: kMax)
   }

@@ -1,4 +1,3 @@
-import RealModule
 
 /// A class's base term as a proposal for conditional sampling: a Gaussian mixture with shared
 /// precision P over the encoded space, in double precision,

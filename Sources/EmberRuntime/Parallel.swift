@@ -1,17 +1,11 @@
-import Dispatch
+import _EmberSystem
 
 /// Splits work across threads. Work items are independent, so results never depend on the
-/// thread count.
+/// thread count. Threads come from `_EmberSystem`'s pool (pthreads; no Dispatch, so the same
+/// code builds in Embedded Swift).
 public enum Parallel {
   /// Logical CPUs available to this process.
-  public static var availableCores: Int {
-    #if canImport(Glibc) || canImport(Musl)
-      let n = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-      return max(n, 1)
-    #else
-      return 1
-    #endif
-  }
+  public static var availableCores: Int { Int(ember_sys_cpu_count()) }
 
   /// Runs `body(i)` for i in 0..<count on up to `threads` threads (inline when 1).
   public static func forEach(_ count: Int, threads: Int, _ body: (Int) -> Void) {
@@ -20,26 +14,12 @@ public enum Parallel {
       return
     }
     withoutActuallyEscaping(body) { body in
-      let box = UncheckedBox(body)
-      let workers = min(threads, count)
-      DispatchQueue.concurrentPerform(iterations: workers) { w in
-        var i = w
-        while i < count {
-          box.value(i)
-          i += workers
+      var job = body
+      withUnsafeMutablePointer(to: &job) { p in
+        ember_sys_parallel_for(count, threads, p) { context, i in
+          context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(i))
         }
       }
     }
   }
 }
-
-private final class UncheckedBox<T>: @unchecked Sendable {
-  let value: T
-  init(_ value: T) { self.value = value }
-}
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#endif

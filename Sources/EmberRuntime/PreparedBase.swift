@@ -1,5 +1,4 @@
 import EmberFormat
-import RealModule
 import _EmberKernels
 
 /// A Gaussian / shared-covariance mixture base term prepared for batched evaluation.
@@ -32,7 +31,7 @@ final class PreparedBase: @unchecked Sendable {
   let lowerDouble: [Double]
   let rawMeans: [Double]
 
-  init(_ base: BaseInfo, width d: Int, at location: String) throws {
+  init(_ base: BaseInfo, width d: Int, at location: String) throws(EmberRuntimeError) {
     self.d = d
     dPad = padded(d)
     k = base.components
@@ -102,8 +101,7 @@ final class PreparedBase: @unchecked Sendable {
     ek_gemm(n, d, d, xc, d, lower.pointer, dPad, nil, xp, dPad)
     if k == 1 {
       for r in 0..<n {
-        var q: Float = 0
-        for i in 0..<d { q = Relaxed.multiplyAdd(xp[r * dPad + i], xp[r * dPad + i], q) }
+        let q = Deterministic.sumOfSquares(xp + r * dPad, d)
         energies[r * stride] += 0.5 * q - logWeights[0] + constant
       }
       if let g = gradients { ek_gemm(n, d, d, xp, dPad, lowerT.pointer, dPad, nil, g, dPad) }
@@ -113,8 +111,7 @@ final class PreparedBase: @unchecked Sendable {
     ek_gemm(n, k, d, xp, dPad, meansT.pointer, kPad, nil, s, kPad)
     let resp = w.responsibilities.pointer
     for r in 0..<n {
-      var xnorm: Float = 0
-      for i in 0..<d { xnorm = Relaxed.multiplyAdd(xp[r * dPad + i], xp[r * dPad + i], xnorm) }
+      let xnorm = Deterministic.sumOfSquares(xp + r * dPad, d)
       let row = s + r * kPad
       var top = -Float.infinity
       for j in 0..<k {

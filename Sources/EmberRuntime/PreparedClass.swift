@@ -1,5 +1,4 @@
 import EmberFormat
-import RealModule
 import _EmberKernels
 
 /// One class's energy E_c(x) = scale · term(network(x)) + E_base(x), packed for the kernels.
@@ -10,12 +9,16 @@ final class PreparedClass: @unchecked Sendable {
   let scale: Float
   let base: PreparedBase?
 
-  init(_ info: ClassInfo, width d: Int, index: Int) throws {
+  init(_ info: ClassInfo, width d: Int, index: Int) throws(EmberRuntimeError) {
     self.d = d
     layers = info.layers.map(PackedLayer.init)
     output = info.output ?? .logOdds
     scale = info.networkScale
-    base = try info.base.map { try PreparedBase($0, width: d, at: "class \(index) \"\(info.label)\" base") }
+    if let b = info.base {
+      base = try PreparedBase(b, width: d, at: "class \(index) \"\(info.label)\" base")
+    } else {
+      base = nil
+    }
   }
 
   /// Whether the last layer has a single output (handled by a row-dot kernel).

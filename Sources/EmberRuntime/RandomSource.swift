@@ -1,4 +1,3 @@
-import RealModule
 
 /// A seeded pseudo-random source: xoshiro256** seeded through SplitMix64, with uniform and
 /// standard-normal draws (ziggurat, 128 layers). The same seed gives the same stream on every

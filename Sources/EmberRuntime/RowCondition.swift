@@ -106,7 +106,7 @@ public struct ConditionSet: Sendable {
   public init(model: EmberModel, conditions: [RowCondition]) throws(EmberRuntimeError) {
     self.conditions = conditions
     features = model.features
-    labels = model.classes.map(\.label)
+    labels = model.classes.map { $0.label }
     target = model.target
     var byFeature = [[RowCondition]](repeating: [], count: model.features.count)
     var allowedClasses: Set<Int>? = nil
@@ -128,7 +128,7 @@ public struct ConditionSet: Sendable {
         }
         allowedClasses = allowed
       } else {
-        let names = model.features.map(\.name) + [model.target.isEmpty ? "label" : model.target]
+        let names = model.features.map { $0.name } + [model.target.isEmpty ? "label" : model.target]
         throw EmberRuntimeError(
           .badOption, "\(c): \"\(c.column)\" is not a column of the model (columns: \(RowEncoder.listing(names)))", at: c.source)
       }
@@ -369,5 +369,16 @@ public struct ConditionSet: Sendable {
       if (c.relation == .equal) != (text == c.value) { return c }
     }
     return nil
+  }
+}
+
+extension Substring {
+  /// Without leading and trailing spaces and tabs (the rule of `ByteText.trimmed`, which the
+  /// row encoder applies to every cell).
+  func trimmingSpaces() -> Substring {
+    var s = self
+    while s.first == " " || s.first == "\t" { s = s.dropFirst() }
+    while s.last == " " || s.last == "\t" { s = s.dropLast() }
+    return s
   }
 }

@@ -1,4 +1,5 @@
 import EmberFormat
+import EmberText
 
 /// What to do with a categorical cell whose category the model does not know.
 public enum UnknownCategoryPolicy: String, Sendable, CaseIterable {
@@ -20,29 +21,29 @@ public struct RowFlags: OptionSet, Sendable, Hashable {
 }
 
 /// The cells every part of Ember reads as missing: the trainer imputes them, the runtime
-/// imputes them, the C API and Python bindings imputes them. One list, used everywhere.
+/// imputes them, the C API and Python bindings impute them. One list, used everywhere.
 public enum MissingValue {
-  /// Missing-cell tokens (after trimming spaces): empty, `NA`, `N/A`, `na`, `?`, `NaN`, `nan`.
+  /// Missing-cell tokens (after trimming spaces and tabs): empty, `NA`, `N/A`, `na`, `?`,
+  /// `NaN`, `nan`.
   public static let tokens: [String] = ["", "NA", "N/A", "na", "?", "NaN", "nan"]
+  /// The tokens as a byte set, for fields that are byte slices.
+  public static let set = ByteTokenSet(tokens)
 
-  /// Whether `text` (already trimmed) is a missing-value token.
+  /// Whether `bytes` (untrimmed) are a missing-value token.
   @inline(__always)
+  public static func isMissing(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool { set.contains(ByteText.trimmed(bytes)) }
+
+  /// Whether `text` (untrimmed) is a missing-value token.
   public static func isMissing<S: StringProtocol>(_ text: S) -> Bool {
-    let u = text.utf8
-    switch u.count {
-    case 0: return true
-    case 1: return u.first == UInt8(ascii: "?")
-    case 2: return text == "NA" || text == "na"
-    case 3: return text == "N/A" || text == "NaN" || text == "nan"
-    default: return false
-    }
+    var s = String(text)
+    return s.withUTF8 { isMissing($0) }
   }
 }
 
-/// Reading a raw cell as a number: the grammar is decimal only (optional sign, digits, optional
-/// fraction, optional exponent). Hex (`0x10`), embedded NUL bytes and any other character are
-/// refused; words such as `inf` are not values; magnitudes beyond the 32-bit float range are
-/// refused rather than rounded to infinity.
+/// Reading a raw cell as a number, with EmberText's decimal parser (correctly rounded; spaces
+/// and tabs around the number ignored): decimal only — hex (`0x10`), embedded NUL bytes and
+/// any other character are refused; words such as `inf` are not values; magnitudes beyond the
+/// 32-bit float range are refused rather than rounded to infinity.
 public enum RawNumber {
   /// Outcome of ``parse(_:)``.
   public enum Parsed: Equatable, Sendable {
@@ -52,17 +53,21 @@ public enum RawNumber {
     case outOfRange
   }
 
-  /// Parses trimmed text. O(length).
-  public static func parse<S: StringProtocol>(_ text: S) -> Parsed {
-    var s = Substring(text)
-    switch s.withUTF8(grammar) {
-    case .number:
-      guard let v = Double(s) else { return .notANumber }
-      guard v.isFinite, Float(v).isFinite else { return .outOfRange }
-      return .value(v)
-    case .word: return word(s)
-    case .invalid: return .notANumber
+  /// Classifies `bytes`. O(length).
+  @inline(__always)
+  public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Parsed {
+    switch DecimalParser.parseDouble(bytes) {
+    case .number(let v): .value(v)
+    case .nan, .infinity: .nonFinite
+    case .outOfRange: .outOfRange
+    case .empty, .text: .notANumber
     }
+  }
+
+  /// Classifies text (e.g. an option value).
+  public static func parse<S: StringProtocol>(_ text: S) -> Parsed {
+    var s = String(text)
+    return s.withUTF8 { parse($0) }
   }
 
   /// Checks a binary number (e.g. a float64 column of a data frame; NaN is handled by the
@@ -73,53 +78,30 @@ public enum RawNumber {
     guard v.isFinite else { return .nonFinite }
     return Float(v).isFinite ? .value(v) : .outOfRange
   }
-
-  private enum Shape { case number, word, invalid }
-
-  /// Whether the bytes follow the decimal grammar (`word`: something else, maybe `inf`).
-  private static func grammar(_ bytes: UnsafeBufferPointer<UInt8>) -> Shape {
-    var digits = 0
-    var state = 0  // 0 sign, 1 integer part, 2 fraction, 3 exponent sign, 4 exponent digits
-    var exponentDigits = 0
-    for b in bytes {
-      switch b {
-      case UInt8(ascii: "+"), UInt8(ascii: "-"):
-        if state == 0 { state = 1 } else if state == 3 { state = 4 } else { return .word }
-      case UInt8(ascii: "0")...UInt8(ascii: "9"):
-        if state == 0 { state = 1 }
-        if state == 3 { state = 4 }
-        if state == 4 { exponentDigits += 1 } else { digits += 1 }
-      case UInt8(ascii: "."):
-        guard state <= 1 else { return .invalid }
-        state = 2
-      case UInt8(ascii: "e"), UInt8(ascii: "E"):
-        guard state >= 1, state <= 2, digits > 0 else { return .word }
-        state = 3
-      default:
-        return .word
-      }
-    }
-    guard digits > 0, state != 3, !(state == 4 && exponentDigits == 0) else { return .invalid }
-    return .number
-  }
-
-  private static func word<S: StringProtocol>(_ text: S) -> Parsed {
-    var s = Substring(text)
-    if s.first == "+" || s.first == "-" { s = s.dropFirst() }
-    switch s.lowercased() {
-    case "inf", "infinity", "nan": return .nonFinite
-    default: return .notANumber
-    }
-  }
 }
 
-/// Encodes raw CSV rows into the model's encoded space: missing cells imputed, numeric and
+/// The fields of one raw row as byte slices (a CSV record, C strings, Swift strings).
+public protocol RowFields {
+  /// Number of fields.
+  var count: Int { get }
+  /// The bytes of field `i`, valid during the encoding call.
+  func field(_ i: Int) -> UnsafeBufferPointer<UInt8>
+}
+
+extension CSVRecord: RowFields {
+  /// The bytes of field `i`.
+  @inline(__always)
+  public func field(_ i: Int) -> UnsafeBufferPointer<UInt8> { self[i] }
+}
+
+/// Encodes raw rows into the model's encoded space: missing cells imputed, numeric and
 /// integer columns z-scored, categoricals one-hot over the model's categories, every encoded
 /// value clamped to ±``ModelLimits/encodedMagnitude`` (the box a valid model is certified on).
 ///
 /// Columns are matched by name once, from the header; extra columns are ignored; a feature
 /// column named twice is refused. The same encoder serves the CLI verbs, the C API and the
-/// trainer's calibration, so a row means the same thing everywhere.
+/// trainer, so a row means the same thing everywhere. Fields are read as bytes (no strings
+/// are made for numbers).
 public struct RowEncoder: Sendable {
   /// Feature specs in slot order.
   public let features: [FeatureSpec]
@@ -159,24 +141,26 @@ public struct RowEncoder: Sendable {
       }
       position[name] = i
     }
-    let missing = features.filter { position[$0.name] == nil }.map(\.name)
+    let missing = features.filter { position[$0.name] == nil }.map { $0.name }
     guard missing.isEmpty else {
       throw EmberRuntimeError(
         .missingColumns,
-        "missing column\(missing.count > 1 ? "s" : "") \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) (the header has: \(RowEncoder.listing(header)))",
+        "missing column\(missing.count > 1 ? "s" : "") \(RowEncoder.listing(missing.map { "\"\($0)\"" })) (the header has: \(RowEncoder.listing(header)))",
         at: "header")
     }
     columns = features.map { position[$0.name]! }
     categoryIndex = features.map { f in
-      Dictionary(f.categories.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+      var index: [String: Int] = [:]
+      for (i, category) in f.categories.enumerated() where index[category] == nil { index[category] = i }
+      return index
     }
   }
 
-  /// At most 20 names and 400 characters of a header, for messages.
-  static func listing(_ header: [String]) -> String {
+  /// At most 20 names and 400 characters of a list, for messages.
+  static func listing(_ names: [String]) -> String {
     var out = ""
-    for (i, name) in header.enumerated() {
-      if i == 20 || out.utf8.count + name.utf8.count > 400 { return out + ", … (\(header.count) columns)" }
+    for (i, name) in names.enumerated() {
+      if i == 20 || out.utf8.count + name.utf8.count > 400 { return out + ", … (\(names.count) in all)" }
       out += (i > 0 ? ", " : "") + name
     }
     return out
@@ -184,24 +168,25 @@ public struct RowEncoder: Sendable {
 
   /// Encodes one row's fields into `out` (width d) and returns its flags. On failure throws an
   /// error whose location is the column name and whose `column` is the field index; the caller
-  /// adds file and line.
-  @_specialize(where S == String)
-  @_specialize(where S == Substring)
-  public func encode<S: StringProtocol>(_ fields: [S], into out: UnsafeMutablePointer<Float>) throws(EmberRuntimeError) -> RowFlags {
+  /// adds file and line. O(fields used).
+  @_specialize(where R == CSVRecord)
+  @_specialize(where R == ByteFields)
+  public func encode<R: RowFields>(_ row: R, into out: UnsafeMutablePointer<Float>) throws(EmberRuntimeError) -> RowFlags {
     var flags: RowFlags = []
     for (f, spec) in features.enumerated() {
       let column = columns[f]
-      guard column < fields.count else {
-        throw EmberRuntimeError(.badValue, "the row has \(fields.count) fields; column \(column + 1) is absent", at: spec.name, column: column)
+      guard column < row.count else {
+        throw EmberRuntimeError(.badValue, "the row has \(row.count) fields; column \(column + 1) is absent", at: spec.name, column: column)
       }
-      let text = Substring(fields[column]).trimmingSpaces()
+      let cell = ByteText.trimmed(row.field(column))
+      let missing = MissingValue.set.contains(cell)
       switch spec.kind {
       case .numeric, .integer:
         var value = spec.imputeValue
-        if !MissingValue.isMissing(text) {
-          let parsed = RawNumber.parse(text)
+        if !missing {
+          let parsed = RawNumber.parse(cell)
           guard case .value(let v) = parsed else {
-            throw Self.numberError(parsed, shown: Self.excerpt(text), spec: spec, column: column)
+            throw Self.numberError(parsed, quoted: TextSnippet.quoted(cell), spec: spec, column: column)
           }
           value = v
         }
@@ -209,15 +194,15 @@ public struct RowEncoder: Sendable {
       case .categorical:
         for s in 0..<spec.slotCount { out[spec.slotOffset + s] = 0 }
         var index = Int(spec.imputeValue)
-        if !MissingValue.isMissing(text) {
-          if let i = categoryIndex[f][String(text)] {
+        if !missing {
+          if let i = categoryIndex[f][String(decoding: cell, as: UTF8.self)] {
             index = i
           } else if unknownCategories == .missing {
             flags.insert(.unknownCategory)
           } else {
             throw EmberRuntimeError(
               .unknownCategory,
-              "unknown category \"\(Self.excerpt(text))\" (known: \(RowEncoder.listing(spec.categories)); without --unknown-category error it is read as missing)",
+              "unknown category \(TextSnippet.quoted(cell)) (known: \(RowEncoder.listing(spec.categories)); without --unknown-category error it is read as missing)",
               at: spec.name, column: column)
           }
         }
@@ -233,37 +218,53 @@ public struct RowEncoder: Sendable {
   @inline(__always)
   static func encoded(_ value: Double, _ spec: FeatureSpec) -> Float { clamp((value - spec.mean) / spec.std) }
 
-  /// The error for a raw number `RawNumber` refused (`shown`: the value as the message shows it).
-  static func numberError(_ parsed: RawNumber.Parsed, shown: String, spec: FeatureSpec, column: Int) -> EmberRuntimeError {
+  /// The error for a raw number `RawNumber` refused (`quoted`: the value as the message shows
+  /// it, quoted when it was text).
+  static func numberError(_ parsed: RawNumber.Parsed, quoted: String, spec: FeatureSpec, column: Int) -> EmberRuntimeError {
     switch parsed {
-    case .nonFinite: EmberRuntimeError(.badValue, "\"\(shown)\" is not a finite number", at: spec.name, column: column)
+    case .nonFinite: EmberRuntimeError(.badValue, "\(quoted) is not a finite number", at: spec.name, column: column)
     case .outOfRange:
-      EmberRuntimeError(.badValue, "\(shown) is outside the 32-bit float range (±3.4e38)", at: spec.name, column: column)
-    case .notANumber, .value: EmberRuntimeError(.badValue, "expected a number, found \"\(shown)\"", at: spec.name, column: column)
+      EmberRuntimeError(.badValue, "\(quoted) is outside the 32-bit float range (±3.4e38)", at: spec.name, column: column)
+    case .notANumber, .value: EmberRuntimeError(.badValue, "expected a number, found \(quoted)", at: spec.name, column: column)
     }
   }
 
-  /// (v − mean)/std as Float, clamped to the certified box (±∞ and NaN cannot occur: inputs
-  /// are finite and std ≥ 1e-12, but an overflow to ±∞ clamps too).
+  /// Encodes a row given as strings (tests, the trainer, callers holding text).
+  public func encode<S: StringProtocol>(_ fields: [S], into out: UnsafeMutablePointer<Float>) throws(EmberRuntimeError) -> RowFlags {
+    var bytes: [UInt8] = []
+    var bounds: [Int] = [0]
+    for f in fields {
+      bytes += f.utf8
+      bounds.append(bytes.count)
+    }
+    return try bytes.withUnsafeBufferPointer { (p) throws(EmberRuntimeError) in
+      try encode(ByteFields(base: p, bounds: bounds), into: out)
+    }
+  }
+
+  /// (v − mean)/std as Float, clamped to the certified box (an overflow to ±∞ clamps too).
   @inline(__always)
   static func clamp(_ z: Double) -> Float {
     let limit = Double(ModelLimits.encodedMagnitude)
     return Float(min(max(z, -limit), limit))
   }
-
-  /// At most 40 characters of a cell, for messages (control characters are escaped where the
-  /// message is printed).
-  static func excerpt(_ text: Substring) -> String {
-    text.count <= 40 ? String(text) : String(text.prefix(40)) + "…"
-  }
 }
 
-extension Substring {
-  /// Without leading and trailing spaces.
-  func trimmingSpaces() -> Substring {
-    var s = self
-    while s.first == " " { s = s.dropFirst() }
-    while s.last == " " { s = s.dropLast() }
-    return s
+/// Fields laid out back to back in one buffer: field i is `base[bounds[i]..<bounds[i + 1]]`.
+public struct ByteFields: RowFields {
+  let base: UnsafeBufferPointer<UInt8>
+  let bounds: [Int]
+
+  /// Fields of `base` split at `bounds` (count + 1 offsets).
+  public init(base: UnsafeBufferPointer<UInt8>, bounds: [Int]) {
+    self.base = base
+    self.bounds = bounds
+  }
+
+  public var count: Int { bounds.count - 1 }
+
+  @inline(__always)
+  public func field(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+    UnsafeBufferPointer(rebasing: base[bounds[i]..<bounds[i + 1]])
   }
 }

@@ -1,5 +1,4 @@
 import EmberFormat
-import RealModule
 
 extension SamplerDefaults {
   /// Per-step noise σ actually used. MALA always uses √(2εT) (its acceptance rule needs it).
@@ -65,7 +64,8 @@ public final class Sampler: @unchecked Sendable {
   }
 
   /// Draws `count` rows of class `classIndex` and hands them, in chain order, to `emit` in
-  /// blocks (encoded rows, row-major n×d). Throws `.badRequest` when there is nowhere to start.
+  /// blocks (encoded rows, row-major n×d); `emit` returns false to stop early. Throws
+  /// `.badRequest` when there is nowhere to start.
   /// `settings` are a class's sampler defaults with any overrides applied; chains leaving the
   /// box |x_i| ≤ `divergenceLimit` (encoded units) or turning non-finite restart. The chains
   /// run are `firstChain ..< firstChain + count`: a run split into chain ranges (e.g. across
@@ -73,8 +73,8 @@ public final class Sampler: @unchecked Sendable {
   public func run(
     classIndex: Int, count: Int, seed: UInt64, settings: SamplerDefaults, starts: ChainStarts = .model,
     threads: Int = 1, divergenceLimit: Float = Sampler.defaultDivergenceLimit, firstChain: Int = 0,
-    emit: (UnsafeBufferPointer<Float>, Int) throws -> Void
-  ) throws -> SamplingStats {
+    emit: (UnsafeBufferPointer<Float>, Int) -> Bool
+  ) throws(EmberRuntimeError) -> SamplingStats {
     let info = energy.model.classes[classIndex]
     let d = energy.width
     let stored = info.startingRows
@@ -120,8 +120,8 @@ public final class Sampler: @unchecked Sendable {
       for p in 0..<pieces {
         let block = states[p % workers]
         let m = min(blockSize, first + n - (first + p * blockSize))
-        try emit(UnsafeBufferPointer(start: block.x.pointer, count: m * d), m)
         stats.merge(block.stats)
+        if !emit(UnsafeBufferPointer(start: block.x.pointer, count: m * d), m) { return stats }
       }
       done += n
     }
@@ -222,7 +222,7 @@ final class ChainBlock: @unchecked Sendable {
     for i in 0..<n {
       let gi = g.pointer + i * gs
       var norm: Float = 0
-      for j in 0..<d { norm = Relaxed.multiplyAdd(gi[j], gi[j], norm) }
+      for j in 0..<d { norm = Deterministic.multiplyAdd(gi[j], gi[j], norm) }
       norm = norm.squareRoot()
       if norm > clip {
         let s = clip / norm
@@ -331,8 +331,8 @@ final class ChainBlock: @unchecked Sendable {
           for j in 0..<d {
             let f = y[j] - row[j] + eps * gx[j]
             let r = row[j] - y[j] + eps * gy[j]
-            forward = Relaxed.multiplyAdd(f, f, forward)
-            reverse = Relaxed.multiplyAdd(r, r, reverse)
+            forward = Deterministic.multiplyAdd(f, f, forward)
+            reverse = Deterministic.multiplyAdd(r, r, reverse)
           }
           let logAccept = -(ey - ex) / settings.temperature - (reverse - forward) / twoSigma2
           let u = Float(rngs[i].nextUniform())

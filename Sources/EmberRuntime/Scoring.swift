@@ -1,5 +1,4 @@
 import EmberFormat
-import RealModule
 
 /// Turning per-class energies into anomaly scores and class probabilities.
 ///
@@ -28,7 +27,7 @@ public struct EnergyReadout: Sendable {
   /// Readout for `model`.
   public init(_ model: EnergyModel) {
     self.init(
-      logPriors: model.logPriors, offsets: model.model.classes.map(\.offset), temperature: model.model.temperature,
+      logPriors: model.logPriors, offsets: model.model.classes.map { $0.offset }, temperature: model.model.temperature,
       stacked: model.model.readout, width: model.width, scoreCalibration: model.model.scoreCalibration)
   }
 

@@ -1,5 +1,4 @@
 import EmberFormat
-import RealModule
 
 /// Conditional synthesis and imputation: rows drawn from a class's energy with some cells fixed
 /// and others bounded (``ConditionalBlock``), the class chosen by the model's posterior given
@@ -49,7 +48,7 @@ extension EmberSession {
     if !named.isEmpty {
       if let allowed = conditions.classes {
         for c in named where !allowed.contains(c) {
-          let text = conditions.conditions.filter { $0.column == model.target || $0.column == "label" }.map(\.description)
+          let text = conditions.conditions.filter { $0.column == model.target || $0.column == "label" }.map { $0.description }
           throw EmberRuntimeError(
             .badOption, "class \"\(labels[c])\" contradicts \(text.joined(separator: ", "))", at: "class")
         }
@@ -79,7 +78,7 @@ extension EmberSession {
     guard top.isFinite else {
       throw EmberRuntimeError(
         .badRequest,
-        "no class of the model reaches the conditions (\(conditions.conditions.map(\.description).joined(separator: ", "))): none of \(EmberSession.classProbes) draws per class met them, so their probability is negligible; pass --class to sample one class anyway",
+        "no class of the model reaches the conditions (\(conditions.conditions.map { $0.description }.joined(separator: ", "))): none of \(EmberSession.classProbes) draws per class met them, so their probability is negligible; pass --class to sample one class anyway",
         at: "conditions")
     }
     return EmberSession.allocate(count, weights: logWeights.map { Double.exp($0 - top) })

@@ -54,9 +54,9 @@ public final class Evaluator: @unchecked Sendable {
   /// Evaluates `n` rows chunk by chunk (``batch`` rows, on the caller's thread) into the
   /// evaluator's own scratch and hands each chunk's energies (m×C, finite) to `body` with the
   /// index of its first row: for callers that need one answer per row, not the energies.
-  public func forEachChunk(
-    rows: UnsafePointer<Float>, count n: Int, _ body: (_ start: Int, _ count: Int, UnsafePointer<Float>) throws -> Void
-  ) rethrows {
+  public func forEachChunk<E: Error>(
+    rows: UnsafePointer<Float>, count n: Int, _ body: (_ start: Int, _ count: Int, UnsafePointer<Float>) throws(E) -> Void
+  ) throws(E) {
     let d = session.width
     let scratch = chunkEnergies ?? AlignedBuffer(count: Evaluator.batch * max(session.classCount, 1))
     chunkEnergies = scratch

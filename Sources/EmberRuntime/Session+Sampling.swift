@@ -131,24 +131,14 @@ extension EmberSession {
     let workers = min(EmberSession.workers(threads), blocks)
     let settings = samplerSettings(classIndex: classIndex, overrides: overrides)
     var stopped = false
-    do {
-      return try sampler.run(
-        classIndex: classIndex, count: count, seed: seed, settings: settings, starts: starts, threads: workers,
-        divergenceLimit: overrides.divergenceLimit ?? Sampler.defaultDivergenceLimit, firstChain: firstChain
-      ) { block, rows in
-        if stopped { return }
-        if !emit(block, rows) {
-          stopped = true
-          throw SamplingStopped()
-        }
-      }
-    } catch let e as EmberRuntimeError {
-      throw e
-    } catch {
-      return SamplingStats()
+    let stats = try sampler.run(
+      classIndex: classIndex, count: count, seed: seed, settings: settings, starts: starts, threads: workers,
+      divergenceLimit: overrides.divergenceLimit ?? Sampler.defaultDivergenceLimit, firstChain: firstChain
+    ) { block, rows in
+      if emit(block, rows) { return true }
+      stopped = true
+      return false
     }
+    return stopped ? SamplingStats() : stats
   }
 }
-
-/// Thrown inside ``EmberSession/sample`` to leave the sampler early when `emit` says stop.
-private struct SamplingStopped: Error {}

@@ -35,13 +35,7 @@ public final class EmberSession: @unchecked Sendable {
   /// error (`.unusableModel`) is a safety net.
   public init(_ model: EmberModel) throws(EmberRuntimeError) {
     self.model = model
-    do {
-      energy = try EnergyModel(model)
-    } catch let e as EmberRuntimeError {
-      throw e
-    } catch {
-      throw EmberRuntimeError(.unusableModel, "the model cannot be prepared")
-    }
+    energy = try EnergyModel(model)
     readout = EnergyReadout(energy)
     decoder = RowDecoder(model: model)
     scoreCalibration = model.scoreCalibration

@@ -1,5 +1,4 @@
-import CSV
-import Foundation
+import EmberText
 
 /// A CSV file read into memory as strings: a header and equally long rows.
 public struct CSVTable: Sendable {
@@ -20,33 +19,49 @@ public struct CSVTable: Sendable {
     self.lines = lines.flatMap { $0.count == rows.count ? $0 : nil } ?? rows.indices.map { $0 + 2 }
   }
 
-  /// Reads `path`. A header row is required; every row must have as many fields as the header;
-  /// blank lines are skipped. Throws ``TrainerError`` naming the file and line.
+  /// Reads `path` with EmberText's streaming reader — the CSV reader of every verb (a BOM is
+  /// skipped, CRLF and quotes handled, records over 1 MiB and NUL bytes refused with their
+  /// line). A header row is required; every row must have as many fields as the header;
+  /// blank lines are skipped; fields are trimmed of spaces and tabs. Throws ``TrainerError``
+  /// naming the file and line.
   public static func read(path: String) throws -> CSVTable {
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
-      throw TrainerError(.io, "no such file", file: path)
+    let reader: CSVReader
+    do {
+      reader = try CSVReader(path: path)
+    } catch {
+      throw TrainerError(.io, error.message, file: path)
     }
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw TrainerError(.io, "cannot read the file", file: path)
-    }
-    guard let text = String(data: data, encoding: .utf8) else {
-      throw TrainerError(.io, "the file is not UTF-8 text", file: path)
-    }
-    return try parse(text, file: path)
+    return try parse(reader, file: path)
   }
 
   /// Parses CSV `text`; `file` names it in errors.
   public static func parse(_ text: String, file: String) throws -> CSVTable {
-    var text = text
-    if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-    let reader: CSVReader
-    do {
-      reader = try CSVReader(string: text, hasHeaderRow: true, trimFields: true)
-    } catch {
-      throw TrainerError(.emptyFile, "the file is empty: a header row is required", file: file)
+    try parse(CSVReader(text: text, name: file), file: file)
+  }
+
+  static func parse(_ reader: CSVReader, file: String) throws -> CSVTable {
+    func fields(_ r: CSVRecord) throws -> [String] {
+      var out: [String] = []
+      out.reserveCapacity(r.count)
+      for i in 0..<r.count {
+        guard let s = decodeUTF8(ByteText.trimmed(r[i])) else {
+          throw TrainerError(.badValue, "field \(i + 1) is not valid UTF-8 text", file: file, line: r.line)
+        }
+        out.append(s)
+      }
+      return out
     }
-    guard let header = reader.headerRow, !(header.count == 1 && header[0].isEmpty) else {
+    func next() throws -> CSVRecord? {
+      do {
+        return try reader.next()
+      } catch {
+        let code: TrainerError.Code = error.code == .open || error.code == .read ? .io : .badValue
+        throw TrainerError(
+          code, error.column > 0 ? "\(error.message) (field \(error.column))" : error.message, file: file,
+          line: error.line > 0 ? error.line : nil)
+      }
+    }
+    guard let first = try next(), case let header = try fields(first), !(header.count == 1 && header[0].isEmpty) else {
       throw TrainerError(.emptyFile, "the file is empty: a header row is required", file: file)
     }
     var seen = Set<String>()
@@ -58,24 +73,17 @@ public struct CSVTable: Sendable {
         throw TrainerError(.badValue, "duplicate column name", file: file, line: 1, column: name)
       }
     }
-    // Physical line of each record: count newlines outside quotes as the reader consumes records.
-    let recordLines = recordStartLines(text)
     var rows: [[String]] = []
     var lines: [Int] = []
-    var record = 1  // index into recordLines (0 is the header)
-    while let row = reader.next() {
-      let line = record < recordLines.count ? recordLines[record] : record + 1
-      record += 1
+    while let record = try next() {
+      let row = try fields(record)
       if row.count == 1 && row[0].isEmpty { continue }
       guard row.count == header.count else {
         throw TrainerError(
-          .raggedRow, "expected \(header.count) fields as in the header, found \(row.count)", file: file, line: line)
+          .raggedRow, "expected \(header.count) fields as in the header, found \(row.count)", file: file, line: record.line)
       }
       rows.append(row)
-      lines.append(line)
-    }
-    if let error = reader.error {
-      throw TrainerError(.io, "cannot parse the CSV: \(error)", file: file)
+      lines.append(record.line)
     }
     guard !rows.isEmpty else { throw TrainerError(.noRows, "the file has a header but no data rows", file: file) }
     return CSVTable(file: file, header: header, rows: rows, lines: lines)
@@ -88,28 +96,5 @@ public struct CSVTable: Sendable {
         .missingColumn, "no such column (columns: \(header.joined(separator: ", ")))", file: file, column: name)
     }
     return i
-  }
-
-  /// Starting line of every record (header first), treating newlines inside quotes as part of
-  /// the record and CRLF as one break.
-  static func recordStartLines(_ text: String) -> [Int] {
-    var starts = [1]
-    var line = 1
-    var quoted = false
-    var previousCR = false
-    for u in text.utf8 {
-      if u == UInt8(ascii: "\"") { quoted.toggle() }
-      if u == UInt8(ascii: "\n") {
-        if !previousCR {
-          line += 1
-          if !quoted { starts.append(line) }
-        }
-      } else if u == UInt8(ascii: "\r") {
-        line += 1
-        if !quoted { starts.append(line) }
-      }
-      previousCR = u == UInt8(ascii: "\r")
-    }
-    return starts
   }
 }

@@ -87,9 +87,11 @@ static inline __attribute__((always_inline)) EK_TARGET VF EK_FN(vsigmoid)(VF z) 
   return EK_FN(splat)(1.0f) / (EK_FN(splat)(1.0f) + EK_FN(vexp)(-z));
 }
 
-// log1p(e^x) for the softplus, stable: max(x,0) + log1p(e^-|x|); log1p via a short series is
-// not accurate enough, so this uses the scalar library on the tail (softplus is rare).
-static EK_TARGET void EK_FN(activate)(int kind, float *z, float *deriv, size_t n) {
+// The vector activations on whole blocks of 16 (n a multiple of 16). Every fused multiply-add
+// is written out (EK_FMA) and the file is compiled with -ffp-contract=off, so the same rows
+// give the same bits on every CPU: x86 AVX2/AVX-512 and aarch64 fuse exactly these, nothing
+// else.
+static inline __attribute__((always_inline)) EK_TARGET void EK_FN(activate_blocks)(int kind, float *z, float *deriv, size_t n) {
   size_t i = 0;
   switch (kind) {
   case EK_SILU:
@@ -97,15 +99,15 @@ static EK_TARGET void EK_FN(activate)(int kind, float *z, float *deriv, size_t n
       VF v = EK_FN(load)(z + i);
       VF s = EK_FN(vsigmoid)(v);
       VF y = v * s;
-      if (deriv) EK_FN(store)(deriv + i, s + y * (EK_FN(splat)(1.0f) - s));
+      if (deriv) EK_FN(store)(deriv + i, EK_FMA(y, EK_FN(splat)(1.0f) - s, s));
       EK_FN(store)(z + i, y);
     }
     break;
   case EK_TANH:
     for (; i + 16 <= n; i += 16) {
       VF v = EK_FN(load)(z + i);
-      VF t = EK_FN(splat)(2.0f) * EK_FN(vsigmoid)(EK_FN(splat)(2.0f) * v) - EK_FN(splat)(1.0f);
-      if (deriv) EK_FN(store)(deriv + i, EK_FN(splat)(1.0f) - t * t);
+      VF t = EK_FMA(EK_FN(splat)(2.0f), EK_FN(vsigmoid)(EK_FN(splat)(2.0f) * v), EK_FN(splat)(-1.0f));
+      if (deriv) EK_FN(store)(deriv + i, EK_FMA(-t, t, EK_FN(splat)(1.0f)));
       EK_FN(store)(z + i, t);
     }
     break;
@@ -121,54 +123,59 @@ static EK_TARGET void EK_FN(activate)(int kind, float *z, float *deriv, size_t n
       EK_FN(store)(z + i, y);
     }
     break;
-  case EK_IDENTITY:
-    if (deriv)
-      for (; i < n; i++) deriv[i] = 1.0f;
-    i = n;
-    break;
   default:
     break;
   }
-  for (; i < n; i++) {
-    float v = z[i], y, d;
-    switch (kind) {
-    case EK_SILU: {
-      float s = 1.0f / (1.0f + expf(-v));
-      y = v * s;
-      d = s + y * (1.0f - s);
-      break;
+}
+
+// In place z ← act(z) (and act′ into deriv). SiLU, tanh and ReLU run the vector code, the last
+// n mod 16 values on a zero-padded copy, so that no value goes through the C library (its
+// expf/tanhf differ between glibc, musl and CPUs). Softplus and GELU (rare) are computed in
+// double with Ember's own exp/log/erf (detmath.c), one value at a time.
+static EK_TARGET void EK_FN(activate)(int kind, float *z, float *deriv, size_t n) {
+  switch (kind) {
+  case EK_IDENTITY:
+    if (deriv)
+      for (size_t i = 0; i < n; i++) deriv[i] = 1.0f;
+    return;
+  case EK_SOFTPLUS:
+  case EK_GELU:
+    for (size_t i = 0; i < n; i++) {
+      float d;
+      z[i] = ek_det_activation(kind, z[i], &d);
+      if (deriv) deriv[i] = d;
     }
-    case EK_TANH:
-      y = tanhf(v);
-      d = 1.0f - y * y;
-      break;
-    case EK_RELU:
-      y = v > 0 ? v : 0;
-      d = v > 0 ? 1.0f : 0.0f;
-      break;
-    case EK_SOFTPLUS:
-      y = (v > 0 ? v : 0) + log1pf(expf(-fabsf(v)));
-      d = 1.0f / (1.0f + expf(-v));
-      break;
-    case EK_GELU: {
-      float cdf = 0.5f * (1.0f + erff(v * 0.70710678118654752f));
-      y = v * cdf;
-      d = cdf + v * 0.39894228040143268f * expf(-0.5f * v * v);
-      break;
+    return;
+  case EK_SILU:
+  case EK_TANH:
+  case EK_RELU: {
+    size_t full = n / 16 * 16;
+    EK_FN(activate_blocks)(kind, z, deriv, full);
+    if (full < n) {
+      float tz[16] = {0}, td[16];
+      __builtin_memcpy(tz, z + full, (n - full) * sizeof(float));
+      EK_FN(activate_blocks)(kind, tz, deriv ? td : 0, 16);
+      __builtin_memcpy(z + full, tz, (n - full) * sizeof(float));
+      if (deriv) __builtin_memcpy(deriv + full, td, (n - full) * sizeof(float));
     }
-    default:
-      y = v;
-      d = 1.0f;
-    }
-    z[i] = y;
-    if (deriv) deriv[i] = d;
+    return;
+  }
+  default:
+    return;
   }
 }
 
+// e^x: the vector polynomial for every value, the last n mod 16 on a zero-padded copy.
 static EK_TARGET void EK_FN(exp)(const float *x, float *out, size_t n) {
   size_t i = 0;
   for (; i + 16 <= n; i += 16) EK_FN(store)(out + i, EK_FN(vexp)(EK_FN(load)(x + i)));
-  for (; i < n; i++) out[i] = expf(x[i]);
+  if (i < n) {
+    float t[16] = {0};
+    __builtin_memcpy(t, x + i, (n - i) * sizeof(float));
+    VF r = EK_FN(vexp)(EK_FN(load)(t));
+    EK_FN(store)(t, r);
+    __builtin_memcpy(out + i, t, (n - i) * sizeof(float));
+  }
 }
 
 static EK_TARGET void EK_FN(gemv_rows)(size_t m, size_t k, const float *a, size_t lda,

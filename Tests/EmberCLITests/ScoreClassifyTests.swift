@@ -70,7 +70,7 @@ final class ScoreClassifyTests: XCTestCase {
       ("headeronly.csv", "x,n,color\n", "no data rows"),
       ("semicolon.csv", "x;n;color\n1;2;red\n", "--delimiter ';'"),
       ("ragged.csv", "x,n,color\n1,2\n", "expected 3 fields"),
-      ("quote.csv", "x,n,color\n\"1,2,red\n", "unterminated quoted field"),
+      ("quote.csv", "x,n,color\n\"1,2,red\n", "quoted field is not closed"),
     ]
     for (name, text, expected) in cases {
       let path = try dir.write(name, text)

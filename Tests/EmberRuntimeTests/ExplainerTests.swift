@@ -1,5 +1,4 @@
 import EmberFormat
-import RealModule
 import XCTest
 
 @testable import EmberRuntime
@@ -9,7 +8,11 @@ final class ExplainerTests: XCTestCase {
     let (t, w) = Explainer.gaussLegendre(Explainer.nodes)
     XCTAssertEqual(w.reduce(0, +), 1, accuracy: 1e-12)
     for degree in [1, 5, 20, 63] {
-      let integral = zip(t, w).reduce(0.0) { $0 + $1.1 * Double.pow($1.0, Double(degree)) }
+      let integral = zip(t, w).reduce(0.0) { sum, node in
+        var power = 1.0
+        for _ in 0..<degree { power *= node.0 }
+        return sum + node.1 * power
+      }
       XCTAssertEqual(integral, 1 / Double(degree + 1), accuracy: 1e-12, "t^\(degree)")
     }
     XCTAssertTrue(t.allSatisfy { $0 > 0 && $0 < 1 })

@@ -19,7 +19,7 @@ final class SamplerTests: XCTestCase {
 
   func moments(_ energy: EnergyModel, _ settings: SamplerDefaults, count: Int = 4000, seed: UInt64 = 1) throws -> (mean: [Double], variance: [Double], stats: SamplingStats) {
     var rows: [Float] = []
-    let stats = try Sampler(energy).run(classIndex: 0, count: count, seed: seed, settings: settings) { block, _ in rows += block }
+    let stats = try Sampler(energy).run(classIndex: 0, count: count, seed: seed, settings: settings) { block, _ in rows += block; return true }
     XCTAssertEqual(rows.count, count * 2)
     var mean = [0.0, 0.0]
     var sq = [0.0, 0.0]
@@ -109,7 +109,7 @@ final class SamplerTests: XCTestCase {
     var s = SamplerDefaults(steps: 0, initNoise: 0)
     s.initialization = .interpolate
     var rows: [Float] = []
-    _ = try Sampler(energy).run(classIndex: 0, count: 200, seed: 3, settings: s) { b, _ in rows += b }
+    _ = try Sampler(energy).run(classIndex: 0, count: 200, seed: 3, settings: s) { b, _ in rows += b; return true }
     let xs = stride(from: 0, to: rows.count, by: 2).map { rows[$0] }
     XCTAssertTrue(stride(from: 1, to: rows.count, by: 2).allSatisfy { rows[$0] == 0 })
     XCTAssertTrue(xs.allSatisfy { (0...10).contains($0) })
@@ -122,7 +122,7 @@ final class SamplerTests: XCTestCase {
     s.initialization = .startingRows
     func draw(_ threads: Int, _ block: Int) throws -> [Float] {
       var rows: [Float] = []
-      _ = try Sampler(energy, blockSize: block).run(classIndex: 6, count: 301, seed: 5, settings: s, threads: threads) { b, _ in rows += b }
+      _ = try Sampler(energy, blockSize: block).run(classIndex: 6, count: 301, seed: 5, settings: s, threads: threads) { b, _ in rows += b; return true }
       return rows
     }
     let reference = try draw(1, 256)
@@ -158,8 +158,8 @@ final class SamplerTests: XCTestCase {
     // Same seed, same rows whatever the thread count.
     var a: [Float] = []
     var b: [Float] = []
-    _ = try Sampler(energy).run(classIndex: 0, count: 600, seed: 3, settings: tilted, threads: 1) { blk, _ in a += blk }
-    _ = try Sampler(energy).run(classIndex: 0, count: 600, seed: 3, settings: tilted, threads: 3) { blk, _ in b += blk }
+    _ = try Sampler(energy).run(classIndex: 0, count: 600, seed: 3, settings: tilted, threads: 1) { blk, _ in a += blk; return true }
+    _ = try Sampler(energy).run(classIndex: 0, count: 600, seed: 3, settings: tilted, threads: 3) { blk, _ in b += blk; return true }
     XCTAssertEqual(a, b)
   }
 }

@@ -174,7 +174,7 @@ final class TrainingTests: XCTestCase {
     let energy = try EnergyModel(model)
     let c = try XCTUnwrap(model.classIndex(of: "lonely"))
     var rows: [Float] = []
-    let stats = try Sampler(energy).run(classIndex: c, count: 50, seed: 1, settings: lonely.sampler!) { b, _ in rows += b }
+    let stats = try Sampler(energy).run(classIndex: c, count: 50, seed: 1, settings: lonely.sampler!) { b, _ in rows += b; return true }
     XCTAssertEqual(rows.count, 50 * spec.encodedWidth)
     XCTAssertTrue(rows.allSatisfy(\.isFinite))
     XCTAssertEqual(stats.restarts, 0)

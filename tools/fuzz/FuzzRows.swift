@@ -1,6 +1,6 @@
 // libFuzzer entry point for the CSV reader and the runtime's row encoder (the first steps of
 // the one path a raw row takes). Compiled by tools/fuzz/run.sh into one module with
-// EmberFormat, the CSV reader and the encoder's sources.
+// EmberFormat, EmberText (the CSV reader and number parser) and the encoder's sources.
 //
 // The input is a CSV file. Its first record is the header; every record with as many fields
 // as the header is encoded with a fixed model of three features (x numeric, n integer,
@@ -12,9 +12,7 @@
 //     slots hold exactly one 1;
 //   - an unknown category is flagged only under the missing policy.
 
-#if canImport(Glibc)
-  import Glibc
-#endif
+import EmberText
 
 let fuzzModel: EmberModel = {
   let features = [
@@ -32,26 +30,11 @@ let fuzzModel: EmberModel = {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func emberFuzzRows(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
   let policy: UnknownCategoryPolicy = size > 0 && data![0] & 1 == 1 ? .error : .missing
-  // The reader takes a path: hand it the bytes through a pipe (inputs are ≤ 16 KiB, below the
-  // pipe's buffer, so the write never blocks).
-  var fds: [Int32] = [0, 0]
-  guard pipe(&fds) == 0 else { fatalError("pipe failed") }
-  var written = 0
-  while written < size {
-    let n = write(fds[1], data! + written, size - written)
-    precondition(n > 0, "pipe write failed")
-    written += n
-  }
-  close(fds[1])
-  defer { close(fds[0]) }
-  let reader: CSVRecordReader
-  do {
-    reader = try CSVRecordReader(path: "/dev/fd/\(fds[0])", delimiter: UInt8(ascii: ","))
-  } catch {
-    fatalError("cannot open the pipe: \(error.description)")
-  }
-  do {
-    guard let header = try reader.next() else { return 0 }
+  // Small records and chunks, so that the limits and the chunk boundaries are reached too.
+  let reader = CSVReader(
+    bytes: UnsafeRawBufferPointer(start: data, count: size), name: "fuzz.csv", maxRecordBytes: 4096, maxFields: 64)
+  do throws(TextError) {
+    guard let header = try reader.next()?.strings() else { return 0 }
     let encoder: RowEncoder
     do {
       encoder = try RowEncoder(model: fuzzModel, header: header, unknownCategories: policy)
@@ -61,7 +44,7 @@ public func emberFuzzRows(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     }
     var out = [Float](repeating: .nan, count: fuzzModel.encodedWidth)
     while let fields = try reader.next() {
-      precondition(reader.recordLine >= 2, "record line \(reader.recordLine)")
+      precondition(fields.line >= 2, "record line \(fields.line)")
       guard fields.count == header.count else { continue }
       do {
         let flags = try out.withUnsafeMutableBufferPointer { (p) throws(EmberRuntimeError) in try encoder.encode(fields, into: p.baseAddress!) }
@@ -75,7 +58,7 @@ public func emberFuzzRows(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
       }
     }
   } catch {
-    precondition(!error.message.isEmpty && error.line >= 1, "CSV error without a line: \(error.description)")
+    precondition(!error.message.isEmpty && (error.line >= 1 || error.code == TextError.Code.invalidUTF8), "CSV error without a line: \(error.description)")
   }
   return 0
 }

@@ -16,17 +16,20 @@ mkdir -p "$out/module" tools/fuzz/crashes
 SWIFTC=${SWIFTC:-swiftc}
 CLANGXX=${CLANGXX:-$(dirname "$(command -v "$SWIFTC")")/clang++}
 [[ -x "$CLANGXX" ]] || CLANGXX=clang++
+CLANG=${CLANG:-$(dirname "$(command -v "$SWIFTC")")/clang}
+[[ -x "$CLANG" ]] || CLANG=clang
 
-# The row target: the CSV reader and the encoder, compiled into the EmberFormat module (so
-# their `import EmberFormat` is the module itself).
-ROW_SOURCES=(Sources/EmberRuntime/RowEncoder.swift Sources/EmberRuntime/EmberRuntimeError.swift
-  Sources/EmberCommands/CSVRecordReader.swift tools/fuzz/FuzzRows.swift)
+# The row target: EmberText (the CSV reader and number parser, built as its own module, with
+# the _EmberSystem C files for its OS calls) and the runtime's encoder, compiled into the
+# EmberFormat module (so its `import EmberFormat` is the module itself).
+TEXT_SOURCES=(Sources/EmberText/*.swift)
+ROW_SOURCES=(Sources/EmberRuntime/RowEncoder.swift Sources/EmberRuntime/EmberRuntimeError.swift tools/fuzz/FuzzRows.swift)
 
 build() {
   local stamp="$out/.stamp"
   local newest
   newest=$(ls -t Sources/EmberFormat/*.swift Sources/_EmberFlatBuffers/*.cpp Sources/_EmberFlatBuffers/include/*.h \
-    Sources/_EmberFlatBuffers/generated/*.h tools/fuzz/FuzzLoader.swift tools/fuzz/run.sh "${ROW_SOURCES[@]}" | head -1)
+    Sources/_EmberFlatBuffers/generated/*.h tools/fuzz/FuzzLoader.swift tools/fuzz/run.sh "${ROW_SOURCES[@]}" "${TEXT_SOURCES[@]}" Sources/_EmberSystem/*.c | head -1)
   if [[ -f "$stamp" && "$stamp" -nt "$newest" && -x "$out/fuzz-file" && -x "$out/fuzz-payload" && -x "$out/fuzz-rows" ]]; then return; fi
   echo "building fuzz targets in $out" >&2
   "$CLANGXX" -std=c++17 -w -O1 -g -fsanitize=fuzzer-no-link,address -DFLATBUFFERS_MAX_ALIGNMENT=64 -DNDEBUG \
@@ -37,18 +40,29 @@ module _EmberFlatBuffers {
   export *
 }
 MAP
+  local system_objects=()
+  for c in Sources/_EmberSystem/*.c; do
+    "$CLANG" -O1 -g -fsanitize=fuzzer-no-link,address -I Sources/_EmberSystem/include -c "$c" \
+      -o "$out/system-$(basename "$c" .c).o"
+    system_objects+=("$out/system-$(basename "$c" .c).o")
+  done
   for mode in file payload; do
     local defs=()
     [[ $mode == payload ]] && defs=(-D FUZZ_PAYLOAD)
     "$SWIFTC" -parse-as-library -module-name EmberFormat -package-name ember -O -g \
       -sanitize=fuzzer,address -use-ld=lld -D EMBER_CHECKS "${defs[@]}" -I "$out/module" \
-      Sources/EmberFormat/*.swift tools/fuzz/FuzzLoader.swift "$out/ember_fb.o" -lstdc++ \
+      -I Sources/_EmberSystem/include Sources/EmberFormat/*.swift tools/fuzz/FuzzLoader.swift "$out/ember_fb.o" \
+      "${system_objects[@]}" -lstdc++ \
       -o "$out/fuzz-$mode"
   done
+  mkdir -p "$out/text"
+  (cd "$out/text" && "$SWIFTC" -parse-as-library -module-name EmberText -package-name ember -O -g \
+    -sanitize=fuzzer,address -I "$OLDPWD/Sources/_EmberSystem/include" -emit-library -static -emit-module \
+    "${TEXT_SOURCES[@]/#/$OLDPWD/}" -o libEmberText.a)
   "$SWIFTC" -parse-as-library -module-name EmberFormat -package-name ember -O -g \
-    -sanitize=fuzzer,address -use-ld=lld -D EMBER_CHECKS -I "$out/module" -suppress-warnings \
-    Sources/EmberFormat/*.swift "${ROW_SOURCES[@]}" "$out/ember_fb.o" -lstdc++ \
-    -o "$out/fuzz-rows"
+    -sanitize=fuzzer,address -use-ld=lld -D EMBER_CHECKS -I "$out/module" -I "$out/text" -I Sources/_EmberSystem/include \
+    -suppress-warnings Sources/EmberFormat/*.swift "${ROW_SOURCES[@]}" "$out/ember_fb.o" "$out/text/libEmberText.a" \
+    "${system_objects[@]}" -lstdc++ -o "$out/fuzz-rows"
   touch "$stamp"
 }
 

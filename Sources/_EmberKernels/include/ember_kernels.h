@@ -36,6 +36,23 @@ void ek_mul(float *x, const float *y, size_t n);
 /// Vectorised exp(x) for n floats (relative error below 2e-7 on [-87, 88]).
 void ek_exp(const float *x, float *out, size_t n);
 
+/// Scalar e^x and natural logarithm that give the same bits on every CPU, C library and build
+/// (IEEE basic operations only; detmath.c): within about 1 ulp for double; the float versions
+/// are computed in double and rounded once.
+double ek_det_exp(double x);
+double ek_det_log(double x);
+float ek_det_expf(float x);
+float ek_det_logf(float x);
+/// erf(x) within a few ulp (series below 2, continued fraction of erfc above).
+double ek_det_erf(double x);
+/// 1 − erf(x) without cancellation for x ≥ 2 (same bits everywhere).
+double ek_det_erfc(double x);
+/// log(1 + t) for t > −1, small t kept (same bits everywhere).
+double ek_det_log1p(double t);
+/// Softplus (EK_SOFTPLUS) or GELU (EK_GELU) of `x` and its derivative (into *deriv), computed
+/// in double with the functions above and rounded once.
+float ek_det_activation(int kind, float x, float *deriv);
+
 /// The SIMD level chosen: 3 AVX-512, 2 AVX2+FMA, 1 baseline.
 int ek_simd_level(void);
 

@@ -171,12 +171,18 @@ extension SamplerTests {
     let energy = try EnergyModel(try TestModels.mixed())
     let settings = SamplerDefaults(kind: .mala, steps: 7, stepSize: 0.05, noiseScale: -1, temperature: 1, initNoise: 0.1)
     var whole: [Float] = []
-    _ = try Sampler(energy, blockSize: 16).run(classIndex: 0, count: 70, seed: 3, settings: settings) { b, _ in whole += b }
+    _ = try Sampler(energy, blockSize: 16).run(classIndex: 0, count: 70, seed: 3, settings: settings) { b, _ in
+      whole += b
+      return true
+    }
     var parts: [Float] = []
     for (first, count) in [(0, 5), (5, 40), (45, 25)] {
       _ = try Sampler(energy, blockSize: 16).run(
         classIndex: 0, count: count, seed: 3, settings: settings, threads: 2, firstChain: first
-      ) { b, _ in parts += b }
+      ) { b, _ in
+        parts += b
+        return true
+      }
     }
     XCTAssertEqual(parts, whole)
   }

@@ -44,7 +44,7 @@ public struct ColumnEncoder: Sendable {
   init(encoder: RowEncoder, names: [String], kinds: [RawColumn], levels: [[String]]) throws(EmberRuntimeError) {
     features = encoder.features
     width = encoder.width
-    let header = features.map(\.name)
+    let header = features.map { $0.name }
     var scratch = [Float](repeating: 0, count: max(width, 1))
     let blank = [String](repeating: "", count: header.count)
     _ = try scratch.withUnsafeMutableBufferPointer { (p) throws(EmberRuntimeError) in try encoder.encode(blank, into: p.baseAddress!) }
@@ -188,7 +188,7 @@ extension EmberSession {
   public func columnEncoder(
     names: [String], kinds: [RawColumn], levels: [[String]], unknownCategories: UnknownCategoryPolicy = .missing
   ) throws(EmberRuntimeError) -> ColumnEncoder {
-    let rowEncoder = try encoder(header: model.features.map(\.name), unknownCategories: unknownCategories)
+    let rowEncoder = try encoder(header: model.features.map { $0.name }, unknownCategories: unknownCategories)
     return try ColumnEncoder(encoder: rowEncoder, names: names, kinds: kinds, levels: levels)
   }
 }

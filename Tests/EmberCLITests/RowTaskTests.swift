@@ -4,20 +4,7 @@ import XCTest
 /// `score --explain`, `impute` and `sample --given/--where` through the built binary, on the
 /// two-blob model (class a around x = −2, n = 1, red; class b around x = 2, n = 5, blue), where
 /// the right answers are known.
-final class RowTaskTests: XCTestCase {
-  var dir: ScratchDir!
-  var model: String!
-
-  override func setUpWithError() throws {
-    dir = try ScratchDir()
-    model = dir.file("blob.ember")
-    try BlobModel.write(to: model)
-  }
-
-  override func tearDown() {
-    dir = nil
-  }
-
+final class RowTaskTests: BlobModelTestCase {
   private func column(_ rows: [[String]], _ i: Int) -> [Double] { rows.map { Double($0[i])! } }
   private func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(max(v.count, 1)) }
 

@@ -66,3 +66,20 @@ enum BlobModel {
     try ModelWriter.write(spec(withStartingRows: withStartingRows), to: path)
   }
 }
+
+/// A test case with a scratch directory and the two-blob model written into it (`model`), fresh
+/// for every test.
+class BlobModelTestCase: XCTestCase {
+  var dir: ScratchDir!
+  var model: String!
+
+  override func setUpWithError() throws {
+    dir = try ScratchDir()
+    model = dir.file("blob.ember")
+    try BlobModel.write(to: model)
+  }
+
+  override func tearDown() {
+    dir = nil
+  }
+}

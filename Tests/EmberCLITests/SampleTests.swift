@@ -1,20 +1,7 @@
 import Foundation
 import XCTest
 
-final class SampleTests: XCTestCase {
-  var dir: ScratchDir!
-  var model: String!
-
-  override func setUpWithError() throws {
-    dir = try ScratchDir()
-    model = dir.file("blob.ember")
-    try BlobModel.write(to: model)
-  }
-
-  override func tearDown() {
-    dir = nil
-  }
-
+final class SampleTests: BlobModelTestCase {
   func testSampleWritesTrainingColumnsInRawUnitsWithinRange() throws {
     let r = try runEmber(["sample", model, "--count", "200", "--seed", "4"])
     XCTAssertEqual(r.status, 0, r.stderr)

@@ -1,20 +1,7 @@
 import Foundation
 import XCTest
 
-final class ScoreClassifyTests: XCTestCase {
-  var dir: ScratchDir!
-  var model: String!
-
-  override func setUpWithError() throws {
-    dir = try ScratchDir()
-    model = dir.file("blob.ember")
-    try BlobModel.write(to: model)
-  }
-
-  override func tearDown() {
-    dir = nil
-  }
-
+final class ScoreClassifyTests: BlobModelTestCase {
   func testClassifyPutsRowsNearEachClassMeanInThatClassWithProbabilities() throws {
     let input = try dir.write("in.csv", "id,x,n,color,extra\n1,-2,1,red,zz\n2,2,5,blue,zz\n3,,,,zz\n")
     let r = try runEmber(["classify", model, input])

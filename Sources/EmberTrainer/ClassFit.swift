@@ -143,9 +143,9 @@ struct ClassFitter {
       }
     }
     var scale = wantNet ? (s.selectScale ? Self.bestScale(held: heldR, draws: drawR) : 1) : 0
-    // Keep the network only when its held-out gain is more than one standard error of the
-    // per-row gains (the scale was chosen on these same rows, so a gain within the noise is
-    // not evidence).
+    // Keep the network only when its mean paired held-out gain over the base is more than
+    // `gainStandardErrors` standard errors (the step and the scale were chosen on these same
+    // rows, so a gain within the noise is not evidence).
     if s.selectScale && scale > 0
       && !Self.clearGain(held: heldR, draws: drawR, scale: scale, standardErrors: s.gainStandardErrors)
     {

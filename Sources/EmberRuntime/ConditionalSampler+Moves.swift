@@ -28,6 +28,12 @@ extension ConditionalBlock {
         for a in 0..<count { top = Swift.max(top, logits[i * choices + a]) }
         var total = 0.0
         for a in 0..<count { total += Double.exp(logits[i * choices + a] - top) }
+        if accumulating {
+          countGroup(i, offset: group.offset, count: group.count)
+          for a in 0..<count {
+            addCategory(i, slot: group.offset + group.allowed[a], probability: Double.exp(logits[i * choices + a] - top) / total)
+          }
+        }
         var u = rngs[i].nextUniform() * total
         var pick = count - 1
         for a in 0..<count {
@@ -60,6 +66,10 @@ extension ConditionalBlock {
       stats.blockProposals += 1
       // The uniform is drawn whatever the outcome, so the stream does not depend on it.
       let ok = accepts(i, &rngs[i])
+      if accumulating {
+        let alpha = inside[i] ? acceptance(i) : 0
+        for a in 0..<patterns[i].freeCount { addNumeric(i, slot: patterns[i].free[a], proposed: y[i * d + a], alpha: alpha) }
+      }
       guard inside[i], ok else { continue }
       acceptBlock(i, patterns[i], p)
       e.pointer[i] = candidateE.pointer[i]
@@ -80,6 +90,7 @@ extension ConditionalBlock {
       evaluateCandidates(classIndex, n)
       for i in 0..<n where a < patterns[i].freeCount {
         stats.coordinateProposals += 1
+        if accumulating { addNumeric(i, slot: patterns[i].free[a], proposed: Double(proposed[i]), alpha: acceptance(i)) }
         guard accepts(i, &rngs[i]) else { continue }
         set(i, slot: patterns[i].free[a], to: proposed[i], p)
         e.pointer[i] = candidateE.pointer[i]

@@ -69,6 +69,15 @@ final class ConditionalBlock: @unchecked Sendable {
   var logc: [Double]
   var work: [Double]
   var stats = ConditionalStats()
+  /// Point estimation (``run(…, burnIn:)``): per chain and slot (batch×d), running sums of the
+  /// Rao–Blackwellised estimates of the kept sweeps and how many were added; numeric estimates
+  /// are clipped to [pointLower, pointUpper] (encoded units, per slot; ±∞ unless set).
+  var pointSums: [Double]
+  var pointCounts: [Double]
+  var pointLower: [Double]
+  var pointUpper: [Double]
+  /// Whether the current sweep adds to the point sums.
+  var accumulating = false
 
   init(_ energy: EnergyModel, proposals: [MixtureProposal], batch: Int) {
     self.energy = energy
@@ -89,6 +98,10 @@ final class ConditionalBlock: @unchecked Sendable {
     mu = [Double](repeating: 0, count: kMax * d)
     logc = [Double](repeating: 0, count: kMax)
     work = [Double](repeating: 0, count: 3 * d + 1)
+    pointSums = []
+    pointCounts = []
+    pointLower = [Double](repeating: -.infinity, count: d)
+    pointUpper = [Double](repeating: .infinity, count: d)
   }
 
   // MARK: Energies
@@ -133,10 +146,13 @@ final class ConditionalBlock: @unchecked Sendable {
 
   /// Runs `n` ≤ batch chains of class `classIndex`: chain i starts from `rows[i]` (fixed
   /// coordinates set; free ones are overwritten), follows `patterns[i]` and draws from
-  /// `rngs[i]`; the final states go back into `rows`.
+  /// `rngs[i]`; the final states go back into `rows`. With `burnIn`, every sweep from that
+  /// one on also adds Rao–Blackwellised estimates of the conditional means and category
+  /// probabilities to the point sums (read with ``pointEstimate(_:slot:)``); the draws from
+  /// `rngs` are the same either way, so the states are too.
   func run(
     classIndex: Int, proposal p: MixtureProposal, patterns: [ConditionalPattern], rows: UnsafeMutablePointer<Float>,
-    rngs: inout [RandomSource], sweeps: Int
+    rngs: inout [RandomSource], sweeps: Int, burnIn: Int? = nil
   ) {
     let n = patterns.count
     stats = ConditionalStats(chains: n)
@@ -145,12 +161,15 @@ final class ConditionalBlock: @unchecked Sendable {
     copyStates(n)
     evaluateCandidates(classIndex, n)
     e.pointer.update(from: candidateE.pointer, count: n)
-    for _ in 0..<sweeps {
+    if burnIn != nil { resetPoint(n) }
+    for sweep in 0..<sweeps {
+      accumulating = burnIn.map { sweep >= $0 } ?? false
       for i in 0..<n { prepare(i, p) }  // no drift of the incremental updates
       gibbsCategories(classIndex, patterns, p, &rngs)
       blockStep(classIndex, patterns, p, &rngs)
       coordinateSteps(classIndex, patterns, p, &rngs)
     }
+    accumulating = false
     rows.update(from: x.pointer, count: n * d)
   }
 

@@ -68,7 +68,7 @@ extension ConditionalBlock {
       let ok = accepts(i, &rngs[i])
       if accumulating {
         let alpha = inside[i] ? acceptance(i) : 0
-        for a in 0..<patterns[i].freeCount { addNumeric(i, slot: patterns[i].free[a], proposed: y[i * d + a], alpha: alpha) }
+        for a in 0..<patterns[i].freeCount { addNumeric(i, a, patterns[i], proposed: y[i * d + a], alpha: alpha) }
       }
       guard inside[i], ok else { continue }
       acceptBlock(i, patterns[i], p)
@@ -90,7 +90,7 @@ extension ConditionalBlock {
       evaluateCandidates(classIndex, n)
       for i in 0..<n where a < patterns[i].freeCount {
         stats.coordinateProposals += 1
-        if accumulating { addNumeric(i, slot: patterns[i].free[a], proposed: Double(proposed[i]), alpha: acceptance(i)) }
+        if accumulating { addNumeric(i, a, patterns[i], proposed: Double(proposed[i]), alpha: acceptance(i)) }
         guard accepts(i, &rngs[i]) else { continue }
         set(i, slot: patterns[i].free[a], to: proposed[i], p)
         e.pointer[i] = candidateE.pointer[i]

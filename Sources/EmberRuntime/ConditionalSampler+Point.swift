@@ -2,13 +2,18 @@
 /// Point estimates from the chains: E[x_slot | observed] for numeric slots and
 /// P(category | observed) for categorical slots, Rao–Blackwellised along each chain.
 ///
-/// A Metropolis–Hastings move from x with proposal y and acceptance probability α lands on y
-/// with probability α, so α·y + (1 − α)·x is the expected next value given (x, y): an unbiased
-/// estimate of the conditional mean at stationarity with less variance than the next state
-/// itself. Each kept sweep adds one such estimate per free numeric slot from the block move and
+/// A Metropolis–Hastings move from x with proposal y ~ q and acceptance probability α lands on
+/// y with probability α, so α·y + (1 − α)·x is the expected next value given (x, y): at
+/// stationarity an unbiased estimate of the conditional mean, with less variance than the next
+/// state itself. The proposal's own mean m_q = E_q[y] is known (the base's conditional), so
+/// y − m_q is a control variate of mean 0: the estimate used is α·y + (1 − α)·x − (y − m_q),
+/// which is exactly the base's conditional mean where the energy equals its base (α ≡ 1) and
+/// keeps only the energy's correction's noise elsewhere. Values are clipped to the slot's
+/// point bounds inside the first two terms (as decoding clips a draw). The control variate is
+/// used only for unbounded slots (bounded slots have truncated proposals, whose mean is not
+/// kept). Each kept sweep adds one such estimate per free numeric slot from the block move and
 /// one from its coordinate move, and the exact Gibbs probabilities of every free categorical
-/// group (every category is evaluated anyway). Numeric estimates are clipped to the slot's
-/// point bounds first, as decoding clips a draw.
+/// group (every category is evaluated anyway).
 extension ConditionalBlock {
   /// Clears the point sums of the first n chains.
   func resetPoint(_ n: Int) {
@@ -30,14 +35,29 @@ extension ConditionalBlock {
     return logRatio >= 0 ? 1 : Double.exp(logRatio)
   }
 
-  /// Adds α·y + (1 − α)·x (each clipped to the slot's point bounds) for chain i's `slot`, whose
-  /// current value is x and proposed value y.
-  func addNumeric(_ i: Int, slot: Int, proposed y: Double, alpha: Double) {
+  /// Stores the mean Σ_j w_j μ_j of the k-component proposal held in `logc` (log weights) and
+  /// `mu` (component j's mean of entry e at mu[j·stride + e], e < count) for chain i, as
+  /// proposalMean[i·d + at + e].
+  func proposalMeans(_ i: Int, k: Int, _ count: Int, stride: Int, at: Int = 0) {
+    let total = logTotal(k)
+    for e in 0..<count {
+      var s = 0.0
+      if total.isFinite { for j in 0..<k { s += Double.exp(logc[j] - total) * mu[j * stride + e] } }
+      proposalMean[i * d + at + e] = s
+    }
+  }
+
+  /// Adds chain i's estimate for free slot a (pattern index) whose proposed value is y and
+  /// acceptance probability α: α·clip(y) + (1 − α)·clip(x) − (y − m_q) (see above).
+  func addNumeric(_ i: Int, _ a: Int, _ pattern: ConditionalPattern, proposed y: Double, alpha: Double) {
+    let slot = pattern.free[a]
     let lo = pointLower[slot]
     let hi = pointUpper[slot]
     let x = Swift.min(Swift.max(Double(self.x.pointer[i * d + slot]), lo), hi)
     let yc = Swift.min(Swift.max(y, lo), hi)
-    pointSums[i * d + slot] += alpha * yc + (1 - alpha) * x
+    var estimate = alpha * yc + (1 - alpha) * x
+    if pattern.lower[a] == -.infinity && pattern.upper[a] == .infinity { estimate -= y - proposalMean[i * d + a] }
+    pointSums[i * d + slot] += estimate
     pointCounts[i * d + slot] += 1
   }
 

@@ -66,6 +66,7 @@ extension ConditionalBlock {
   func proposeBlock(_ i: Int, _ pattern: ConditionalPattern, _ p: MixtureProposal, _ rng: inout RandomSource) -> Bool {
     let m = pattern.freeCount
     conditional(i, pattern, p)
+    if accumulating { proposalMeans(i, k: p.k, m, stride: d) }
     let j = component(p.k, &rng)
     let row = x.pointer + i * d
     var inside = true
@@ -130,6 +131,7 @@ extension ConditionalBlock {
       logc[j] = p.logWeights[j] - 0.5 * (q[i * kMax + j] - vji * vji / pii)
         + NormalTail.logMass((lo - center) / sigma, (hi - center) / sigma)
     }
+    if accumulating { proposalMeans(i, k: p.k, 1, stride: 1, at: a) }
     let j = component(p.k, &rng)
     let t = mu[j] + sigma * NormalTail.draw((lo - mu[j]) / sigma, (hi - mu[j]) / sigma, using: &rng)
     let value = Float(Swift.min(Swift.max(t, lo), hi))

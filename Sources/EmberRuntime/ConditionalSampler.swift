@@ -76,6 +76,8 @@ final class ConditionalBlock: @unchecked Sendable {
   var pointCounts: [Double]
   var pointLower: [Double]
   var pointUpper: [Double]
+  /// Per chain (batch×d, by free index): the mean of the last proposal of each free slot.
+  var proposalMean: [Double]
   /// Whether the current sweep adds to the point sums.
   var accumulating = false
 
@@ -100,6 +102,7 @@ final class ConditionalBlock: @unchecked Sendable {
     work = [Double](repeating: 0, count: 3 * d + 1)
     pointSums = []
     pointCounts = []
+    proposalMean = [Double](repeating: 0, count: batch * d)
     pointLower = [Double](repeating: -.infinity, count: d)
     pointUpper = [Double](repeating: .infinity, count: d)
   }

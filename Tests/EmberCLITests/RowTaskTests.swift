@@ -71,6 +71,40 @@ final class RowTaskTests: BlobModelTestCase {
     XCTAssertTrue(r.stderr.contains("cells filled"), r.stderr)
   }
 
+  func testImputeWithoutDrawsWritesTheConditionalMeanAndLikeliestCategory() throws {
+    // Each blob is a Gaussian (x and n independent within a class), so the point imputation of
+    // x is Σ_c p(c | observed) · mean_c(x): with n = 4 (encoded 0.5: log p(b)/p(a) = 1 from n)
+    // and colour red (−4), p(b) = 1/(1 + e³) → x = −1.810; with blue (+4), p(b) = 1/(1 + e^{−5})
+    // → x = 1.973. Only x is free and the energy is its base, so both are exact up to rounding. n next to x = 2, blue is class b's 5; a missing colour next to x = 0.3, n = 3
+    // is blue (p(blue) ≈ 0.76); a missing label is the likeliest class.
+    let input = try dir.write("in.csv", "x,kind,n,color\n,,4,red\n,,4,blue\n2,,,blue\n0.3,,3,\n-1.8,,1,red\n")
+    let r = try runEmber(["impute", model, input, "--seed", "2"])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let (header, rows) = parseCSV(r.stdout)
+    XCTAssertEqual(header, ["x", "kind", "n", "color"], "no draw column without --draws")
+    XCTAssertEqual(rows.count, 5)
+    XCTAssertEqual(Double(rows[0][0])!, -2 + 4 / (1 + Double.exp(3)), accuracy: 0.002)
+    XCTAssertEqual(Double(rows[1][0])!, 2 - 4 / (1 + Double.exp(5)), accuracy: 0.002)
+    XCTAssertEqual(rows[2][2], "5")
+    XCTAssertEqual(rows[3][3], "blue")
+    XCTAssertEqual(rows.map { $0[1] }, ["a", "b", "b", "b", "a"])
+    XCTAssertEqual(rows[4], ["-1.8", "a", "1", "red"], "nothing missing but the label")
+    XCTAssertTrue(r.stderr.contains("point imputation"), r.stderr)
+  }
+
+  func testPointImputationIsSeededAndDoesNotDependOnThreads() throws {
+    var csv = "x,n,color\n"
+    for i in 0..<90 { csv += i % 3 == 0 ? ",\(i % 10),red\n" : (i % 3 == 1 ? "\(Double(i % 9) - 4),,\n" : ",,blue\n") }
+    let input = try dir.write("in.csv", csv)
+    let a = try runEmber(["impute", model, input, "--seed", "8", "--threads", "1"])
+    let b = try runEmber(["impute", model, input, "--seed", "8", "--threads", "2"])
+    XCTAssertEqual(a.status, 0, a.stderr)
+    XCTAssertEqual(a.stdout, b.stdout)
+    XCTAssertEqual(parseCSV(a.stdout).rows.count, 90)
+    let c = try runEmber(["impute", model, input, "--seed", "9", "--threads", "2"])
+    XCTAssertNotEqual(a.stdout, c.stdout)
+  }
+
   func testImputedCellsFollowTheObservedOnes() throws {
     // n missing next to x = 2 (class b: n ≈ 5) and next to x = −2 (class a: n ≈ 1); colour
     // missing next to x = 2, n = 5 (blue) — over 40 draws each.

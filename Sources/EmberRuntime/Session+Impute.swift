@@ -22,8 +22,9 @@ extension EmberSession {
   ///   - missing: n×F flags, true where feature f of row r is missing.
   ///   - classes: n class indices, or nil / −1 when a row's class is unknown: its classes are
   ///     then weighed by p(c | observed cells) ∝ π_c ∫ e^{−E_c} dx_missing (importance sampling
-  ///     from the base's conditional; ``pointProbes`` draws per class for a point imputation,
-  ///     ``rowProbes`` for draws; stream (seed, impute-probe tag | row, c)).
+  ///     from the base's conditional; for a point imputation ``pointProbes`` draws per class,
+  ///     stratified over the missing categories, for draws ``rowProbes`` draws with categories
+  ///     at random; stream (seed, impute-probe tag | row, c)).
   ///   - firstRow: the global index of row 0 (streams are keyed by global row index, so a file
   ///     processed in chunks gives the same bytes as one processed at once).
   ///   - draws: nil for a point imputation; else the draws per row (≥ 1).
@@ -68,7 +69,8 @@ extension EmberSession {
     }
     let (patterns, logPosterior) = imputePatterns(
       rows: rows, missing: missing, known: known, firstRow: firstRow, seed: seed,
-      probes: draws == nil ? EmberSession.pointProbes : EmberSession.rowProbes, proposals: props, blocks: blocks)
+      probes: draws == nil ? EmberSession.pointProbes : EmberSession.rowProbes, stratified: draws == nil, proposals: props,
+      blocks: blocks)
     let job = ImputeJob(
       rows: rows, count: n, firstRow: firstRow, seed: seed, sweeps: sweeps, known: known, patterns: patterns,
       logPosterior: logPosterior, proposals: props, blocks: blocks, out: out, outClasses: outClasses)
@@ -94,11 +96,12 @@ extension EmberSession {
   }
 
   /// Each row's pattern per candidate class (its label's, or every class) and, for a row of
-  /// unknown class, log π_c + log ∫ e^{−E_c} dx_missing per class (`probes` importance draws;
-  /// the priors when no draw of any class landed). Parallel over rows.
+  /// unknown class, log π_c + log ∫ e^{−E_c} dx_missing per class (`probes` importance draws,
+  /// `stratified` over the missing categories' combinations; the priors when no draw of any
+  /// class landed). Parallel over rows.
   private func imputePatterns(
     rows: UnsafePointer<Float>, missing: UnsafePointer<Bool>, known: [Int?], firstRow: Int, seed: UInt64, probes: Int,
-    proposals props: [MixtureProposal], blocks: [ConditionalBlock]
+    stratified: Bool, proposals props: [MixtureProposal], blocks: [ConditionalBlock]
   ) -> ([[ConditionalPattern?]], [[Double]]) {
     let n = known.count
     let d = width
@@ -121,7 +124,8 @@ extension EmberSession {
             var rng = RandomSource(seed: seed, stream: EmberSession.imputeProbeTag | UInt64(firstRow + r), UInt64(c))
             let count = pattern.freeCount == 0 && pattern.groups.isEmpty ? 1 : probes
             weights[c] = block.logMarginal(
-              classIndex: c, proposal: props[c], pattern: pattern, row: rows + r * d, probes: count, rng: &rng)
+              classIndex: c, proposal: props[c], pattern: pattern, row: rows + r * d, probes: count, rng: &rng,
+              stratified: stratified)
               + Double(self.energy.logPriors[c])
           }
           if candidates.count > 1, weights.allSatisfy({ !$0.isFinite }) {

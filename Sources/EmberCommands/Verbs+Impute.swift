@@ -13,8 +13,9 @@ extension Verb {
         N/A, na, ?, NaN, nan, or a category never seen in training) filled in raw units from \
         the class energy conditioned on the row's observed cells (Metropolis-within-Gibbs with \
         the base term's analytic conditionals as proposals). By default each cell gets a point \
-        imputation: a numeric cell its conditional mean (rounded for integer columns, within \
-        the training range), a categorical cell its most probable category, estimated from \
+        imputation: a numeric or integer cell its conditional mean (within the training range; \
+        an integer column keeps the fraction, as the mean of counts or flags has one), a \
+        categorical cell its most probable category, estimated from \
         \(EmberSession.pointChains) chains per class. When the input has the target column, a row's label picks its \
         class; otherwise (or when the label is missing) the classes are weighed by the model's \
         posterior given the observed cells, and a missing label is filled with the most \
@@ -97,7 +98,10 @@ extension Verb {
           let chain = r * copies + t
           out.withUnsafeBufferPointer { op in
             for j in 0..<f where missing[r * f + j] {
-              row[encoder.columns[j]] = session.decoder.field(j, of: op.baseAddress! + chain * d)
+              let encoded = op.baseAddress! + chain * d
+              row[encoder.columns[j]] =
+                draws == nil
+                ? session.decoder.estimateField(j, of: encoded) : session.decoder.field(j, of: encoded)
             }
           }
           if let targetColumn, classes[r] < 0 { row[targetColumn] = session.labels[Int(outClasses[chain])] }

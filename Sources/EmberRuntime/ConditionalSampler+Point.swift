@@ -5,13 +5,13 @@
 /// A Metropolis–Hastings move from x with proposal y ~ q and acceptance probability α lands on
 /// y with probability α, so α·y + (1 − α)·x is the expected next value given (x, y): at
 /// stationarity an unbiased estimate of the conditional mean, with less variance than the next
-/// state itself. The proposal's own mean m_q = E_q[y] is known (the base's conditional), so
-/// y − m_q is a control variate of mean 0: the estimate used is α·y + (1 − α)·x − (y − m_q),
-/// which is exactly the base's conditional mean where the energy equals its base (α ≡ 1) and
-/// keeps only the energy's correction's noise elsewhere. Values are clipped to the slot's
-/// point bounds inside the first two terms (as decoding clips a draw). The control variate is
-/// used only for unbounded slots (bounded slots have truncated proposals, whose mean is not
-/// kept). Each kept sweep adds one such estimate per free numeric slot from the block move and
+/// state itself. Values are clipped to the slot's point bounds (as decoding clips a draw), and
+/// the proposal's clipped mean m_q = E_q[clip(y)] is known in closed form (a mixture of
+/// normals, the base's conditional), so clip(y) − m_q is a control variate of mean 0: the
+/// estimate used is α·clip(y) + (1 − α)·clip(x) − (clip(y) − m_q), which is exactly the base's
+/// clipped conditional mean where the energy equals its base (α ≡ 1) and keeps only the noise
+/// of the energy's correction elsewhere. The control variate is used only for slots without
+/// sampling bounds (bounded slots have truncated proposals, whose mean is not computed). Each kept sweep adds one such estimate per free numeric slot from the block move and
 /// one from its coordinate move, and the exact Gibbs probabilities of every free categorical
 /// group (every category is evaluated anyway).
 extension ConditionalBlock {
@@ -35,20 +35,22 @@ extension ConditionalBlock {
     return logRatio >= 0 ? 1 : Double.exp(logRatio)
   }
 
-  /// Stores the mean Σ_j w_j μ_j of the k-component proposal held in `logc` (log weights) and
-  /// `mu` (component j's mean of entry e at mu[j·stride + e], e < count) for chain i, as
-  /// proposalMean[i·d + at + e].
-  func proposalMeans(_ i: Int, k: Int, _ count: Int, stride: Int, at: Int = 0) {
+  /// E_q[clip(y)] of the k-component proposal held in `logc` (log weights) and `mu` (component
+  /// j's mean of this entry at mu[j·stride + entry]), each component normal with standard
+  /// deviation `sd`, clipped to `slot`'s point bounds. O(k).
+  func clippedProposalMean(k: Int, stride: Int, entry: Int, sd: Double, slot: Int) -> Double {
     let total = logTotal(k)
-    for e in 0..<count {
-      var s = 0.0
-      if total.isFinite { for j in 0..<k { s += Double.exp(logc[j] - total) * mu[j * stride + e] } }
-      proposalMean[i * d + at + e] = s
+    guard total.isFinite else { return 0 }
+    var s = 0.0
+    for j in 0..<k {
+      s += Double.exp(logc[j] - total)
+        * NormalTail.clippedMean(mu[j * stride + entry], sd, lower: pointLower[slot], upper: pointUpper[slot])
     }
+    return s
   }
 
   /// Adds chain i's estimate for free slot a (pattern index) whose proposed value is y and
-  /// acceptance probability α: α·clip(y) + (1 − α)·clip(x) − (y − m_q) (see above).
+  /// acceptance probability α: α·clip(y) + (1 − α)·clip(x) − (clip(y) − m_q) (see above).
   func addNumeric(_ i: Int, _ a: Int, _ pattern: ConditionalPattern, proposed y: Double, alpha: Double) {
     let slot = pattern.free[a]
     let lo = pointLower[slot]
@@ -56,7 +58,7 @@ extension ConditionalBlock {
     let x = Swift.min(Swift.max(Double(self.x.pointer[i * d + slot]), lo), hi)
     let yc = Swift.min(Swift.max(y, lo), hi)
     var estimate = alpha * yc + (1 - alpha) * x
-    if pattern.lower[a] == -.infinity && pattern.upper[a] == .infinity { estimate -= y - proposalMean[i * d + a] }
+    if pattern.lower[a] == -.infinity && pattern.upper[a] == .infinity { estimate -= yc - proposalMean[i * d + a] }
     pointSums[i * d + slot] += estimate
     pointCounts[i * d + slot] += 1
   }

@@ -66,7 +66,12 @@ extension ConditionalBlock {
   func proposeBlock(_ i: Int, _ pattern: ConditionalPattern, _ p: MixtureProposal, _ rng: inout RandomSource) -> Bool {
     let m = pattern.freeCount
     conditional(i, pattern, p)
-    if accumulating { proposalMeans(i, k: p.k, m, stride: d) }
+    if accumulating {
+      for a in 0..<m {
+        proposalMean[i * d + a] = clippedProposalMean(
+          k: p.k, stride: d, entry: a, sd: pattern.conditionalSD[a], slot: pattern.free[a])
+      }
+    }
     let j = component(p.k, &rng)
     let row = x.pointer + i * d
     var inside = true
@@ -131,7 +136,9 @@ extension ConditionalBlock {
       logc[j] = p.logWeights[j] - 0.5 * (q[i * kMax + j] - vji * vji / pii)
         + NormalTail.logMass((lo - center) / sigma, (hi - center) / sigma)
     }
-    if accumulating { proposalMeans(i, k: p.k, 1, stride: 1, at: a) }
+    if accumulating {
+      proposalMean[i * d + a] = clippedProposalMean(k: p.k, stride: 1, entry: 0, sd: sigma, slot: slot)
+    }
     let j = component(p.k, &rng)
     let t = mu[j] + sigma * NormalTail.draw((lo - mu[j]) / sigma, (hi - mu[j]) / sigma, using: &rng)
     let value = Float(Swift.min(Swift.max(t, lo), hi))

@@ -270,8 +270,8 @@ extension OptionSpec {
     help: "Conditional draws per row (multiple imputation), with a draw column (1…N); without it, one point imputation per row.",
     kind: .integer(1...10_000))
   public static let sweeps = OptionSpec(
-    "steps", help: "Sweeps per imputation (Gibbs over the missing cells).", kind: .integer(EmberSession.sweepRange),
-    default: String(EmberSession.defaultSweeps))
+    "steps", help: "Sweeps per chain (Gibbs over the missing cells; a point imputation averages the last two thirds).",
+    kind: .integer(EmberSession.sweepRange), default: String(EmberSession.defaultSweeps))
 
   /// Options of the row verbs (score, classify, energy).
   static let rowInput: [OptionSpec] = [delimiter, unknownCategory, rowThreads, stream, onError, keep, unknownAsMissing, nanAsMissing]

@@ -219,25 +219,7 @@ extension EmberSession {
     let n = job.count
     let d = width
     let k = EmberSession.pointChains
-    // Each row's class weights: its label's, or the posterior without the negligible classes.
-    var weights = [[Double]](repeating: [], count: n)
-    for r in 0..<n {
-      var w = [Double](repeating: 0, count: classCount)
-      if let c = job.known[r] {
-        w[c] = 1
-      } else {
-        let top = job.logPosterior[r].max() ?? 0
-        var total = 0.0
-        for c in 0..<classCount {
-          w[c] = Double.exp(job.logPosterior[r][c] - top)
-          total += w[c]
-        }
-        for c in 0..<classCount { w[c] = w[c] / total >= EmberSession.pointMinimumWeight ? w[c] : 0 }
-        let kept = w.reduce(0, +)
-        for c in 0..<classCount { w[c] /= kept }
-      }
-      weights[r] = w
-    }
+    let weights = pointWeights(job)
     for block in job.blocks { setPointBounds(block) }
     // Σ_c w_c · (mean of class c's chains), per row and slot.
     var sums = [Double](repeating: 0, count: n * d)
@@ -280,8 +262,37 @@ extension EmberSession {
         }
       }
     }
-    // Observed cells copied; free numeric slots their mean; free groups their likeliest category.
-    for r in 0..<n {
+    writePoints(job, weights: weights, sums: sums)
+    return stats
+  }
+
+  /// Each row's class weights: its label's, or the posterior without the classes below
+  /// ``pointMinimumWeight``, renormalised.
+  private func pointWeights(_ job: ImputeJob) -> [[Double]] {
+    (0..<job.count).map { r in
+      var w = [Double](repeating: 0, count: classCount)
+      if let c = job.known[r] {
+        w[c] = 1
+        return w
+      }
+      let top = job.logPosterior[r].max() ?? 0
+      var total = 0.0
+      for c in 0..<classCount {
+        w[c] = Double.exp(job.logPosterior[r][c] - top)
+        total += w[c]
+      }
+      for c in 0..<classCount { w[c] = w[c] / total >= EmberSession.pointMinimumWeight ? w[c] : 0 }
+      let kept = w.reduce(0, +)
+      for c in 0..<classCount { w[c] /= kept }
+      return w
+    }
+  }
+
+  /// The point rows: observed cells copied, free numeric slots their weighted mean (`sums`),
+  /// free groups their likeliest category; each row's class its label or the likeliest.
+  private func writePoints(_ job: ImputeJob, weights: [[Double]], sums: [Double]) {
+    let d = width
+    for r in 0..<job.count {
       let row = job.out + r * d
       row.update(from: job.rows + r * d, count: d)
       let c = job.known[r] ?? (0..<classCount).max { weights[r][$0] < weights[r][$1] } ?? 0
@@ -294,7 +305,6 @@ extension EmberSession {
         for s in 0..<g.count { row[g.offset + s] = s == best ? 1 : 0 }
       }
     }
-    return stats
   }
 
   /// The block's point bounds: each numeric or integer feature's training range in encoded

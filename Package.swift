@@ -73,7 +73,7 @@ let package = Package(
     // Offline training: CSV ingest, objectives, calibration, export.
     .target(
       name: "EmberTrainer",
-      dependencies: ["EmberFormat", "EmberRuntime", "EmberText", "_EmberKernels"],
+      dependencies: ["EmberFormat", "EmberRuntime", "EmberText", "_EmberKernels", "_EmberSystem"],
       swiftSettings: runtimeSwiftSettings
     ),
     // The C API's types and constants (ember.h, read by the C compiler) for the Swift code that

@@ -60,13 +60,9 @@ func runTrain(_ p: ParsedArguments) throws(CLIError) {
   let spec: ModelSpec
   let summary: TrainingSummary
   do {
-    let reading = Date()
-    let table = try CSVTable.read(path: data)
-    let spent = Date().timeIntervalSince(reading)
-    display.note(
-      "read \(table.rows.count) rows × \(table.header.count) columns in \(String(format: "%.1f", spent)) s; encoding, then fitting each class's base and network")
+    // Streaming passes over the file (the schema, then the encoding): its text is never held.
     (spec, summary) = try Trainer.train(
-      table: table, options: options, secondsSpent: spent, progress: display.enabled ? display.report : nil)
+      csvPath: data, options: options, progress: display.enabled ? display.report : nil)
   } catch let e as TrainerError {
     display.finish()
     throw CLIError(.badInput, e.description)

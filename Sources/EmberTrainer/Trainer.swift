@@ -465,7 +465,10 @@ public enum Trainer {
           last.stage = stage
           progress?(last)
         }
+        // The class's last report: its shipped network's step count, in its last phase.
         last.stage = .network
+        last.phase = last.phases
+        last.epoch = fit.steps
         last.finished = true
         progress?(last)
         results.store(k, fit)

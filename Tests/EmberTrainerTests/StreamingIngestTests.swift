@@ -142,4 +142,27 @@ final class StreamingIngestTests: XCTestCase {
     XCTAssertEqual(fromFIFO.classRows, fromFile.classRows)
     XCTAssertEqual(fromFIFO.features, fromFile.features)
   }
+
+  func testEveryStageOfARunReportsProgress() throws {
+    let path = try write(mixedTable(rows: 300))
+    final class Stages: @unchecked Sendable {
+      let lock = NSLock()
+      var seen: [TrainingProgress.Stage] = []
+      func add(_ s: TrainingProgress.Stage) {
+        lock.lock()
+        if seen.last != s { seen.append(s) }
+        lock.unlock()
+      }
+    }
+    let stages = Stages()
+    var o = TrainingOptions(target: "y")
+    o.settings.epochs = 5
+    o.settings.hidden = [8]
+    o.threads = 1
+    _ = try Trainer.train(csvPath: path, options: o) { stages.add($0.stage) }
+    XCTAssertEqual(stages.seen.first, .reading)
+    XCTAssertEqual(
+      Set(stages.seen), Set(TrainingProgress.Stage.allCases), "every stage reports: \(stages.seen)")
+    XCTAssertEqual(Array(stages.seen.suffix(2)), [.calibration, .readout])
+  }
 }

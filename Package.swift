@@ -108,7 +108,7 @@ let package = Package(
     // `ember`: the full CLI for development machines: the device verbs plus train.
     .executableTarget(
       name: "EmberCLI",
-      dependencies: ["EmberFormat", "EmberRuntime", "EmberTrainer", "EmberTrainArguments", "EmberCommands"],
+      dependencies: ["EmberFormat", "EmberRuntime", "EmberTrainer", "EmberTrainArguments", "EmberCommands", "_EmberSystem"],
       swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
     ),
     // `ember-edge`: the device CLI (no Foundation, no ArgumentParser; every verb but train).

@@ -4,6 +4,7 @@ import EmberRuntime
 import EmberTrainArguments
 import EmberTrainer
 import Foundation
+import _EmberSystem
 
 // `ember train`: its run, through the same runner as the device verbs. The training options are
 // declared once in EmberTrainArguments (shared with the trainer C API and Python); the verb adds
@@ -53,6 +54,10 @@ func runTrain(_ p: ParsedArguments) throws(CLIError) {
     }
   }
 
+  // Scratch buffers above 128 KiB (network workspaces, chunked passes) go back to the system
+  // when freed instead of staying in the heap once glibc's dynamic threshold has grown: the
+  // peak RSS then follows the data (docs/TRAINING.md, "Memory").
+  _ = ember_sys_set_mmap_threshold(128 * 1024)
   let quiet = p.flag(.trainQuiet)
   let mode = quiet ? .none : (p.string(.progress).flatMap(ProgressMode.init(rawValue:)) ?? .auto)
   let display = ProgressDisplay(mode: mode.resolved(stderrIsTerminal: isatty(2) != 0))

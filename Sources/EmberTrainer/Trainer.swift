@@ -184,7 +184,7 @@ public enum Trainer {
       let choice = chooseReadout(
         energies: fitEnergies, inputs: fitRows.map { Array(hx[($0 * d)..<(($0 + 1) * d)]) },
         truth: fitTruth, classes: classes.count, logPriors: logPriors, start: start, free: free, fitTemperature: fitT,
-        tryLinear: options.stackedReadout
+        tryLinear: options.stackedReadout, threads: workerCount(options)
       ) { fit, fits in progress?(TrainingProgress(stage: .readout, step: fit, steps: fits, classCount: toTrain.count)) }
       balanced = choice.balanced
       readoutNote = choice.note
@@ -285,7 +285,7 @@ public enum Trainer {
   /// cross-fitted balanced accuracy (2–5 folds, stratified) too.
   static func chooseReadout(
     energies: [[Double]], inputs: [[Float]], truth: [Int], classes: Int, logPriors: [Double],
-    start: Calibrator.Readout, free: [Bool], fitTemperature: Bool, tryLinear: Bool,
+    start: Calibrator.Readout, free: [Bool], fitTemperature: Bool, tryLinear: Bool, threads: Int = 1,
     report: (Int, Int) -> Void = { _, _ in }
   ) -> (balanced: Double, stacked: StackedReadout?, note: String) {
     let n = truth.count
@@ -310,29 +310,36 @@ public enum Trainer {
     let features = (0..<n).map { i in energies.indices.map { -energies[$0][i] } + inputs[i].map(Double.init) }
     var logits = [[Double]](repeating: [], count: n)
     let fits = k + (linear ? 1 : 0)
-    for f in 0..<k {
-      report(f, fits)
-      let fitRows = (0..<n).filter { fold[$0] != f }
-      let testRows = (0..<n).filter { fold[$0] == f }
+    // The folds' fits and the shipped one are independent: run on `threads` workers, each
+    // writing its own slot, so the result does not depend on the thread count.
+    let jobs = ParallelSlots<([(Int, [Double])], Calibrator.LinearFit?)>(count: fits)
+    let done = ParallelSlots<Bool>(count: 1)
+    jobs.run(threads: threads) { f in
+      let fitRows = f < k ? (0..<n).filter { fold[$0] != f } : Array(0..<n)
+      let testRows = f < k ? (0..<n).filter { fold[$0] == f } : []
+      var out: [(Int, [Double])] = []
+      var shipped: Calibrator.LinearFit? = nil
       if linear {
         let fit = Calibrator.fitLinear(
           features: features, truth: truth, rows: fitRows, classes: classes, lambda: lambda, standardised: classes)
-        for i in testRows { logits[i] = fit.logits(features[i]) }
+        for i in testRows { out.append((i, fit.logits(features[i]))) }
+        if f == k { shipped = fit }
       } else {
         let r = Calibrator.fitReadout(
           energies: energies, truth: truth, rows: fitRows, logPriors: logPriors, start: start, free: free,
           fitTemperature: fitTemperature)
         for i in testRows {
-          logits[i] = (0..<classes).map { -energies[$0][i] / r.temperature + logPriors[$0] + r.offsets[$0] }
+          out.append((i, (0..<classes).map { -energies[$0][i] / r.temperature + logPriors[$0] + r.offsets[$0] }))
         }
       }
+      done.withLock { report(jobs.finished(), fits) }
+      return (out, shipped)
     }
+    let results = jobs.all()
+    for (rows, _) in results { for (i, l) in rows { logits[i] = l } }
     let predicted = logits.map { l in l.indices.max { l[$0] < l[$1] }! }
     let balanced = Calibrator.balancedAccuracy(predicted: predicted, truth: truth, classes: classes)
-    guard linear else { return (balanced, nil, "temperature and offsets fitted on held-out rows") }
-    report(k, fits)
-    let fit = Calibrator.fitLinear(
-      features: features, truth: truth, rows: Array(0..<n), classes: classes, lambda: lambda, standardised: classes)
+    guard linear, let fit = results[k].1 else { return (balanced, nil, "temperature and offsets fitted on held-out rows") }
     let note = "multinomial regression on the energies and the encoded row (L2 penalty \(lambda)), fitted on held-out rows"
     return (balanced, Calibrator.stackedReadout(fit, classes: classes, width: inputs.first?.count), note)
   }
@@ -437,7 +444,7 @@ public enum Trainer {
     progress: (@Sendable (TrainingProgress) -> Void)?
   ) throws -> [ClassFit] {
     let results = ResultBox(count: classes.count)
-    let workers = max(1, min(classes.count, options.threads > 0 ? options.threads : ProcessInfo.processInfo.activeProcessorCount))
+    let workers = max(1, min(classes.count, workerCount(options)))
     let d = data.width
     // Largest classes first (cost grows with rows), so workers finish close together.
     let order = classes.indices.sorted { (data.heldRows(classes[$0]), -$0) > (data.heldRows(classes[$1]), -$1) }
@@ -476,6 +483,72 @@ public enum Trainer {
     }
     return results.all()
   }
+}
+
+extension Trainer {
+  /// Worker threads: `--threads`, or one per core.
+  static func workerCount(_ options: TrainingOptions) -> Int {
+    max(1, options.threads > 0 ? options.threads : ProcessInfo.processInfo.activeProcessorCount)
+  }
+}
+
+/// Independent jobs 0..<count on up to `threads` workers, each result in its own slot (so the
+/// results do not depend on the thread count or the schedule).
+final class ParallelSlots<T>: @unchecked Sendable {
+  private let lock = NSLock()
+  private var next = 0
+  private var completed = 0
+  private var slots: [T?]
+
+  init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+  /// Runs `body(i)` for every slot i.
+  func run(threads: Int, _ body: (Int) -> T) {
+    let workers = max(1, min(threads, slots.count))
+    withoutActuallyEscaping(body) { body in
+      let job = UnsafeSendable(body)
+      DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        while let i = take() {
+          let value = job.value(i)
+          lock.lock()
+          slots[i] = value
+          completed += 1
+          lock.unlock()
+        }
+      }
+    }
+  }
+
+  private func take() -> Int? {
+    lock.lock()
+    defer { lock.unlock() }
+    guard next < slots.count else { return nil }
+    next += 1
+    return next - 1
+  }
+
+  /// Jobs finished so far.
+  func finished() -> Int {
+    lock.lock()
+    defer { lock.unlock() }
+    return completed
+  }
+
+  /// Runs `body` under a lock of its own (e.g. to report progress from a worker).
+  func withLock(_ body: () -> Void) {
+    lock.lock()
+    defer { lock.unlock() }
+    body()
+  }
+
+  /// The results, in slot order.
+  func all() -> [T] { slots.map { $0! } }
+}
+
+/// A value handed to worker threads that only read it (a closure over data nobody writes).
+struct UnsafeSendable<V>: @unchecked Sendable {
+  let value: V
+  init(_ value: V) { self.value = value }
 }
 
 /// Work queue and result slots shared by the training workers.

@@ -24,6 +24,7 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -51,14 +52,33 @@ def balanced_accuracy(truth, predicted):
 
 
 def run_measured(args, stderr_path):
-    """Runs `args` with stderr to a file; returns (status, wall s, cpu s, peak RSS MiB)."""
+    """Runs `args` with stderr to a file; returns (status, wall s, cpu s, peak RSS MiB).
+
+    The peak RSS comes from GNU time (`/usr/bin/time -f %M`) around the command when it is
+    installed: a child's own ru_maxrss (from wait4) also counts the pages of this Python process
+    it was forked from before exec (pandas, the tables read so far), which made small runs look
+    like 260 MiB. Without GNU time, that upper bound is reported."""
+    gnu_time = "/usr/bin/time"
     with open(stderr_path, "w") as err:
         t0 = time.monotonic()
-        p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
+        if os.path.exists(gnu_time):
+            fd, peak_path = tempfile.mkstemp(suffix=".rss")
+            os.close(fd)
+            p = subprocess.Popen([gnu_time, "-f", "%M", "-o", peak_path] + args, stdout=subprocess.DEVNULL, stderr=err)
+        else:
+            peak_path = None
+            p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
         _, status, usage = os.wait4(p.pid, 0)
         wall = time.monotonic() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
-    return p.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    peak = usage.ru_maxrss / 1024
+    if peak_path:
+        with open(peak_path) as f:
+            lines = [line for line in f.read().split("\n") if line.strip().isdigit()]
+        os.unlink(peak_path)
+        if lines:
+            peak = int(lines[-1]) / 1024
+    return p.returncode, wall, usage.ru_utime + usage.ru_stime, peak
 
 
 def logistic_baseline(train_csv, test_csv, target="y"):

@@ -144,7 +144,10 @@ final class StreamingIngestTests: XCTestCase {
   }
 
   func testEveryStageOfARunReportsProgress() throws {
-    let path = try write(mixedTable(rows: 300))
+    // Two numeric columns (the mixed table's many categories would make a wide, slow model).
+    var text = "u,v,y\n"
+    for i in 0..<120 { text += "\(Double(i % 11) * 0.3 + (i % 2 == 0 ? 0 : 3)),\(Double(i % 7) * 0.5),\(i % 2 == 0 ? "a" : "b")\n" }
+    let path = try write(text)
     final class Stages: @unchecked Sendable {
       let lock = NSLock()
       var seen: [TrainingProgress.Stage] = []

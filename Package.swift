@@ -73,7 +73,7 @@ let package = Package(
     // Offline training: CSV ingest, objectives, calibration, export.
     .target(
       name: "EmberTrainer",
-      dependencies: ["EmberFormat", "EmberRuntime", "EmberText", "_EmberKernels"],
+      dependencies: ["EmberFormat", "EmberRuntime", "EmberText", "_EmberKernels", "_EmberSystem"],
       swiftSettings: runtimeSwiftSettings
     ),
     // The C API's types and constants (ember.h, read by the C compiler) for the Swift code that
@@ -108,7 +108,7 @@ let package = Package(
     // `ember`: the full CLI for development machines: the device verbs plus train.
     .executableTarget(
       name: "EmberCLI",
-      dependencies: ["EmberFormat", "EmberRuntime", "EmberTrainer", "EmberTrainArguments", "EmberCommands"],
+      dependencies: ["EmberFormat", "EmberRuntime", "EmberTrainer", "EmberTrainArguments", "EmberCommands", "_EmberSystem"],
       swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
     ),
     // `ember-edge`: the device CLI (no Foundation, no ArgumentParser; every verb but train).

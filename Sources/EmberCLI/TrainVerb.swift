@@ -4,6 +4,7 @@ import EmberRuntime
 import EmberTrainArguments
 import EmberTrainer
 import Foundation
+import _EmberSystem
 
 // `ember train`: its run, through the same runner as the device verbs. The training options are
 // declared once in EmberTrainArguments (shared with the trainer C API and Python); the verb adds
@@ -53,6 +54,10 @@ func runTrain(_ p: ParsedArguments) throws(CLIError) {
     }
   }
 
+  // Scratch buffers above 128 KiB (network workspaces, chunked passes) go back to the system
+  // when freed instead of staying in the heap once glibc's dynamic threshold has grown: the
+  // peak RSS then follows the data (docs/TRAINING.md, "Memory").
+  _ = ember_sys_set_mmap_threshold(128 * 1024)
   let quiet = p.flag(.trainQuiet)
   let mode = quiet ? .none : (p.string(.progress).flatMap(ProgressMode.init(rawValue:)) ?? .auto)
   let display = ProgressDisplay(mode: mode.resolved(stderrIsTerminal: isatty(2) != 0))
@@ -60,13 +65,9 @@ func runTrain(_ p: ParsedArguments) throws(CLIError) {
   let spec: ModelSpec
   let summary: TrainingSummary
   do {
-    let reading = Date()
-    let table = try CSVTable.read(path: data)
-    let spent = Date().timeIntervalSince(reading)
-    display.note(
-      "read \(table.rows.count) rows × \(table.header.count) columns in \(String(format: "%.1f", spent)) s; encoding, then fitting each class's base and network")
+    // Streaming passes over the file (the schema, then the encoding): its text is never held.
     (spec, summary) = try Trainer.train(
-      table: table, options: options, secondsSpent: spent, progress: display.enabled ? display.report : nil)
+      csvPath: data, options: options, progress: display.enabled ? display.report : nil)
   } catch let e as TrainerError {
     display.finish()
     throw CLIError(.badInput, e.description)

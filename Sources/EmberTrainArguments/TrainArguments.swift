@@ -61,6 +61,10 @@ extension OptionSpec {
     "max-class-rows",
     help: "Most rows a class is fitted on; a larger class is fitted on a seeded random subset of this size (its prior still counts every row; 0: no limit).",
     kind: .integer(0...Int.max), default: String(ObjectiveSettings().maxClassRows))
+  public static let maxSteps = OptionSpec(
+    "max-steps",
+    help: "Most optimiser steps of one network training run (a cross-fitting fold, the held-out split or a refit), whatever the data size; a run usually stops earlier, at its best held-out loss.",
+    kind: .integer(1...Int.max), default: String(ObjectiveSettings().maxSteps))
   public static let trainThreads = OptionSpec(
     "threads", help: "Worker threads (default: one per core).", kind: .integer(1...EmberSession.maximumThreads))
 }
@@ -72,7 +76,7 @@ public enum TrainArguments {
   public static let options: [OptionSpec] = [
     .target, .trainSeed, .objective, .hidden, .activation, .epochs, .lr, .weightDecay, .minClassRows, .categorical,
     .numeric, .integer, .ignore, .keepStartingRows, .noStartingRows, .addTo, .rawEnergies, .noStackedReadout, .refit,
-    .maxSeconds, .maxClassRows, .trainThreads,
+    .maxSeconds, .maxClassRows, .maxSteps, .trainThreads,
   ]
 
   /// The training options as a verb of their own, for scanning CLI-style strings in hosts.
@@ -111,6 +115,7 @@ public enum TrainArguments {
     options.threads = p.int(.trainThreads) ?? 0
     options.maxSeconds = p.double(.maxSeconds)
     options.settings.maxClassRows = p.int(.maxClassRows) ?? options.settings.maxClassRows
+    options.settings.maxSteps = p.int(.maxSteps) ?? options.settings.maxSteps
     options.command = command
     return options
   }

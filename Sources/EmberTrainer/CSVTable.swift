@@ -40,28 +40,42 @@ public struct CSVTable: Sendable {
   }
 
   static func parse(_ reader: CSVReader, file: String) throws -> CSVTable {
-    func fields(_ r: CSVRecord) throws -> [String] {
-      var out: [String] = []
-      out.reserveCapacity(r.count)
-      for i in 0..<r.count {
-        guard let s = decodeUTF8(ByteText.trimmed(r[i])) else {
-          throw TrainerError(.badValue, "field \(i + 1) is not valid UTF-8 text", file: file, line: r.line)
-        }
-        out.append(s)
-      }
-      return out
+    guard let first = try CSVFileSource.next(reader, file: file), case let header = try fields(first, file: file) else {
+      throw TrainerError(.emptyFile, "the file is empty: a header row is required", file: file)
     }
-    func next() throws -> CSVRecord? {
-      do {
-        return try reader.next()
-      } catch {
-        let code: TrainerError.Code = error.code == .open || error.code == .read ? .io : .badValue
+    try checkHeader(header, file: file)
+    var rows: [[String]] = []
+    var lines: [Int] = []
+    while let record = try CSVFileSource.next(reader, file: file) {
+      let row = try fields(record, file: file)
+      if row.count == 1 && row[0].isEmpty { continue }
+      guard row.count == header.count else {
         throw TrainerError(
-          code, error.column > 0 ? "\(error.message) (field \(error.column))" : error.message, file: file,
-          line: error.line > 0 ? error.line : nil)
+          .raggedRow, "expected \(header.count) fields as in the header, found \(row.count)", file: file, line: record.line)
       }
+      rows.append(row)
+      lines.append(record.line)
     }
-    guard let first = try next(), case let header = try fields(first), !(header.count == 1 && header[0].isEmpty) else {
+    guard !rows.isEmpty else { throw TrainerError(.noRows, "the file has a header but no data rows", file: file) }
+    return CSVTable(file: file, header: header, rows: rows, lines: lines)
+  }
+
+  /// The record's fields as trimmed strings (an error names a field that is not UTF-8).
+  static func fields(_ r: CSVRecord, file: String) throws -> [String] {
+    var out: [String] = []
+    out.reserveCapacity(r.count)
+    for i in 0..<r.count {
+      guard let s = decodeUTF8(ByteText.trimmed(r[i])) else {
+        throw TrainerError(.badValue, "field \(i + 1) is not valid UTF-8 text", file: file, line: r.line)
+      }
+      out.append(s)
+    }
+    return out
+  }
+
+  /// A header row must name every column, each once; an empty file has one empty field.
+  static func checkHeader(_ header: [String], file: String) throws {
+    guard !(header.count == 1 && header[0].isEmpty) else {
       throw TrainerError(.emptyFile, "the file is empty: a header row is required", file: file)
     }
     var seen = Set<String>()
@@ -73,20 +87,6 @@ public struct CSVTable: Sendable {
         throw TrainerError(.badValue, "duplicate column name", file: file, line: 1, column: name)
       }
     }
-    var rows: [[String]] = []
-    var lines: [Int] = []
-    while let record = try next() {
-      let row = try fields(record)
-      if row.count == 1 && row[0].isEmpty { continue }
-      guard row.count == header.count else {
-        throw TrainerError(
-          .raggedRow, "expected \(header.count) fields as in the header, found \(row.count)", file: file, line: record.line)
-      }
-      rows.append(row)
-      lines.append(record.line)
-    }
-    guard !rows.isEmpty else { throw TrainerError(.noRows, "the file has a header but no data rows", file: file) }
-    return CSVTable(file: file, header: header, rows: rows, lines: lines)
   }
 
   /// Index of column `name`, or a ``TrainerError`` naming it.

@@ -48,8 +48,8 @@ struct ClassFitter {
   let refit: Bool
   let d: Int
 
-  /// A progress report: (phase, phases, step, steps, loss).
-  typealias Report = (Int, Int, Int, Int, Double) -> Void
+  /// A progress report: (stage, phase, phases, step, steps, loss).
+  typealias Report = (TrainingProgress.Stage, Int, Int, Int, Int, Double) -> Void
 
   /// Fits the class; training stops at `deadline` (a ``Clock`` reading; the remaining time is
   /// shared evenly by the phases still to run), keeping the best held-out checkpoint.
@@ -80,12 +80,13 @@ struct ClassFitter {
       let held = Set(v)
       return (0..<n).filter { !held.contains($0) }
     }
-    let choice = chooseBase(
-      x, training: training.map { Self.spaced($0, s.baseChoiceRows) },
-      validation: validation.map { Self.spaced($0, s.baseChoiceRows / 2) }, rng: &rng)
-    let bases = training.map { fitBase(choice, x, $0, rng: &rng) }
     let refitAll = crossFit || refit
     let phases = k + (refitAll ? 1 : 0)
+    let choice = chooseBase(
+      x, training: training.map { Self.spaced($0, s.baseChoiceRows) },
+      validation: validation.map { Self.spaced($0, s.baseChoiceRows / 2) }, rng: &rng
+    ) { candidate, candidates in report(.base, 1, phases, candidate, candidates, .nan) }
+    let bases = training.map { fitBase(choice, x, $0, rng: &rng) }
     let wantNet = s.epochs > 0 && n >= s.networkMinRows
 
     // Networks per fold, with held-out loss curves.
@@ -102,7 +103,7 @@ struct ClassFitter {
           validation: gather(x, Self.spaced(validation[f], s.stoppingRows)))
         let steps = ResidualTrainer.steps(for: rows.count, s)
         let run = t.train(rng: &rng, steps: steps, keepCheckpoints: crossFit, deadline: phaseDeadline(phases - f)) {
-          step, loss in report(f + 1, phases, step, steps, loss)
+          step, loss in report(.network, f + 1, phases, step, steps, loss)
         }
         outOfTime = outOfTime || run.outOfTime
         runs.append(run)
@@ -133,6 +134,7 @@ struct ClassFitter {
     }
 
     // Network outputs on held-out rows and on draws from each fold's base.
+    if wantNet { report(.scale, k + 1, phases, 0, 0, .nan) }
     var heldR: [[Double]] = []
     var drawR: [[Double]] = []
     let heldLogB = (0..<k).map { bases[$0].logDensity(gather(x, validation[$0])) }
@@ -178,7 +180,7 @@ struct ClassFitter {
         let t = ResidualTrainer(settings: s, rows: x, count: n, width: d, base: base)
         let total = max(chosenStep, 1)
         let run = t.train(rng: &rng, steps: total, earlyStop: false, deadline: phaseDeadline(1)) { step, loss in
-          report(phases, phases, step, total, loss)
+          report(.network, phases, phases, step, total, loss)
         }
         outOfTime = outOfTime || run.outOfTime
         net = run.net
@@ -226,7 +228,11 @@ struct ClassFitter {
   /// `baseStandardErrors` standard errors (``clearlyPositive(_:standardErrors:)``).
   /// Candidates: Gaussians with each ridge; shared-covariance mixtures of 2…`maxComponents`
   /// components with each mixture ridge, when every fold has enough training rows for them.
-  func chooseBase(_ x: [Float], training: [[Int]], validation: [[Int]], rng: inout TrainerRandom) -> BaseChoice {
+  /// `report(candidate, candidates)` after each candidate.
+  func chooseBase(
+    _ x: [Float], training: [[Int]], validation: [[Int]], rng: inout TrainerRandom,
+    report: (Int, Int) -> Void = { _, _ in }
+  ) -> BaseChoice {
     var candidates = settings.ridges.map { BaseChoice(components: 1, ridge: $0) }
     let smallest = training.map(\.count).min() ?? 0
     if settings.maxComponents >= 2 {
@@ -236,13 +242,15 @@ struct ClassFitter {
     }
     guard candidates.count > 1 else { return candidates.first ?? BaseChoice(components: 1, ridge: 0.05) }
     // Per-row held-out log-likelihood of every candidate (rows in fold order).
-    let scores: [[Double]] = candidates.map { c in
+    let scores: [[Double]] = candidates.enumerated().map { i, c in
+      report(i, candidates.count)
       var out: [Double] = []
       for (t, v) in zip(training, validation) {
         var local = rng
         let b = c.fit(gather(x, t), count: t.count, width: d, rng: &local)
         out += b.logDensity(gather(x, v))
       }
+      report(i + 1, candidates.count)
       return out
     }
     _ = rng.next()

@@ -15,8 +15,8 @@ public enum Trainer {
     csvPath: String, options: TrainingOptions, progress: (@Sendable (TrainingProgress) -> Void)? = nil
   ) throws -> (ModelSpec, TrainingSummary) {
     let t0 = Clock.now()  // the time budget counts the reading too
-    let table = try CSVTable.read(path: csvPath)
-    return try train(table: table, options: options, progress: progress, budgetStart: t0)
+    let source = try CSVFileSource(path: csvPath)
+    return try train(source: source, options: options, progress: progress, budgetStart: t0)
   }
 
   /// Trains a model of `table`. Throws ``TrainerError`` (data, options) or ``EmberFormatError``
@@ -24,7 +24,7 @@ public enum Trainer {
   public static func train(
     table: CSVTable, options: TrainingOptions, progress: (@Sendable (TrainingProgress) -> Void)? = nil
   ) throws -> (ModelSpec, TrainingSummary) {
-    try train(table: table, options: options, progress: progress, budgetStart: Clock.now())
+    try train(source: table, options: options, progress: progress, budgetStart: Clock.now())
   }
 
   /// ``train(table:options:progress:)`` for a table that took `secondsSpent` to read: the
@@ -33,19 +33,29 @@ public enum Trainer {
     table: CSVTable, options: TrainingOptions, secondsSpent: Double,
     progress: (@Sendable (TrainingProgress) -> Void)? = nil
   ) throws -> (ModelSpec, TrainingSummary) {
-    try train(table: table, options: options, progress: progress, budgetStart: Clock.now() - max(0, secondsSpent))
+    try train(source: table, options: options, progress: progress, budgetStart: Clock.now() - max(0, secondsSpent))
   }
 
-  /// ``train(table:options:progress:)`` with the time budget counted from `budgetStart` (a
-  /// ``Clock`` reading).
-  static func train(
-    table: CSVTable, options: TrainingOptions, progress: (@Sendable (TrainingProgress) -> Void)?, budgetStart: Double
+  /// Trains on the rows of `source` (read in streaming passes), with the time budget counted
+  /// from `budgetStart` (a ``Clock`` reading).
+  static func train<S: TableSource>(
+    source: S, options: TrainingOptions, progress: (@Sendable (TrainingProgress) -> Void)?, budgetStart: Double
   ) throws -> (ModelSpec, TrainingSummary) {
     let started = Date()
     // Class fitting gets 90% of the time budget; the read-out, calibration and writing the rest.
     let fitDeadline = options.maxSeconds.map { budgetStart + 0.9 * $0 }
     try check(options)
     let base = try options.addTo.map { try EmberModel(path: $0) }
+    let reading: ReadingReport? = progress.map { report in
+      { pass, rows, done in
+        var p = TrainingProgress(reading: pass, rows: rows)
+        p.finished = done
+        report(p)
+      }
+    }
+    // Classes of the extended model are not trained: every one of their rows is scored.
+    let cap = RowCap(
+      limit: options.settings.maxClassRows, seed: options.seed, uncapped: Set(base?.classes.map(\.label) ?? []))
     let data: EncodedData
     if let base {
       guard base.target == options.target else {
@@ -54,10 +64,12 @@ public enum Trainer {
           file: options.addTo ?? "")
       }
       data = try Preprocessor.encode(
-        table, target: options.target, features: base.features, minClassRows: options.minClassRows)
+        source, target: options.target, features: base.features, minClassRows: options.minClassRows, cap: cap,
+        reading: reading)
     } else {
       data = try Preprocessor.fit(
-        table, target: options.target, overrides: options.overrides, minClassRows: options.minClassRows)
+        source, target: options.target, overrides: options.overrides, minClassRows: options.minClassRows, cap: cap,
+        reading: reading)
     }
     let d = data.width
     let existing = base?.classes.map(\.label) ?? []
@@ -66,22 +78,17 @@ public enum Trainer {
       throw TrainerError(.incompatibleModel, "every class of the CSV is already in the model", file: options.addTo ?? "")
     }
 
-    var members = [[Int]](repeating: [], count: data.classLabels.count)
-    for (i, c) in data.labels.enumerated() { members[c].append(i) }
-    // Rows each class is fitted on: all of them, or a seeded subsample beyond the row cap.
-    let used = members.indices.map { c in
-      subsample(members[c], limit: options.settings.maxClassRows, seed: options.seed, classIndex: c)
-    }
+    // Rows each class is fitted on (data.classRows): all of them, or a seeded subsample beyond
+    // the row cap, chosen before the encoding pass.
     var warnings = data.warnings
-    for c in toTrain where used[c].count < members[c].count {
+    for c in toTrain where data.heldRows(c) < data.classCounts[c] {
       warnings.append(
-        "class \"\(data.classLabels[c])\": fitted on a random \(used[c].count) of its \(members[c].count) rows (--max-class-rows; the prior counts all rows)")
+        "class \"\(data.classLabels[c])\": fitted on a random \(data.heldRows(c)) of its \(data.classCounts[c]) rows (--max-class-rows; the prior counts all rows)")
     }
 
     // Fit the new classes in parallel: base, residual network and scale, chosen on held-out
     // rows (cross-fitting for small classes, one split for large ones).
-    let fits = try fitClasses(
-      toTrain, data: data, members: used, options: options, deadline: fitDeadline, progress: progress)
+    let fits = try fitClasses(toTrain, data: data, options: options, deadline: fitDeadline, progress: progress)
     let outOfTime = toTrain.indices.filter { fits[$0].outOfTime }.map { data.classLabels[toTrain[$0]] }
 
     // Assemble the classes: kept ones first (byte-identical), then the new ones.
@@ -105,12 +112,12 @@ public enum Trainer {
         ClassSpec(
           label: data.classLabels[c], prior: 1, trainRows: fit.trainedRows.count, layers: fit.net?.layerSpecs() ?? [],
           output: .logOdds, base: fit.base.baseSpec, networkScale: Float(fit.scale), sampler: sampler,
-          startingRows: options.storeStartingRows ? gather(data.x, used[c], d) : nil))
+          startingRows: options.storeStartingRows ? data.classRows[c] : nil))
     }
     // Priors: each new class's share of the rows (kept classes count their training rows).
     let keptCount = base?.classes.count ?? 0
     let weights = classes.indices.map { j in
-      j < keptCount ? Double(classes[j].trainRows) : Double(members[toTrain[j - keptCount]].count)
+      j < keptCount ? Double(classes[j].trainRows) : Double(data.classCounts[toTrain[j - keptCount]])
     }
     let totalWeight = weights.reduce(0, +)
     for i in classes.indices { classes[i].prior = weights[i] / totalWeight }
@@ -120,24 +127,27 @@ public enum Trainer {
     // every row of classes already in the model (not trained on in this run). Energies are
     // those of the shipped models, except a new class's own energy of its own rows, which
     // comes from the fold model that did not see the row.
-    var heldout: [Int] = []
+    var heldout: [(c: Int, row: Int)] = []
     var truth: [Int] = []
     var ownEnergy: [Double?] = []
     for (c, label) in data.classLabels.enumerated() {
       guard let j = classes.firstIndex(where: { $0.label == label }) else { continue }
       if let k = toTrain.firstIndex(of: c) {
         for h in fits[k].heldout {
-          heldout.append(used[c][h.row])
+          heldout.append((c, h.row))
           truth.append(j)
           ownEnergy.append(h.energy)
         }
       } else {
-        heldout += members[c]
-        truth += [Int](repeating: j, count: members[c].count)
-        ownEnergy += [Double?](repeating: nil, count: members[c].count)
+        heldout += (0..<data.heldRows(c)).map { (c, $0) }
+        truth += [Int](repeating: j, count: data.heldRows(c))
+        ownEnergy += [Double?](repeating: nil, count: data.heldRows(c))
       }
     }
-    let hx = gather(data.x, heldout, d)
+    var hx = [Float]()
+    hx.reserveCapacity(heldout.count * d)
+    for (c, r) in heldout { hx += data.classRows[c][(r * d)..<((r + 1) * d)] }
+    progress?(TrainingProgress(stage: .calibration, step: 0, steps: heldout.count, classCount: toTrain.count))
     var energies = try heldoutEnergies(
       ModelSpec(target: options.target, features: data.features, classes: classes), rows: hx, count: heldout.count)
     for i in heldout.indices { if let e = ownEnergy[i] { energies[truth[i]][i] = e } }
@@ -172,9 +182,10 @@ public enum Trainer {
       let fitEnergies = energies.map { e in fitRows.map { e[$0] } }
       let fitTruth = fitRows.map { truth[$0] }
       let choice = chooseReadout(
-        energies: fitEnergies, inputs: fitRows.map { Array(data.x[(heldout[$0] * d)..<((heldout[$0] + 1) * d)]) },
+        energies: fitEnergies, inputs: fitRows.map { Array(hx[($0 * d)..<(($0 + 1) * d)]) },
         truth: fitTruth, classes: classes.count, logPriors: logPriors, start: start, free: free, fitTemperature: fitT,
-        tryLinear: options.stackedReadout)
+        tryLinear: options.stackedReadout, threads: workerCount(options)
+      ) { fit, fits in progress?(TrainingProgress(stage: .readout, step: fit, steps: fits, classCount: toTrain.count)) }
       balanced = choice.balanced
       readoutNote = choice.note
       if fitRows.count < heldout.count { readoutNote += "; fitted on \(fitRows.count) of the \(heldout.count) held-out rows" }
@@ -208,11 +219,11 @@ public enum Trainer {
     let reproducible = options.sourceDateEpoch != nil
     let s = options.settings
     var metadata = base?.metadata ?? [:]
-    if metadata["target_position"] == nil, let t = table.header.firstIndex(of: options.target) {
+    if metadata["target_position"] == nil, let t = source.header.firstIndex(of: options.target) {
       // Where `ember sample` puts the target column: after the features that precede it in
       // the training CSV, so samples have the training file's column order.
       let names = Set(data.features.map(\.name))
-      metadata["target_position"] = String(table.header[..<t].filter { names.contains($0) }.count)
+      metadata["target_position"] = String(source.header[..<t].filter { names.contains($0) }.count)
     }
     metadata["trainer.heldout_fraction"] = String(options.heldoutFraction)
     metadata["trainer.hidden"] = s.hidden.isEmpty ? "by class size (32, 64 or 128 units × 2)" : s.hidden.map(String.init).joined(separator: ",")
@@ -242,7 +253,7 @@ public enum Trainer {
     let spec = ModelSpec(
       provenance: Provenance(
         producer: "ember train", producerVersion: options.producerVersion,
-        source: URL(fileURLWithPath: table.file).lastPathComponent, sourceRows: table.rows.count, seed: options.seed,
+        source: URL(fileURLWithPath: source.file).lastPathComponent, sourceRows: data.sourceRows, seed: options.seed,
         objective: s.objective.rawValue, command: options.command,
         created: options.sourceDateEpoch ?? Int64(Date().timeIntervalSince1970),
         trainSeconds: reproducible ? 0 : seconds, heldoutBalancedAccuracy: balanced, heldoutOODAUROC: auroc),
@@ -254,11 +265,11 @@ public enum Trainer {
         let trained = j >= (base?.classes.count ?? 0)
         return TrainingSummary.ClassLine(
           label: c.label, trainRows: c.trainRows,
-          heldoutRows: cIndex.map { i in trained ? fits[toTrain.firstIndex(of: i)!].heldout.count : members[i].count } ?? 0,
+          heldoutRows: cIndex.map { i in trained ? fits[toTrain.firstIndex(of: i)!].heldout.count : data.classCounts[i] } ?? 0,
           trained: trained,
           threshold: c.calibration?.threshold)
       },
-      sourceRows: table.rows.count, width: d, seconds: seconds, balancedAccuracy: balanced,
+      sourceRows: data.sourceRows, width: d, seconds: seconds, balancedAccuracy: balanced,
       rawBalancedAccuracy: rawBalanced, temperature: Double(temperature), oodAUROC: auroc,
       heldoutRows: heldout.count, warnings: warnings, outOfTime: outOfTime, maxSeconds: options.maxSeconds)
     return (spec, summary)
@@ -274,7 +285,8 @@ public enum Trainer {
   /// cross-fitted balanced accuracy (2–5 folds, stratified) too.
   static func chooseReadout(
     energies: [[Double]], inputs: [[Float]], truth: [Int], classes: Int, logPriors: [Double],
-    start: Calibrator.Readout, free: [Bool], fitTemperature: Bool, tryLinear: Bool
+    start: Calibrator.Readout, free: [Bool], fitTemperature: Bool, tryLinear: Bool, threads: Int = 1,
+    report: (Int, Int) -> Void = { _, _ in }
   ) -> (balanced: Double, stacked: StackedReadout?, note: String) {
     let n = truth.count
     let perClass = (0..<classes).map { c in truth.filter { $0 == c }.count }
@@ -297,27 +309,37 @@ public enum Trainer {
     let lambda = Trainer.linearReadoutPenalty
     let features = (0..<n).map { i in energies.indices.map { -energies[$0][i] } + inputs[i].map(Double.init) }
     var logits = [[Double]](repeating: [], count: n)
-    for f in 0..<k {
-      let fitRows = (0..<n).filter { fold[$0] != f }
-      let testRows = (0..<n).filter { fold[$0] == f }
+    let fits = k + (linear ? 1 : 0)
+    // The folds' fits and the shipped one are independent: run on `threads` workers, each
+    // writing its own slot, so the result does not depend on the thread count.
+    let jobs = ParallelSlots<([(Int, [Double])], Calibrator.LinearFit?)>(count: fits)
+    let done = ParallelSlots<Bool>(count: 1)
+    jobs.run(threads: threads) { f in
+      let fitRows = f < k ? (0..<n).filter { fold[$0] != f } : Array(0..<n)
+      let testRows = f < k ? (0..<n).filter { fold[$0] == f } : []
+      var out: [(Int, [Double])] = []
+      var shipped: Calibrator.LinearFit? = nil
       if linear {
         let fit = Calibrator.fitLinear(
           features: features, truth: truth, rows: fitRows, classes: classes, lambda: lambda, standardised: classes)
-        for i in testRows { logits[i] = fit.logits(features[i]) }
+        for i in testRows { out.append((i, fit.logits(features[i]))) }
+        if f == k { shipped = fit }
       } else {
         let r = Calibrator.fitReadout(
           energies: energies, truth: truth, rows: fitRows, logPriors: logPriors, start: start, free: free,
           fitTemperature: fitTemperature)
         for i in testRows {
-          logits[i] = (0..<classes).map { -energies[$0][i] / r.temperature + logPriors[$0] + r.offsets[$0] }
+          out.append((i, (0..<classes).map { -energies[$0][i] / r.temperature + logPriors[$0] + r.offsets[$0] }))
         }
       }
+      done.withLock { report(jobs.finished(), fits) }
+      return (out, shipped)
     }
+    let results = jobs.all()
+    for (rows, _) in results { for (i, l) in rows { logits[i] = l } }
     let predicted = logits.map { l in l.indices.max { l[$0] < l[$1] }! }
     let balanced = Calibrator.balancedAccuracy(predicted: predicted, truth: truth, classes: classes)
-    guard linear else { return (balanced, nil, "temperature and offsets fitted on held-out rows") }
-    let fit = Calibrator.fitLinear(
-      features: features, truth: truth, rows: Array(0..<n), classes: classes, lambda: lambda, standardised: classes)
+    guard linear, let fit = results[k].1 else { return (balanced, nil, "temperature and offsets fitted on held-out rows") }
     let note = "multinomial regression on the energies and the encoded row (L2 penalty \(lambda)), fitted on held-out rows"
     return (balanced, Calibrator.stackedReadout(fit, classes: classes, width: inputs.first?.count), note)
   }
@@ -368,11 +390,25 @@ public enum Trainer {
   /// does not depend on other classes or on scheduling, and the class's training generator is
   /// the same as without a limit.
   static func subsample(_ rows: [Int], limit: Int, seed: UInt64, classIndex c: Int) -> [Int] {
-    guard limit > 0, rows.count > limit else { return rows }
+    subsamplePositions(count: rows.count, limit: limit, seed: seed, classIndex: c).map { $0.map { rows[$0] }.sorted() } ?? rows
+  }
+
+  /// The positions (ascending) among a class's `count` rows that ``subsample(_:limit:seed:classIndex:)``
+  /// keeps, or nil for all of them. A partial Fisher–Yates shuffle of 0..<count that stores only
+  /// the displaced entries, so it needs O(limit) memory whatever the class's size; the positions
+  /// are known before the encoding pass, which encodes only those rows.
+  static func subsamplePositions(count: Int, limit: Int, seed: UInt64, classIndex c: Int) -> [Int]? {
+    guard limit > 0, count > limit else { return nil }
     var rng = TrainerRandom(seed: seed, stream: 0x5CA1_E000 &+ UInt64(c))
-    var pool = rows
-    for i in 0..<limit { pool.swapAt(i, i + rng.below(pool.count - i)) }
-    return pool[0..<limit].sorted()
+    var displaced: [Int: Int] = [:]
+    var picked = [Int](repeating: 0, count: limit)
+    for i in 0..<limit {
+      let j = i + rng.below(count - i)
+      let atI = displaced[i] ?? i
+      picked[i] = displaced[j] ?? j
+      displaced[j] = atI
+    }
+    return picked.sorted()
   }
 
   /// Indices (into `truth`) of at most about `limit` rows: the same fraction of every class
@@ -404,19 +440,19 @@ public enum Trainer {
   /// `deadline`, a ``Clock`` reading, cuts training short: a class starting with J classes
   /// still to start and W workers gets 1/⌈J/W⌉ of the time left).
   static func fitClasses(
-    _ classes: [Int], data: EncodedData, members: [[Int]], options: TrainingOptions, deadline: Double? = nil,
+    _ classes: [Int], data: EncodedData, options: TrainingOptions, deadline: Double? = nil,
     progress: (@Sendable (TrainingProgress) -> Void)?
   ) throws -> [ClassFit] {
     let results = ResultBox(count: classes.count)
-    let workers = max(1, min(classes.count, options.threads > 0 ? options.threads : ProcessInfo.processInfo.activeProcessorCount))
+    let workers = max(1, min(classes.count, workerCount(options)))
     let d = data.width
     // Largest classes first (cost grows with rows), so workers finish close together.
-    let order = classes.indices.sorted { (members[classes[$0]].count, -$0) > (members[classes[$1]].count, -$1) }
+    let order = classes.indices.sorted { (data.heldRows(classes[$0]), -$0) > (data.heldRows(classes[$1]), -$1) }
     DispatchQueue.concurrentPerform(iterations: workers) { _ in
       while let slot = results.nextJob() {
         let k = order[slot]
         let c = classes[k]
-        let rows = gather(data.x, members[c], d)
+        let rows = data.classRows[c]
         let fitter = ClassFitter(
           settings: options.settings, heldoutFraction: options.heldoutFraction, refit: options.refit, d: d)
         var rng = TrainerRandom(seed: options.seed, stream: UInt64(c) + 1)
@@ -428,13 +464,18 @@ public enum Trainer {
         }
         var last = TrainingProgress(
           classIndex: k, label: label, epoch: 0, epochs: 0, loss: .nan, classCount: classes.count)
-        let fit = fitter.fit(rows, count: members[c].count, rng: &rng, deadline: classDeadline) {
-          phase, phases, step, steps, loss in
+        let fit = fitter.fit(rows, count: data.heldRows(c), rng: &rng, deadline: classDeadline) {
+          stage, phase, phases, step, steps, loss in
           last = TrainingProgress(
             classIndex: k, label: label, epoch: step, epochs: steps, loss: loss, classCount: classes.count,
             phase: phase, phases: phases)
+          last.stage = stage
           progress?(last)
         }
+        // The class's last report: its shipped network's step count, in its last phase.
+        last.stage = .network
+        last.phase = last.phases
+        last.epoch = fit.steps
         last.finished = true
         progress?(last)
         results.store(k, fit)
@@ -442,6 +483,72 @@ public enum Trainer {
     }
     return results.all()
   }
+}
+
+extension Trainer {
+  /// Worker threads: `--threads`, or one per core.
+  static func workerCount(_ options: TrainingOptions) -> Int {
+    max(1, options.threads > 0 ? options.threads : ProcessInfo.processInfo.activeProcessorCount)
+  }
+}
+
+/// Independent jobs 0..<count on up to `threads` workers, each result in its own slot (so the
+/// results do not depend on the thread count or the schedule).
+final class ParallelSlots<T>: @unchecked Sendable {
+  private let lock = NSLock()
+  private var next = 0
+  private var completed = 0
+  private var slots: [T?]
+
+  init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+  /// Runs `body(i)` for every slot i.
+  func run(threads: Int, _ body: (Int) -> T) {
+    let workers = max(1, min(threads, slots.count))
+    withoutActuallyEscaping(body) { body in
+      let job = UnsafeSendable(body)
+      DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        while let i = take() {
+          let value = job.value(i)
+          lock.lock()
+          slots[i] = value
+          completed += 1
+          lock.unlock()
+        }
+      }
+    }
+  }
+
+  private func take() -> Int? {
+    lock.lock()
+    defer { lock.unlock() }
+    guard next < slots.count else { return nil }
+    next += 1
+    return next - 1
+  }
+
+  /// Jobs finished so far.
+  func finished() -> Int {
+    lock.lock()
+    defer { lock.unlock() }
+    return completed
+  }
+
+  /// Runs `body` under a lock of its own (e.g. to report progress from a worker).
+  func withLock(_ body: () -> Void) {
+    lock.lock()
+    defer { lock.unlock() }
+    body()
+  }
+
+  /// The results, in slot order.
+  func all() -> [T] { slots.map { $0! } }
+}
+
+/// A value handed to worker threads that only read it (a closure over data nobody writes).
+struct UnsafeSendable<V>: @unchecked Sendable {
+  let value: V
+  init(_ value: V) { self.value = value }
 }
 
 /// Work queue and result slots shared by the training workers.

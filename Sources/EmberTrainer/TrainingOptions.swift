@@ -60,8 +60,29 @@ public struct TrainingOptions: Sendable {
   }
 }
 
-/// A progress report from a worker: class, phase, step and the step's loss.
+/// A progress report: reading, a worker's class (phase, step and the step's loss), or the
+/// read-out and calibration at the end.
 public struct TrainingProgress: Sendable {
+  /// What the trainer is doing.
+  public enum Stage: String, Sendable, CaseIterable {
+    /// A streaming pass over the CSV: `phase` is the pass (1-based), `epoch` the rows read so
+    /// far in it (`epochs` 0: not known in advance). No class (`classIndex` −1).
+    case reading
+    /// Comparing base candidates on held-out rows (`epoch` of `epochs` candidates), then
+    /// fitting the chosen base per fold (mixtures by EM).
+    case base
+    /// Training a residual network: `epoch` of at most `epochs` steps, in `phase` of `phases`.
+    case network
+    /// Choosing the network's scale and normaliser on held-out rows.
+    case scale
+    /// Held-out energies of every class for calibration (no class).
+    case calibration
+    /// Fitting and cross-fitting the classification read-out: `epoch` of `epochs` fits (no class).
+    case readout
+  }
+
+  /// What the trainer is doing (``Stage/network`` for reports from the training steps).
+  public var stage: Stage = .network
   /// Index of the class among those being trained.
   public var classIndex: Int
   /// Its label.
@@ -96,9 +117,23 @@ public struct TrainingProgress: Sendable {
     self.phases = phases
   }
 
+  /// A report of reading pass `pass` (`rows` read so far in it).
+  public init(reading pass: Int, rows: Int) {
+    self.init(classIndex: -1, label: "", epoch: rows, epochs: 0, loss: .nan, classCount: 0, phase: pass, phases: 0)
+    stage = .reading
+  }
+
+  /// A report of a stage after the classes (calibration, read-out): `step` of `steps`.
+  public init(stage: Stage, step: Int, steps: Int, classCount: Int) {
+    self.init(classIndex: -1, label: "", epoch: step, epochs: steps, loss: .nan, classCount: classCount)
+    self.stage = stage
+  }
+
   /// Progress of the class in [0, 1], phases counted equally.
   public var fraction: Double {
     if finished { return 1 }
+    // Stages between the training runs count as the start of their phase.
+    if stage != .network { return Double(max(phase - 1, 0)) / Double(max(phases, 1)) }
     return (Double(phase - 1) + Double(epoch) / Double(max(epochs, 1))) / Double(max(phases, 1))
   }
 }

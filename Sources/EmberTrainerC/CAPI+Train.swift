@@ -77,12 +77,13 @@ private func parseArguments(_ strings: [String]) throws -> ParsedArguments {
   }
 }
 
-/// Trains on `table()` with `strings` (option strings), stores a new handle in `out`. Errors as
+/// Trains with `strings` (option strings) through `run` (a file read in streaming passes, or
+/// text held in memory), stores a new handle in `out`. Errors as
 /// `ember train` reports them: bad options, bad data and training that diverged are
 /// EMBER_E_BAD_OPTION / EMBER_E_BAD_DATA, an unreadable `--add-to` model a format status.
 private func train(
   source: String, strings: [String], progress: Progress?, out: UnsafeMutablePointer<OpaquePointer?>,
-  table: () throws -> CSVTable
+  run: (TrainingOptions, (@Sendable (TrainingProgress) -> Void)?) throws -> (ModelSpec, TrainingSummary)
 ) throws {
   let parsed = try parseArguments(strings)
   let command = (["ember", "train", source] + strings).joined(separator: " ")
@@ -90,7 +91,7 @@ private func train(
   if let addTo = options.addTo { _ = try EmberSession(path: addTo) }
   do {
     let report: (@Sendable (TrainingProgress) -> Void)? = progress.map { p in { @Sendable in p.report($0) } }
-    let (spec, summary) = try Trainer.train(table: try table(), options: options, progress: report)
+    let (spec, summary) = try run(options, report)
     let bytes = try ModelWriter.serialize(spec)
     out.pointee = OpaquePointer(Unmanaged.passRetained(TrainedHandle(bytes: bytes, summary: summary)).toOpaque())
   } catch let e as TrainerError {
@@ -116,7 +117,7 @@ public func ember_train_csv(
     try train(
       source: path, strings: try argumentStrings(args, nargs),
       progress: progress.map { Progress(callback: $0, context: context) }, out: out
-    ) { try CSVTable.read(path: path) }
+    ) { options, report in try Trainer.train(csvPath: path, options: options, progress: report) }
   }
 }
 
@@ -138,12 +139,12 @@ public func ember_train_text(
     try train(
       source: name, strings: try argumentStrings(args, nargs),
       progress: progress.map { Progress(callback: $0, context: context) }, out: out
-    ) {
+    ) { options, report in
       let bytes = UnsafeRawBufferPointer(start: text, count: length)
       guard let csv = String(validating: bytes, as: UTF8.self) else {
         throw TrainerError(.io, "the text is not UTF-8", file: name)
       }
-      return try CSVTable.parse(csv, file: name)
+      return try Trainer.train(table: try CSVTable.parse(csv, file: name), options: options, progress: report)
     }
   }
 }

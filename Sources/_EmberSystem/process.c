@@ -3,6 +3,9 @@
 #include "ember_system.h"
 
 #include <errno.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -44,3 +47,12 @@ void ember_sys_set_arguments(int argc, char **argv) {
 int ember_sys_argument_count(void) { return argument_count; }
 
 const char *ember_sys_argument(int i) { return i >= 0 && i < argument_count ? arguments[i] : NULL; }
+
+int ember_sys_set_mmap_threshold(size_t bytes) {
+#if defined(__GLIBC__)
+  return mallopt(M_MMAP_THRESHOLD, (int)bytes) == 1 ? 0 : -EINVAL;
+#else
+  (void)bytes;
+  return -ENOSYS;
+#endif
+}

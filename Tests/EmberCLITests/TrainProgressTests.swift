@@ -30,7 +30,7 @@ final class TrainProgressTests: XCTestCase {
     XCTAssertEqual(r.status, 0, r.stderr)
     let lines = r.stderr.split(separator: "\n")
     XCTAssertTrue(lines.contains { $0.hasPrefix("ember train: reading ") }, r.stderr)
-    XCTAssertTrue(lines.contains { $0.hasPrefix("ember train: read 80 rows × 4 columns in ") }, r.stderr)
+    XCTAssertTrue(lines.contains { $0.hasPrefix("ember train: reading the data, pass 1: 80 rows (pass done)") }, r.stderr)
     let done = lines.filter { $0.hasPrefix("ember train: class ") && $0.contains(" done at step ") }
     XCTAssertEqual(done.count, 2, r.stderr)
     XCTAssertTrue(done.contains { $0.contains("100% elapsed") }, r.stderr)
@@ -49,10 +49,17 @@ final class TrainProgressTests: XCTestCase {
     for line in objects {
       let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], String(line))
       XCTAssertNotNil(o["fraction"] as? Double)
-      XCTAssertEqual(o["classes"] as? Int, 2)
+      // Class fields only in a class's stages (not while reading, calibrating, fitting the read-out).
+      if o["class"] != nil { XCTAssertEqual(o["classes"] as? Int, 2) }
       if o["event"] as? String == "class_done" { finished.insert(try XCTUnwrap(o["label"] as? String)) }
     }
     XCTAssertEqual(finished, ["a", "b"], r.stderr)
+    // Every stage reports, not only the network steps (each pass's end and each class's end
+    // are always written; the rest at most once a second).
+    let stages = Set(objects.compactMap { line in
+      (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["stage"] as? String
+    })
+    XCTAssertTrue(stages.isSuperset(of: ["reading", "network"]), "\(stages)")
     let bad = try train(["--progress", "fancy"])
     XCTAssertEqual(bad.status, 64, bad.stderr)
   }

@@ -30,13 +30,13 @@ final class CSVIngestTests: XCTestCase {
     let c = data.features[2]
     XCTAssertEqual(c.categories, ["blue", "red"])
     XCTAssertEqual(c.imputeValue, 1)
-    XCTAssertEqual(data.x[5 * 5 + 3], 1)  // row 5 (missing c) → red slot
-    XCTAssertEqual(data.x[5 * 5 + 2], 0)
+    XCTAssertEqual(data.classRows[0][5 * 5 + 3], 1)  // row 5 (class x, missing c) → red slot
+    XCTAssertEqual(data.classRows[0][5 * 5 + 2], 0)
     // Constant column: std 1, encodes to 0.
     XCTAssertEqual(data.features[3].std, 1)
-    XCTAssertEqual(data.x[4], 0)
+    XCTAssertEqual(data.classRows[0][4], 0)
     // Missing numeric cell encodes to 0 (the mean).
-    XCTAssertEqual(data.x[3 * 5], 0, accuracy: 1e-6)
+    XCTAssertEqual(data.classRows[0][3 * 5], 0, accuracy: 1e-6)
     XCTAssertEqual(data.classLabels, ["x", "z"])
     XCTAssertEqual(data.classCounts, [6, 6])
   }

@@ -94,7 +94,7 @@ final class EnergyFitTests: XCTestCase {
     let fitter = ClassFitter(settings: settings, heldoutFraction: 0.2, refit: false, d: 2)
     for bimodal in [false, true] {
       var rng = TrainerRandom(seed: 7)
-      let fit = fitter.fit(rows(120, bimodal: bimodal), count: 120, rng: &rng) { _, _, _, _, _ in }
+      let fit = fitter.fit(rows(120, bimodal: bimodal), count: 120, rng: &rng) { _, _, _, _, _, _ in }
       XCTAssertEqual(fit.heldout.count, 120, "cross-fitted: every row held out once")
       XCTAssertGreaterThanOrEqual(fit.heldoutLL, fit.heldoutBaseLL - 1e-9)
       XCTAssertTrue((0...1).contains(fit.scale))
@@ -112,7 +112,7 @@ final class EnergyFitTests: XCTestCase {
     settings.normalizerDraws = 20000
     let fitter = ClassFitter(settings: settings, heldoutFraction: 0.2, refit: false, d: 2)
     var rng = TrainerRandom(seed: 8)
-    let fit = fitter.fit(rows(200, bimodal: true), count: 200, rng: &rng) { _, _, _, _, _ in }
+    let fit = fitter.fit(rows(200, bimodal: true), count: 200, rng: &rng) { _, _, _, _, _, _ in }
     let net = try XCTUnwrap(fit.net)
     let spec = ModelSpec(
       target: "y", features: [FeatureSpec(name: "a", kind: .numeric), FeatureSpec(name: "b", kind: .numeric, slotOffset: 1)],

@@ -8,8 +8,9 @@ For every ROWSxCOLUMNS size: writes a synthetic table (tools/bench/scale_data.py
 distribution, runs `ember train` with defaults and stderr not a terminal (a file), then
 `ember classify` on the test table. Prints one markdown row per size:
 
-- wall s and CPU s (user + system) of the training process, its peak RSS (from wait4, so
-  only that process), the number of progress lines it wrote;
+- wall s and CPU s (user + system) of the training process, the 1-minute load average before
+  and after it (the machine may be shared: wall time means little without it), its peak RSS
+  (from wait4, so only that process), the number of progress lines it wrote;
 - held-out balanced accuracy and OOD AUROC recorded in the model's provenance;
 - test balanced accuracy of `ember classify`, next to a logistic regression (scikit-learn,
   one-hot strings, mean-imputed and standardised numbers) trained on the same training table.
@@ -23,6 +24,7 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -50,14 +52,33 @@ def balanced_accuracy(truth, predicted):
 
 
 def run_measured(args, stderr_path):
-    """Runs `args` with stderr to a file; returns (status, wall s, cpu s, peak RSS MiB)."""
+    """Runs `args` with stderr to a file; returns (status, wall s, cpu s, peak RSS MiB).
+
+    The peak RSS comes from GNU time (`/usr/bin/time -f %M`) around the command when it is
+    installed: a child's own ru_maxrss (from wait4) also counts the pages of this Python process
+    it was forked from before exec (pandas, the tables read so far), which made small runs look
+    like 260 MiB. Without GNU time, that upper bound is reported."""
+    gnu_time = "/usr/bin/time"
     with open(stderr_path, "w") as err:
         t0 = time.monotonic()
-        p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
+        if os.path.exists(gnu_time):
+            fd, peak_path = tempfile.mkstemp(suffix=".rss")
+            os.close(fd)
+            p = subprocess.Popen([gnu_time, "-f", "%M", "-o", peak_path] + args, stdout=subprocess.DEVNULL, stderr=err)
+        else:
+            peak_path = None
+            p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
         _, status, usage = os.wait4(p.pid, 0)
         wall = time.monotonic() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
-    return p.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    peak = usage.ru_maxrss / 1024
+    if peak_path:
+        with open(peak_path) as f:
+            lines = [line for line in f.read().split("\n") if line.strip().isdigit()]
+        os.unlink(peak_path)
+        if lines:
+            peak = int(lines[-1]) / 1024
+    return p.returncode, wall, usage.ru_utime + usage.ru_stime, peak
 
 
 def logistic_baseline(train_csv, test_csv, target="y"):
@@ -95,9 +116,9 @@ def main():
     os.makedirs(a.work, exist_ok=True)
     print(f"ember train at scale ({os.cpu_count()} cores visible; load average {os.getloadavg()[0]:.1f} at start)")
     print(f"train arguments: {a.train_args or '(defaults)'}\n")
-    print("| rows × cols | wall s | CPU s | peak RSS MiB | progress lines | held-out bal. acc | held-out OOD AUROC "
-          "| test bal. acc ember | test bal. acc logistic |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| rows × cols | wall s | CPU s | load before→after | peak RSS MiB | progress lines | held-out bal. acc "
+          "| held-out OOD AUROC | test bal. acc ember | test bal. acc logistic |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for rows, cols in parse_sizes(a.sizes):
         stem = os.path.join(a.work, f"t{rows}x{cols}")
         train_csv, test_csv, model = stem + ".csv", stem + "-test.csv", stem + ".ember"
@@ -108,12 +129,14 @@ def main():
                 check=True,
             )
         args = [a.ember, "train", train_csv, "--target", "y", "--output", model] + shlex.split(a.train_args)
+        load_before = os.getloadavg()[0]
         status, wall, cpu, rss = run_measured(args, stem + ".train.log")
+        load_after = os.getloadavg()[0]
         if status != 0:
             print(f"| {rows} × {cols} | failed (exit {status}, see {stem}.train.log) |")
             continue
         with open(stem + ".train.log") as f:
-            progress = sum(1 for line in f if line.startswith("ember train: class "))
+            progress = sum(1 for line in f if line.startswith("ember train: ") and " | " in line)
         info = json.loads(subprocess.run([a.ember, "inspect", model, "--json"], capture_output=True, check=True).stdout)
         prov = info["provenance"]
         out = subprocess.run(
@@ -124,7 +147,7 @@ def main():
         ember_test = balanced_accuracy(truth, predicted)
         lr = "-" if a.no_baseline else f"{logistic_baseline(train_csv, test_csv):.3f}"
         print(
-            f"| {rows:,} × {cols} | {wall:.1f} | {cpu:.1f} | {rss:.0f} | {progress} "
+            f"| {rows:,} × {cols} | {wall:.1f} | {cpu:.1f} | {load_before:.1f}→{load_after:.1f} | {rss:.0f} | {progress} "
             f"| {prov['heldout_balanced_accuracy']:.3f} | {prov['heldout_ood_auroc']:.3f} | {ember_test:.3f} | {lr} |",
             flush=True,
         )

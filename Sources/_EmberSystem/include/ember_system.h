@@ -151,6 +151,11 @@ int64_t ember_sys_unix_time(void);
 /// Peak resident set size of this process in bytes (getrusage), or -errno.
 int64_t ember_sys_peak_rss_bytes(void);
 
+/// Allocations of at least `bytes` are mapped on their own and returned to the system when
+/// freed (glibc's M_MMAP_THRESHOLD, which otherwise grows with the largest block freed).
+/// Returns 0, or -errno (-ENOSYS without glibc).
+int ember_sys_set_mmap_threshold(size_t bytes);
+
 /// printf("%.<digits>g", value) in the C locale into `buffer`; returns the length (or -1).
 int ember_sys_format_g(double value, int digits, char *buffer, size_t capacity);
 

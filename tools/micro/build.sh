@@ -13,7 +13,8 @@
 # shim without exceptions/RTTI, with our operator new/delete (tools/micro/new_delete.cpp)
 # instead of libstdc++. --probe builds tools/micro/probe.swift (EmberText only) instead of
 # the CLI. Objects go to .build-micro/<arch>/.
-# Environment: SWIFTC (default swiftc), MAX_MICRO_BYTES (default 1048576: fail above it).
+# Environment: SWIFTC (default swiftc), MAX_MICRO_BYTES (default 1048576: fail above it),
+# SPEED_MODULES (Swift modules built -O instead of -Osize; default "EmberText EmberRuntime").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --arch) case "$2" in all) ARCHES=(x86_64 aarch64 armv7) ;; *) ARCHES=("$2") ;; esac; shift ;;
     --probe) PROBE=1 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "micro: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -32,6 +33,7 @@ done
 SWIFTC=${SWIFTC:-swiftc}
 TOOLCHAIN=$(dirname "$(dirname "$(readlink -f "$(command -v "$SWIFTC")")")")
 MAX_MICRO_BYTES=${MAX_MICRO_BYTES:-1048576}
+SPEED_MODULES=${SPEED_MODULES-EmberText EmberRuntime}
 mkdir -p dist
 
 # Swift modules in dependency order: NAME:PATH[!EXCLUDED,…] (a directory of sources or one
@@ -115,7 +117,7 @@ MAP
   "${cxx[@]}" "${cxxflags[@]}" -c tools/micro/new_delete.cpp -o "$out/new_delete.o"
   objects+=("$out/ember_fb.o" "$out/new_delete.o")
 
-  local swiftflags=(-enable-experimental-feature Embedded -wmo -parse-as-library -Osize -package-name Ember
+  local swiftflags=(-enable-experimental-feature Embedded -wmo -parse-as-library -package-name Ember
     -target "$swift_target" -I "$out" -I "$out/cmods" -I Sources/_EmberSystem/include -Xcc -fPIC
     -Xfrontend -function-sections ${swift_extra[@]+"${swift_extra[@]}"})
   local last=${MODULES[${#MODULES[@]}-1]}
@@ -133,7 +135,11 @@ MAP
     fi
     # The entry point is renamed: tools/micro/main.c is the C main (it records argv).
     [ "$entry" = "$last" ] && entryflags=(-Xfrontend -entry-point-function-name -Xfrontend ember_swift_main)
-    "$SWIFTC" "${swiftflags[@]}" ${entryflags[@]+"${entryflags[@]}"} -module-name "$name" -emit-module \
+    # The per-row code (CSV scanning, number parsing, encoding, the energies' glue) is built
+    # for speed; the rest (verbs, reports, argument scanning) for size.
+    local opt=-Osize
+    case " $SPEED_MODULES " in *" $name "*) opt=-O ;; esac
+    "$SWIFTC" "${swiftflags[@]}" "$opt" ${entryflags[@]+"${entryflags[@]}"} -module-name "$name" -emit-module \
       -emit-module-path "$out/$name.swiftmodule" -c "${sources[@]}" -o "$out/$name.o"
     objects+=("$out/$name.o")
   done

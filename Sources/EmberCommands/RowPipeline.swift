@@ -174,31 +174,47 @@ extension RowPipeline {
       capacity = rows
       width = session.width
       classes = session.classCount
+      // Written before read, batch by batch: left uninitialised, so that a short input
+      // touches only the pages it uses.
       x = .allocate(capacity: max(rows * width, 1))
-      x.initialize(repeating: 0, count: max(rows * width, 1))
       e = .allocate(capacity: max(rows * classes, 1))
-      e.initialize(repeating: 0, count: max(rows * classes, 1))
       slots = .allocate(capacity: rows)
-      slots.initialize(repeating: Slot(), count: rows)
       evaluators = (0..<max(1, threads)).map { _ in Evaluator(session) }
     }
 
+    /// Slots initialised by the last ``encodeAndEvaluate(_:encoder:fieldCount:kept:)``.
+    private(set) var filled = 0
+
     func release() {
+      clear()
       x.deallocate()
       e.deallocate()
-      slots.deinitialize(count: capacity)
       slots.deallocate()
+    }
+
+    /// Deinitialises the slots of the last batch.
+    func clear() {
+      slots.deinitialize(count: filled)
+      filled = 0
     }
 
     /// Encodes every record into its slot (or records why it was refused) and evaluates the
     /// energies of the whole share, refused slots included (their values are never used).
     func encodeAndEvaluate(_ records: CSVBatch, encoder: RowEncoder, fieldCount: Int, kept: [Int]) {
+      clear()
       let n = records.count
+      filled = n
       let workers = min(evaluators.count, (n + 63) / 64)
       Parallel.forEach(workers, threads: workers) { w in
         let lo = n * w / workers
         let hi = n * (w + 1) / workers
-        for i in lo..<hi { self.slots[i] = Batch.encode(records[i], encoder: encoder, fieldCount: fieldCount, kept: kept, into: self.x + i * self.width) }
+        for i in lo..<hi {
+          let row = self.x + i * self.width
+          let slot = Batch.encode(records[i], encoder: encoder, fieldCount: fieldCount, kept: kept, into: row)
+          // A refused row's values are evaluated but never used: make them defined.
+          if slot.failure != nil { row.update(repeating: 0, count: self.width) }
+          (self.slots + i).initialize(to: slot)
+        }
         self.evaluators[w].energies(rows: self.x + lo * self.width, count: hi - lo, into: self.e + lo * self.classes)
       }
     }

@@ -21,7 +21,7 @@ enum ModelValidator {
 
     init(
       inputs: Int, outputs: Int, activation: Activation, weightCount: Int, bias: [Float], badWeight: Int?,
-      weight: (Int) -> Float
+      floats: UnsafeBufferPointer<Float>? = nil, weight: (Int) -> Float
     ) {
       self.inputs = inputs
       self.outputs = outputs
@@ -35,17 +35,32 @@ enum ModelValidator {
       let (product, overflow) = inputs.multipliedReportingOverflow(by: outputs)
       // Only when the weights are all there (product > 0: an empty layer of huge width allocates nothing).
       var cols = [Double](repeating: 0, count: !overflow && product > 0 && weightCount == product ? inputs : 0)
-      for k in 0..<weightCount { maxAbsWeight = max(maxAbsWeight, abs(weight(k))) }
-      guard !cols.isEmpty else { return }
-      for o in 0..<outputs {
-        var row = 0.0
-        for i in 0..<inputs {
-          let w = Double(abs(weight(o * inputs + i)))
-          row += w
-          cols[i] += w
-        }
-        maxRowAbsSum = max(maxRowAbsSum, row)
+      guard !cols.isEmpty else {
+        for k in 0..<weightCount { maxAbsWeight = max(maxAbsWeight, abs(weight(k))) }
+        return
       }
+      // One pass (row sums in input order, column sums in output order); float32 weights in
+      // place are read directly, not through the accessor.
+      var top: Float = 0
+      var rowMax = 0.0
+      cols.withUnsafeMutableBufferPointer { cols in
+        func visit(_ w: (Int) -> Float) {
+          for o in 0..<outputs {
+            var row = 0.0
+            for i in 0..<inputs {
+              let a = abs(w(o * inputs + i))
+              top = max(top, a)
+              let v = Double(a)
+              row += v
+              cols[i] += v
+            }
+            rowMax = max(rowMax, row)
+          }
+        }
+        if let floats { visit { floats[$0] } } else { visit(weight) }
+      }
+      maxAbsWeight = top
+      maxRowAbsSum = rowMax
       maxColAbsSum = cols.max() ?? 0
     }
   }
@@ -173,13 +188,16 @@ enum ModelValidator {
         label: c.label, prior: c.prior, output: c.output,
         layers: c.layers.map { l in
           var bad: Int? = nil
+          var floats: UnsafeBufferPointer<Float>? = nil
           switch l.weights {
-          case .float32(let p): bad = firstNonFinite(p)
+          case .float32(let p):
+            bad = firstNonFinite(p)
+            floats = p
           case .float16(let p): bad = p.firstIndex { ($0 & 0x7C00) == 0x7C00 }
           }
           return LayerFacts(
             inputs: l.inputs, outputs: l.outputs, activation: l.activation, weightCount: l.weights.count,
-            bias: Array(l.bias), badWeight: bad, weight: { l.weights[$0] })
+            bias: Array(l.bias), badWeight: bad, floats: floats, weight: { l.weights[$0] })
         },
         base: c.base.map { g in
           BaseFacts(

@@ -40,6 +40,8 @@ public final class EmberSession: @unchecked Sendable {
     decoder = RowDecoder(model: model)
     scoreCalibration = model.scoreCalibration
     threshold = model.scoreCalibration?.threshold
+    // Verified, and the forward weights copied: the mapped bytes need not stay in memory.
+    model.releaseResidentPages()
   }
 
   /// Maps, verifies and prepares the model at `path`. Every failure is an ``EmberFormatError``

@@ -105,7 +105,7 @@ struct RowPipeline {
     try emitHeader(options.keep)
     var summary = Summary()
     let batch = Batch(session: session, rows: options.stream ? 1 : RowPipeline.batchRows, threads: options.threads)
-    defer { batch.release() }
+    ProcessLifetime.batches.append(batch)
     while true {
       let records: CSVBatch
       do {
@@ -185,7 +185,7 @@ extension RowPipeline {
     /// Slots initialised by the last ``encodeAndEvaluate(_:encoder:fieldCount:kept:)``.
     private(set) var filled = 0
 
-    func release() {
+    deinit {
       clear()
       x.deallocate()
       e.deallocate()

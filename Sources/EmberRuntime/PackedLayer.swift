@@ -94,10 +94,12 @@ final class PackedWeights: @unchecked Sendable {
     let (outStride, inStride) = transposed ? (1, stride) : (stride, 1)
     let out = buffer.pointer
     switch layer.weights {
-    case .float32(let w):
-      for o in 0..<outputs {
-        for i in 0..<inputs { out[o * outStride + i * inStride] = w[o * inputs + i] }
+    case .float32(let w) where transposed:
+      for i in 0..<inputs {  // written in order
+        for o in 0..<outputs { out[i * stride + o] = w[o * inputs + i] }
       }
+    case .float32(let w):
+      for o in 0..<outputs where inputs > 0 { (out + o * stride).update(from: w.baseAddress! + o * inputs, count: inputs) }
     case .float16:
       let w = layer.weights
       for o in 0..<outputs {

@@ -1,4 +1,4 @@
-import _EmberFlatBuffers
+import _EmberSystem
 
 /// Semantic rules every model obeys, applied on load (to the file) and on write (to the spec),
 /// so a writer can never produce a file a reader refuses.
@@ -262,14 +262,14 @@ enum ModelValidator {
   /// ``firstNonFinite(_:)`` of values in place (a file view), vectorised.
   static func firstNonFinite(_ values: UnsafeBufferPointer<Float>) -> Int? {
     var top: Float = 0
-    let i = embr_scan_floats(values.baseAddress, values.count, &top)
+    let i = ember_sys_scan_floats(values.baseAddress, values.count, &top)
     return i == values.count ? nil : i
   }
 
   /// ``maxAbs(_:)`` of values in place (a file view; callers check finiteness first), vectorised.
   static func maxAbs(_ values: UnsafeBufferPointer<Float>) -> Float {
     var top: Float = 0
-    let i = embr_scan_floats(values.baseAddress, values.count, &top)
+    let i = ember_sys_scan_floats(values.baseAddress, values.count, &top)
     return i == values.count ? top : .infinity
   }
 

@@ -3,7 +3,6 @@
 #include "ember_fb.h"
 #include "../generated/ember_generated.h"
 
-#include <cstring>
 #include <new>
 
 #if defined(__x86_64__)
@@ -101,35 +100,6 @@ struct embr_builder {
 };
 
 extern "C" {
-
-size_t embr_scan_floats(const float *values, size_t n, float *max_abs) {
-  // |v| as bits: for finite values their order is the order of the magnitudes, and a value
-  // is not finite exactly when its bits are ≥ those of infinity. Blocks of 64 without
-  // branches (the compiler vectorises them); the first bad index is looked up only after a
-  // block holds one.
-  const uint32_t *bits = (const uint32_t *)(const void *)values;
-  const uint32_t inf = 0x7F800000u;
-  uint32_t top = 0;
-  size_t i = 0;
-  while (i < n) {
-    size_t stop = n - i < 64 ? n : i + 64;
-    uint32_t block = 0;
-    for (size_t j = i; j < stop; j++) {
-      uint32_t a = bits[j] & 0x7FFFFFFFu;
-      block = a > block ? a : block;
-    }
-    if (block >= inf) {
-      for (size_t j = i; j < stop; j++)
-        if ((bits[j] & 0x7FFFFFFFu) >= inf) return j;
-    }
-    top = block > top ? block : top;
-    i = stop;
-  }
-  float m;
-  std::memcpy(&m, &top, sizeof m);
-  *max_abs = m;
-  return n;
-}
 
 uint32_t embr_crc32(uint32_t crc, const uint8_t *p, size_t n) {
   (void)crc_ready;

@@ -40,10 +40,6 @@ typedef struct {
 int embr_read_envelope(const uint8_t *buffer, size_t size, embr_envelope *out);
 /// Runs the FlatBuffers verifier over a payload whose root is `Model`.
 int embr_verify_model(const uint8_t *payload, size_t size);
-/// The index of the first value of values[0..<n] that is NaN or ±∞, or n when all are
-/// finite; then *max_abs receives the largest magnitude (0 for n = 0). O(n), vectorised.
-size_t embr_scan_floats(const float *values, size_t n, float *max_abs);
-
 /// CRC-32 (IEEE 802.3, reflected, as zlib.crc32). Start with crc = 0.
 uint32_t embr_crc32(uint32_t crc, const uint8_t *data, size_t size);
 

@@ -179,6 +179,10 @@ const char *ember_sys_argument(int i);
 /// The value of environment variable `name`, or NULL.
 const char *ember_sys_getenv(const char *name);
 
+/// The index of the first value of values[0..<n] that is NaN or ±∞, or n when all are
+/// finite; then *max_abs receives the largest magnitude (0 for n = 0). O(n), vectorised.
+size_t ember_sys_scan_floats(const float *values, size_t n, float *max_abs);
+
 /// Splits a run of unquoted CSV fields that starts at a field start `start` (< `end`;
 /// `buffer[end]` must be readable and is normally the reader's NUL sentinel): each
 /// `delimiter` ends a field, whose start and end offsets go to bounds[2k], bounds[2k+1].

@@ -43,7 +43,7 @@ extension Verb {
       prepare: explanation.map { e in { x, n in e.compute(x, n) } },
       row: { (row, e, x) throws(CLIError) in
         let s = session.score(e)
-        let best = probabilities.withUnsafeMutableBufferPointer { session.classify(e, row: x, probabilities: $0.baseAddress!) }
+        let best = probabilities.withUnsafeMutableBufferPointer { session.nearestClass(e, row: x, scratch: $0.baseAddress!) }
         for k in row.kept { try sink.field(k) }
         if input.stream { try sink.field(row.line) }
         try sink.field(s)

@@ -108,6 +108,13 @@ public final class EmberSession: @unchecked Sendable {
     readout.posteriors(energies, row: row, into: probabilities)
   }
 
+  /// The most probable class of ``classify(_:row:probabilities:)``, without the probabilities
+  /// (`scratch`: C floats).
+  @inline(__always)
+  public func nearestClass(_ energies: UnsafePointer<Float>, row: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>) -> Int {
+    readout.mostProbableClass(energies, row: row, scratch: scratch)
+  }
+
   // MARK: Threads
 
   /// Most threads any call accepts (a larger request is a bad option, not an allocation

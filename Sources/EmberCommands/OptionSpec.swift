@@ -266,10 +266,12 @@ extension OptionSpec {
     help: "Generate rows meeting this rule: COLUMN>=X, <=, >, < (numeric), COLUMN!=CATEGORY; repeatable.",
     repeatable: true)
   public static let draws = OptionSpec(
-    "draws", help: "Imputations per row (multiple imputation): adds a draw column (1…N).", kind: .integer(1...10_000))
+    "draws",
+    help: "Conditional draws per row (multiple imputation), with a draw column (1…N); without it, one point imputation per row.",
+    kind: .integer(1...10_000))
   public static let sweeps = OptionSpec(
-    "steps", help: "Sweeps per imputation (Gibbs over the missing cells).", kind: .integer(EmberSession.sweepRange),
-    default: String(EmberSession.defaultSweeps))
+    "steps", help: "Sweeps per chain (Gibbs over the missing cells; a point imputation averages the last two thirds).",
+    kind: .integer(EmberSession.sweepRange), default: String(EmberSession.defaultSweeps))
 
   /// Options of the row verbs (score, classify, energy).
   static let rowInput: [OptionSpec] = [delimiter, unknownCategory, rowThreads, stream, onError, keep, unknownAsMissing, nanAsMissing]

@@ -7,16 +7,21 @@ extension Verb {
   public static let impute = Verb(
     VerbSpec(
       name: "impute",
-      abstract: "Fill missing cells by sampling from the model with the observed cells fixed.",
+      abstract: "Fill missing cells from the model's conditional given the observed cells.",
       discussion: """
         Writes the input's columns back, in order, with every missing feature cell (empty, NA, \
-        N/A, na, ?, NaN, nan, or a category never seen in training) filled in raw units: a draw \
-        from the class energy conditioned on the row's observed cells (Metropolis-within-Gibbs \
-        with the base term's analytic conditionals as proposals; categorical cells are drawn \
-        among their categories). When the input has the target column, a row's label picks its \
-        class; otherwise (or when the label is missing) the class is drawn from the model's \
-        posterior given the observed cells, and a missing label is filled too. With --draws N \
-        each row is written N times (multiple imputation) with a draw column 1…N. The same \
+        N/A, na, ?, NaN, nan, or a category never seen in training) filled in raw units from \
+        the class energy conditioned on the row's observed cells (Metropolis-within-Gibbs with \
+        the base term's analytic conditionals as proposals). By default each cell gets a point \
+        imputation: a numeric or integer cell its conditional mean (within the training range; \
+        an integer column keeps the fraction, as the mean of counts or flags has one), a \
+        categorical cell its most probable category, estimated from \
+        \(EmberSession.pointChains) chains per class. When the input has the target column, a row's label picks its \
+        class; otherwise (or when the label is missing) the classes are weighed by the model's \
+        posterior given the observed cells, and a missing label is filled with the most \
+        probable class. With --draws N each row is written N times (multiple imputation) with \
+        a draw column 1…N, each a draw from the conditional (its class drawn from the \
+        posterior when unknown). The same \
         --seed gives byte-identical output whatever --threads is. Observed cells and extra \
         columns are copied unchanged.
         """,
@@ -29,7 +34,8 @@ extension Verb {
     try checkOutput(output, against: [model, input])
     let session = try openSession(model)
     let seed = p.uint64(.seed) ?? 0
-    let draws = p.int(.draws) ?? 1
+    let draws: Int? = p.string(.draws) != nil ? p.int(.draws) : nil  // nil: point imputation
+    let copies = draws ?? 1
     let sweeps = p.int(.sweeps) ?? EmberSession.defaultSweeps
     let threads = EmberSession.workers(p.int(.rowThreads) ?? Parallel.availableCores)
     let policy = p.string(.unknownCategory).flatMap(UnknownCategoryPolicy.init(rawValue:)) ?? .missing
@@ -51,7 +57,7 @@ extension Verb {
     let m = session.model
     let targetColumn = m.target.isEmpty ? nil : header.firstIndex(of: m.target)
     let sink = try OutputSink(path: output)
-    try sink.writeRow(header + (p.string(.draws) != nil ? ["draw"] : []))
+    try sink.writeRow(header + (draws != nil ? ["draw"] : []))
     let d = session.width
     let f = m.features.count
     let chunk = 256 * threads
@@ -59,8 +65,8 @@ extension Verb {
     var x = [Float](repeating: 0, count: chunk * d)
     var missing = [Bool](repeating: false, count: chunk * f)
     var classes = [Int32](repeating: -1, count: chunk)
-    var out = [Float](repeating: 0, count: chunk * draws * d)
-    var outClasses = [Int32](repeating: 0, count: chunk * draws)
+    var out = [Float](repeating: 0, count: chunk * copies * d)
+    var outClasses = [Int32](repeating: 0, count: chunk * copies)
     var stats = ConditionalStats()
     var done = 0
     var filled = 0
@@ -87,16 +93,19 @@ extension Verb {
         throw CLIError.runtime(error)
       }
       for r in 0..<n {
-        for t in 0..<draws {
+        for t in 0..<copies {
           var row = fields[r]
-          let chain = r * draws + t
+          let chain = r * copies + t
           out.withUnsafeBufferPointer { op in
             for j in 0..<f where missing[r * f + j] {
-              row[encoder.columns[j]] = session.decoder.field(j, of: op.baseAddress! + chain * d)
+              let encoded = op.baseAddress! + chain * d
+              row[encoder.columns[j]] =
+                draws == nil
+                ? session.decoder.estimateField(j, of: encoded) : session.decoder.field(j, of: encoded)
             }
           }
           if let targetColumn, classes[r] < 0 { row[targetColumn] = session.labels[Int(outClasses[chain])] }
-          if p.string(.draws) != nil { row.append(String(t + 1)) }
+          if draws != nil { row.append(String(t + 1)) }
           try sink.writeRow(row)
         }
       }
@@ -126,7 +135,7 @@ extension Verb {
       let mask = encoder.missing(record)
       for j in 0..<f {
         missing[i * f + j] = mask[j]
-        if mask[j] { filled += draws }
+        if mask[j] { filled += copies }
       }
       classes[i] = -1
       if let targetColumn {
@@ -139,7 +148,7 @@ extension Verb {
           }
           classes[i] = Int32(c)
         } else {
-          filled += draws
+          filled += copies
         }
       }
       fields.append(record)
@@ -150,7 +159,8 @@ extension Verb {
     try sink.commit()
     if !p.flag(.quiet) {
       let rate = stats.acceptanceRate.isNaN ? "" : ", acceptance \((stats.acceptanceRate * 1000).rounded() / 10)%"
-      printNote("ember impute: \(done) rows × \(draws) draw\(draws == 1 ? "" : "s"), \(filled) cells filled, seed \(seed), \(sweeps) sweeps\(rate)")
+      let what = draws.map { "× \($0) draw\($0 == 1 ? "" : "s")" } ?? "(point imputation, \(EmberSession.pointChains) chains per class)"
+      printNote("ember impute: \(done) rows \(what), \(filled) cells filled, seed \(seed), \(sweeps) sweeps\(rate)")
     }
   }
 }

@@ -56,13 +56,7 @@ extension Verb {
       for (k, i) in indices.enumerated() { counts[i] += split[k] }
     }
     let starts = try initCSV.map { (path) throws(CLIError) in try loadStarts(path, delimiter: p.character(.initDelimiter), session: session) }
-    let sink = try OutputSink(path: output)
-    let features = m.features.map { $0.name }
-    var position = features.count
-    if let t = m.metadata["target_position"].flatMap({ Int($0) }), t >= 0, t <= features.count { position = t }
-    var header = features
-    header.insert(m.target.isEmpty ? "label" : m.target, at: position)
-    try sink.writeRow(header)
+    let writer = try SampleRowWriter(session: session, output: output)
     var summary: [String] = []
     for (c, n) in counts.enumerated() where n > 0 {
       let label = session.labels[c]
@@ -72,35 +66,24 @@ extension Verb {
         guard !rows.isEmpty else { throw CLIError(.badInput, "\(initCSV ?? ""): no rows to start class \"\(label)\" from") }
         chainStarts = .rows(rows)
       }
-      var failure: CLIError?
       let stats: SamplingStats
       do throws(EmberRuntimeError) {
         stats = try session.sample(
           classIndex: c, count: n, seed: seed, overrides: overrides, starts: chainStarts, threads: threads
         ) { block, rows in
-          for r in 0..<rows {
-            var fields = session.decoder.fields(of: block.baseAddress! + r * session.width)
-            fields.insert(label, at: position)
-            do throws(CLIError) {
-              try sink.writeRow(fields)
-            } catch {
-              failure = error
-              return false
-            }
-          }
-          return true
+          writer.write(block, rows: rows, label: label, decode: { session.decoder.fields(of: $0) })
         }
       } catch {
         throw CLIError.runtime(error)
       }
-      if let failure { throw failure }
+      try writer.checkFailure()
       let s = session.samplerSettings(classIndex: c, overrides: overrides)
       var line =
         "  \(label): \(n) rows, \(s.kind.description) \(s.steps) steps ε=\(s.stepSize) σ=\(s.sigma) T=\(s.temperature), restarts \(stats.restarts)"
       if s.kind == .mala { line += ", acceptance \((stats.acceptanceRate * 1000).rounded() / 10)%" }
       summary.append(line)
     }
-    try sink.commit()
+    try writer.commit()
     if !p.flag(.quiet) { printNote("ember sample: \(count) rows, seed \(seed)\n" + summary.joined(separator: "\n")) }
   }
 }

@@ -47,46 +47,29 @@ func sampleConditionally(_ p: ParsedArguments) throws(CLIError) {
   } catch {
     throw CLIError.runtime(error)
   }
-  let sink = try OutputSink(path: output)
-  let features = m.features.map { $0.name }
-  var position = features.count
-  if let t = m.metadata["target_position"].flatMap({ Int($0) }), t >= 0, t <= features.count { position = t }
-  var header = features
-  header.insert(m.target.isEmpty ? "label" : m.target, at: position)
-  try sink.writeRow(header)
+  let writer = try SampleRowWriter(session: session, output: output)
   var summary: [String] = []
   for (c, n) in counts.enumerated() where n > 0 {
     let label = session.labels[c]
-    var failure: CLIError?
     let stats: ConditionalStats
     do throws(EmberRuntimeError) {
       stats = try session.sampleConditional(
         classIndex: c, count: n, seed: seed, conditions: set, sweeps: sweeps, threads: threads
       ) { block, rows in
-        for r in 0..<rows {
-          var fields = set.fields(of: block.baseAddress! + r * session.width, decoder: session.decoder)
-          if let broken = set.violated(fields: fields, label: label) {
-            failure = CLIError(.badInput, "internal error: a generated row breaks \(broken); please report it")
-            return false
-          }
-          fields.insert(label, at: position)
-          do throws(CLIError) {
-            try sink.writeRow(fields)
-          } catch {
-            failure = error
-            return false
+        writer.write(block, rows: rows, label: label, decode: { set.fields(of: $0, decoder: session.decoder) }) { fields in
+          set.violated(fields: fields, label: label).map {
+            CLIError(.badInput, "internal error: a generated row breaks \($0); please report it")
           }
         }
-        return true
       }
     } catch {
       throw CLIError.runtime(error)
     }
-    if let failure { throw failure }
+    try writer.checkFailure()
     let rate = stats.acceptanceRate.isNaN ? "" : ", acceptance \((stats.acceptanceRate * 1000).rounded() / 10)%"
     summary.append("  \(label): \(n) rows, conditional Gibbs/Metropolis–Hastings \(sweeps) sweeps\(rate)")
   }
-  try sink.commit()
+  try writer.commit()
   if !p.flag(.quiet) {
     printNote(
       "ember sample: \(count) rows, seed \(seed), conditions \(conditions.map { $0.description }.joined(separator: ", "))\n"

@@ -110,6 +110,9 @@ final class ConditionalPattern: @unchecked Sendable {
   let cholesky: [Double]
   /// Σ log L_ii = ½ log det P_MM.
   let halfLogDet: Double
+  /// Standard deviation of each free slot under N(·, P_MM⁻¹) (the base conditional's spread of
+  /// one component): √(P_MM⁻¹)_aa. O(|M|³) once per pattern.
+  let conditionalSD: [Double]
 
   /// A categorical feature to choose by Gibbs steps: its slots and the categories allowed.
   struct FreeGroup: Sendable {
@@ -145,6 +148,21 @@ final class ConditionalPattern: @unchecked Sendable {
     }
     cholesky = l
     halfLogDet = half
+    // Column t of L⁻ᵀ is L⁻ᵀ e_t; (P_MM⁻¹)_aa = Σ_t (L⁻ᵀ)_at².
+    var variance = [Double](repeating: 0, count: m)
+    var column = [Double](repeating: 0, count: m)
+    for t in 0..<m {
+      for a in 0..<m { column[a] = a == t ? 1 : 0 }
+      var a = m - 1
+      while a >= 0 {
+        var s = column[a]
+        for u in (a + 1)..<Swift.max(a + 1, m) { s -= l[u * m + a] * column[u] }
+        column[a] = s / l[a * m + a]
+        a -= 1
+      }
+      for a in 0..<m { variance[a] += column[a] * column[a] }
+    }
+    conditionalSD = variance.map { $0.squareRoot() }
   }
 
   var freeCount: Int { free.count }
@@ -175,6 +193,24 @@ final class ConditionalPattern: @unchecked Sendable {
 
 /// Normal probabilities and truncated draws, in double precision, stable in the far tails.
 enum NormalTail {
+  /// E[min(max(Y, lower), upper)] for Y ~ N(mu, sigma²); bounds may be infinite.
+  static func clippedMean(_ mu: Double, _ sigma: Double, lower: Double, upper: Double) -> Double {
+    guard sigma > 0 else { return Swift.min(Swift.max(mu, lower), upper) }
+    let root2 = 2.0.squareRoot()
+    let norm = 1 / (2 * Double.pi).squareRoot()
+    var mean = mu
+    if lower.isFinite {
+      let a = (lower - mu) / sigma
+      // The part below `lower` moves to it: + (lower − mu)·Φ(a) + σ·φ(a).
+      mean += (lower - mu) * 0.5 * Double.erfc(-a / root2) + sigma * norm * Double.exp(-0.5 * a * a)
+    }
+    if upper.isFinite {
+      let b = (upper - mu) / sigma
+      mean += (upper - mu) * 0.5 * Double.erfc(b / root2) - sigma * norm * Double.exp(-0.5 * b * b)
+    }
+    return mean
+  }
+
   /// log(1 − Φ(a)) for any a (asymptotic series beyond 30, where erfc underflows).
   static func logUpper(_ a: Double) -> Double {
     if a < 30 { return Double.log(0.5 * Double.erfc(a / 2.0.squareRoot())) }

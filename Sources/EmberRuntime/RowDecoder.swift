@@ -19,6 +19,16 @@ public struct RowDecoder: Sendable {
     }
   }
 
+  /// Raw value of feature `f` from an encoded row holding a point estimate, as text: as
+  /// ``field(_:of:)`` except that an integer feature keeps its fraction (a conditional mean of
+  /// counts or 0/1 flags is not an integer; rounding it would add up to ½ unit of error).
+  public func estimateField(_ f: Int, of row: UnsafePointer<Float>) -> String {
+    let spec = features[f]
+    guard spec.kind == .integer else { return field(f, of: row) }
+    let x = row[spec.slotOffset]
+    return RowDecoder.format(x.isNaN ? spec.imputeValue : min(max(Double(x) * spec.std + spec.mean, spec.min), spec.max))
+  }
+
   /// Raw number of numeric or integer feature `f` from an encoded row: un-standardised, clipped
   /// to the observed training range, rounded to an integer for integer features and to Float
   /// precision for numeric ones (the values come from Float arithmetic). A NaN (which no sampler

@@ -143,9 +143,9 @@ struct ClassFitter {
       }
     }
     var scale = wantNet ? (s.selectScale ? Self.bestScale(held: heldR, draws: drawR) : 1) : 0
-    // Keep the network only when its held-out gain is more than one standard error of the
-    // per-row gains (the scale was chosen on these same rows, so a gain within the noise is
-    // not evidence).
+    // Keep the network only when its mean paired held-out gain over the base is more than
+    // `gainStandardErrors` standard errors (the step and the scale were chosen on these same
+    // rows, so a gain within the noise is not evidence).
     if s.selectScale && scale > 0
       && !Self.clearGain(held: heldR, draws: drawR, scale: scale, standardErrors: s.gainStandardErrors)
     {
@@ -219,9 +219,11 @@ struct ClassFitter {
   /// (columns are z-scored over all classes, so a class's own variance is mostly below 1).
   static let singleRowRidge = 0.5
 
-  /// The base with the best held-out log-likelihood over the folds, by the one-standard-error
-  /// rule: the simplest candidate (fewest components) whose mean held-out log-likelihood per row
-  /// is within one standard error (of the paired per-row difference) of the best candidate's.
+  /// The base chosen on held-out rows, the Gaussian being the default that anything richer
+  /// must beat: the best Gaussian (the ridge with the best mean held-out log-likelihood) is the
+  /// incumbent; then, in order of components, the best candidate of each mixture size replaces
+  /// the incumbent only when its mean paired per-row gain over it exceeds
+  /// `baseStandardErrors` standard errors (``clearlyPositive(_:standardErrors:)``).
   /// Candidates: Gaussians with each ridge; shared-covariance mixtures of 2…`maxComponents`
   /// components with each mixture ridge, when every fold has enough training rows for them.
   func chooseBase(_ x: [Float], training: [[Int]], validation: [[Int]], rng: inout TrainerRandom) -> BaseChoice {
@@ -245,18 +247,28 @@ struct ClassFitter {
     }
     _ = rng.next()
     let means = scores.map { $0.reduce(0, +) / Double(max($0.count, 1)) }
-    let best = means.indices.max { means[$0] < means[$1] }!
     // Within a complexity level, the best ridge; levels in order of components.
     let levels = Dictionary(grouping: candidates.indices, by: { candidates[$0].components }).sorted { $0.key < $1.key }
+    var incumbent = -1
     for (_, members) in levels {
       let top = members.max { means[$0] < means[$1] }!
-      if top == best { return candidates[best] }
-      let diff = zip(scores[best], scores[top]).map { $0 - $1 }
-      let m = diff.reduce(0, +) / Double(diff.count)
-      let variance = diff.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(max(diff.count - 1, 1))
-      if m <= (variance / Double(diff.count)).squareRoot() { return candidates[top] }
+      if incumbent < 0
+        || Self.clearlyPositive(
+          zip(scores[top], scores[incumbent]).map { $0 - $1 }, standardErrors: settings.baseStandardErrors)
+      {
+        incumbent = top
+      }
     }
-    return candidates[best]
+    return candidates[incumbent]
+  }
+
+  /// Whether the mean of paired per-row differences exceeds `standardErrors` standard errors
+  /// of that mean (at least two rows; a zero spread needs a positive mean).
+  static func clearlyPositive(_ diff: [Double], standardErrors k: Double) -> Bool {
+    guard diff.count >= 2 else { return false }
+    let m = diff.reduce(0, +) / Double(diff.count)
+    let v = diff.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(diff.count - 1)
+    return m > 0 && m > k * (v / Double(diff.count)).squareRoot()
   }
 
   /// r(x) on `normalizerDraws` draws from `base`.
@@ -313,18 +325,15 @@ struct ClassFitter {
     return candidates.max { $0.1 < $1.1 }!.0
   }
 
-  /// Whether the per-row held-out log-likelihood gains s·r(x) − log Z_f(s) have a mean above
-  /// their standard error.
+  /// Whether the per-row held-out log-likelihood gains s·r(x) − log Z_f(s) over the base have
+  /// a mean above `standardErrors` standard errors (``clearlyPositive(_:standardErrors:)``).
   static func clearGain(held: [[Double]], draws: [[Double]], scale: Double, standardErrors: Double = 1) -> Bool {
     var gains: [Double] = []
     for f in held.indices {
       let logZ = logMeanExp(draws[f], times: scale)
       gains += held[f].map { scale * $0 - logZ }
     }
-    guard gains.count >= 2 else { return false }
-    let m = gains.reduce(0, +) / Double(gains.count)
-    let v = gains.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(gains.count - 1)
-    return m > standardErrors * (v / Double(gains.count)).squareRoot()
+    return clearlyPositive(gains, standardErrors: standardErrors)
   }
 
   /// Rows `idx` of `x`, concatenated.

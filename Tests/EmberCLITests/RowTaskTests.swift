@@ -58,8 +58,7 @@ final class RowTaskTests: BlobModelTestCase {
     XCTAssertEqual(rows.count, 5)
     for row in rows {
       XCTAssertTrue((-6...6).contains(Double(row[0])!), "\(row)")
-      XCTAssertNotNil(Int(row[1]), "integer cell: \(row)")
-      XCTAssertTrue((0...9).contains(Int(row[1])!))
+      XCTAssertTrue((0...9).contains(Double(row[1])!), "integer cell within its range: \(row)")
       XCTAssertTrue(["red", "blue"].contains(row[2]), "\(row)")
     }
     XCTAssertEqual(rows.map { $0[3] }, ["p", "q", "r", "s", "t"])
@@ -69,6 +68,56 @@ final class RowTaskTests: BlobModelTestCase {
     XCTAssertEqual(Array(rows[2][0...1]), ["2", "5"])
     XCTAssertEqual(rows[4][0], "1.5")
     XCTAssertTrue(r.stderr.contains("cells filled"), r.stderr)
+  }
+
+  func testImputeWithoutDrawsWritesTheConditionalMeanAndLikeliestCategory() throws {
+    // Each blob is a Gaussian (x and n independent within a class), so the point imputation of
+    // x is Σ_c p(c | observed) · mean_c(x): with n = 4 (encoded 0.5: log p(b)/p(a) = 1 from n)
+    // and colour red (−4), p(b) = 1/(1 + e³) → x = −1.810; with blue (+4), p(b) = 1/(1 + e^{−5})
+    // → x = 1.973. Only x is free and the energy is its base, so both are exact up to rounding.
+    // n next to x = 2, blue is class b's mean 5 (an integer column's point value keeps its
+    // fraction: next to x = 0.5 and red, p(b) = 1/(1 + e²), n = 3 + 2 Σ_c p(c) E[clip(n_c)] = 1.78);
+    // a missing colour next to x = 0.3, n = 3 is blue (p(blue) ≈ 0.76); a missing label is the
+    // likeliest class.
+    let input = try dir.write(
+      "in.csv", "x,kind,n,color\n,,4,red\n,,4,blue\n2,,,blue\n0.3,,3,\n-1.8,,1,red\n0.5,,,red\n")
+    let r = try runEmber(["impute", model, input, "--seed", "2"])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let (header, rows) = parseCSV(r.stdout)
+    XCTAssertEqual(header, ["x", "kind", "n", "color"], "no draw column without --draws")
+    XCTAssertEqual(rows.count, 6)
+    XCTAssertEqual(Double(rows[0][0])!, -2 + 4 / (1 + Foundation.exp(3)), accuracy: 0.002)
+    XCTAssertEqual(Double(rows[1][0])!, 2 - 4 / (1 + Foundation.exp(5)), accuracy: 0.002)
+    // n's training range [0, 9] is [−1.5, 3] encoded: point values are means of clipped values.
+    let clipped = { (mu: Double) in RowTaskTests.clippedNormalMean(mu, lower: -1.5, upper: 3) }
+    XCTAssertEqual(Double(rows[2][2])!, 3 + 2 * clipped(1), accuracy: 0.002, "an integer cell's conditional mean")
+    XCTAssertEqual(rows[3][3], "blue")
+    let pB: Double = 1 / (1 + Foundation.exp(2.0))
+    XCTAssertEqual(Double(rows[5][2])!, 3 + 2 * (pB * clipped(1) + (1 - pB) * clipped(-1)), accuracy: 0.002)
+    XCTAssertEqual(rows.map { $0[1] }, ["a", "b", "b", "b", "a", "a"])
+    XCTAssertEqual(rows[4], ["-1.8", "a", "1", "red"], "nothing missing but the label")
+    XCTAssertTrue(r.stderr.contains("point imputation"), r.stderr)
+  }
+
+  /// E[min(max(z, lower), upper)] for z ~ N(mu, 1).
+  static func clippedNormalMean(_ mu: Double, lower: Double, upper: Double) -> Double {
+    let cdf = { (t: Double) in 0.5 * (1 + erf(t / 2.0.squareRoot())) }
+    let pdf = { (t: Double) in Foundation.exp(-t * t / 2) / (2 * Double.pi).squareRoot() }
+    let a = lower - mu, b = upper - mu
+    return lower * cdf(a) + upper * (1 - cdf(b)) + mu * (cdf(b) - cdf(a)) - (pdf(b) - pdf(a))
+  }
+
+  func testPointImputationIsSeededAndDoesNotDependOnThreads() throws {
+    var csv = "x,n,color\n"
+    for i in 0..<90 { csv += i % 3 == 0 ? ",\(i % 10),red\n" : (i % 3 == 1 ? "\(Double(i % 9) - 4),,\n" : ",,blue\n") }
+    let input = try dir.write("in.csv", csv)
+    let a = try runEmber(["impute", model, input, "--seed", "8", "--threads", "1"])
+    let b = try runEmber(["impute", model, input, "--seed", "8", "--threads", "2"])
+    XCTAssertEqual(a.status, 0, a.stderr)
+    XCTAssertEqual(a.stdout, b.stdout)
+    XCTAssertEqual(parseCSV(a.stdout).rows.count, 90)
+    let c = try runEmber(["impute", model, input, "--seed", "9", "--threads", "2"])
+    XCTAssertNotEqual(a.stdout, c.stdout)
   }
 
   func testImputedCellsFollowTheObservedOnes() throws {
@@ -81,6 +130,7 @@ final class RowTaskTests: BlobModelTestCase {
     XCTAssertEqual(header, ["x", "n", "color", "draw"])
     XCTAssertEqual(rows.count, 120)
     XCTAssertEqual(rows.prefix(40).map { $0[3] }, (1...40).map(String.init))
+    XCTAssertTrue(rows.allSatisfy { Int($0[1]) != nil }, "a draw of an integer column is an integer")
     let nB = mean(column(Array(rows[0..<40]), 1))
     let nA = mean(column(Array(rows[40..<80]), 1))
     XCTAssertEqual(nB, 5, accuracy: 1)

@@ -40,6 +40,38 @@ final class EnergyFitTests: XCTestCase {
     XCTAssertEqual(single.components, 1)
   }
 
+  func testPairedGainMustExceedTheGivenStandardErrors() {
+    // 400 paired differences with mean 0.1 and spread 1: about 2 standard errors (0.05).
+    var rng = TrainerRandom(seed: 5)
+    let noise = (0..<400).map { _ in rng.gaussian() }
+    let m = noise.reduce(0, +) / 400
+    let diff = noise.map { $0 - m + 0.1 }
+    XCTAssertTrue(ClassFitter.clearlyPositive(diff, standardErrors: 1))
+    XCTAssertFalse(ClassFitter.clearlyPositive(diff, standardErrors: 3))
+    XCTAssertFalse(ClassFitter.clearlyPositive(diff.map { -$0 }, standardErrors: 0), "a loss is never a gain")
+    XCTAssertFalse(ClassFitter.clearlyPositive([1], standardErrors: 0), "one row is no evidence")
+  }
+
+  func testAMixtureThatBarelyBeatsTheGaussianDoesNotReplaceIt() {
+    // Two overlapping blobs (±0.8, within-blob spread 0.7): a mixture fits the held-out rows a
+    // little better than one Gaussian, by a few standard errors at most. The stricter the
+    // paired test, the likelier the Gaussian stays; a clear bimodal class still gets a mixture.
+    var x: [Float] = []
+    var rng = TrainerRandom(seed: 6)
+    for i in 0..<300 { x += [Float((i % 2 == 0 ? 0.8 : -0.8) + 0.7 * rng.gaussian()), Float(0.7 * rng.gaussian())] }
+    let folds = (0..<5).map { f in stride(from: f, to: 300, by: 5).map { $0 } }
+    let training = folds.map { v in (0..<300).filter { !v.contains($0) } }
+    var strict = ObjectiveSettings()
+    strict.baseStandardErrors = 1000
+    let fitter = ClassFitter(settings: strict, heldoutFraction: 0.2, refit: false, d: 2)
+    var r1 = TrainerRandom(seed: 2)
+    XCTAssertEqual(fitter.chooseBase(x, training: training, validation: folds, rng: &r1).components, 1)
+    var r2 = TrainerRandom(seed: 2)
+    let relaxed = ClassFitter(settings: ObjectiveSettings(), heldoutFraction: 0.2, refit: false, d: 2)
+    XCTAssertGreaterThanOrEqual(
+      relaxed.chooseBase(rows(300, bimodal: true), training: training, validation: folds, rng: &r2).components, 2)
+  }
+
   func testUselessNetworkOutputsGetScaleZero() {
     // Network outputs on held-out rows drawn like those on base draws: no evidence of a gain.
     var rng = TrainerRandom(seed: 4)

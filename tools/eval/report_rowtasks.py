@@ -11,7 +11,7 @@ import numpy as np
 import data as D
 
 EXPLAIN_METHODS = ("ember", "zscore", "gauss-cond")
-IMPUTE_METHODS = ("ember", "ember-1draw", "iterative", "knn", "mean/mode")
+IMPUTE_METHODS = ("ember", "ember-draws", "ember-1draw", "iterative", "knn", "mean/mode")
 COND_METHODS = ("ember", "gaussian", "unconditional")
 
 
@@ -72,7 +72,8 @@ def section(records, half) -> str:
             r_ds = [ds for ds in dss if not math.isnan(rm.get((ds, None, m), float("nan")))]
             c_ds = [ds for ds in dss if not math.isnan(ca.get((ds, None, m), float("nan")))]
             rows.append([m, f"{_fmt(_half(rm, r_ds, None, m))} ({len(r_ds)})", f"{_fmt(_half(ca, c_ds, None, m))} ({len(c_ds)})"])
-        out += ["### Imputation under 20 % MCAR (`ember impute --draws 20`: mean / most frequent of the draws)", "",
+        out += ["### Imputation under 20 % MCAR (ember = `ember impute`, its point imputation; ember-draws = mean / most "
+                "frequent of `--draws 20`; ember-1draw = the first of those draws)", "",
                 "RMSE over masked numeric cells in training-σ units (lower is better) and accuracy over masked "
                 "categorical cells (datasets with such cells in parentheses):", "",
                 _table(["method", "RMSE", "categorical accuracy"], rows)]

@@ -10,8 +10,10 @@
   as Φ⁻¹(1 − p/2)) and a Gaussian conditional z-score (|x_j − E[x_j | x_−j]| / sd, one
   Gaussian fitted on the encoded training rows; categorical columns: their marginal z).
 * ``impute`` — ≤ 200 test rows with 20 % of their observed feature cells masked (MCAR; every
-  row keeps ≥ 1 cell), the target column absent. ``ember impute --draws 20``: numeric cells
-  are the mean of the draws, categorical cells their most frequent category. Baselines fitted
+  row keeps ≥ 1 cell), the target column absent. ``ember`` = ``ember impute`` (its default
+  point imputation: conditional means / most probable categories); ``ember-draws`` = ``ember
+  impute --draws 20``, numeric cells the mean of the draws, categorical cells their most frequent
+  category; ``ember-1draw`` = the first of those draws. Baselines fitted
   on the same training rows: mean/mode, scikit-learn ``KNNImputer`` (5 neighbours) and
   ``IterativeImputer`` (BayesianRidge, 10 rounds), both on z-scored numeric + one-hot columns
   (a category = the arg-max of its imputed one-hot values). RMSE in training-σ units over the
@@ -268,18 +270,27 @@ def impute_records(cli, model, ds, tr, te, rest, seed, base, workdir) -> list[di
 
     rec = dict(base, kind="impute", rows=len(truth), mask=MASK)
     out = []
-    # Ember: --draws, mean of the numeric draws, most frequent category.
+    # Ember: the default point imputation.
     inp, res = os.path.join(workdir, "impute-in.csv"), os.path.join(workdir, "impute-out.csv")
     write_csv(masked, inp)
+    t = time.perf_counter()
+    _run(cli, ["impute", model, inp, "--seed", str(seed), "--output", res, "--quiet"] + cli._threads())  # noqa: SLF001
+    secs = time.perf_counter() - t
+    got = pd.read_csv(res, dtype={c: str for c in ds.categorical}, keep_default_na=False)
+    if len(got) != len(truth):
+        raise RuntimeError(f"ember impute wrote {len(got)} rows, expected {len(truth)}")
+    z_num = (got[ds.numeric].apply(pd.to_numeric, errors="coerce").to_numpy(float) - mu) / sd if nnum else None
+    preds = {c: got[c].to_numpy(dtype=object) for c in ds.categorical}
+    out.append(dict(rec, method="ember", seconds=secs, **score(z_num, preds)))
+    # Ember --draws: mean of the numeric draws, most frequent category; and a single draw.
     t = time.perf_counter()
     _run(cli, ["impute", model, inp, "--draws", str(DRAWS), "--seed", str(seed), "--output", res, "--quiet"]
          + cli._threads())  # noqa: SLF001
     secs = time.perf_counter() - t
     got = pd.read_csv(res, dtype={c: str for c in ds.categorical}, keep_default_na=False)
-    row_of = np.repeat(np.arange(len(truth)), DRAWS)
-    if len(got) != len(row_of):
-        raise RuntimeError(f"ember impute wrote {len(got)} rows, expected {len(row_of)}")
-    z_num = None
+    if len(got) != len(truth) * DRAWS:
+        raise RuntimeError(f"ember impute --draws wrote {len(got)} rows, expected {len(truth) * DRAWS}")
+    z_num = z_one = None
     if nnum:
         v = got[ds.numeric].apply(pd.to_numeric, errors="coerce").to_numpy(float)
         z_num = ((v.reshape(len(truth), DRAWS, nnum).mean(1)) - mu) / sd
@@ -288,10 +299,9 @@ def impute_records(cli, model, ds, tr, te, rest, seed, base, workdir) -> list[di
     for c in ds.categorical:
         vals = got[c].to_numpy(dtype=object).reshape(len(truth), DRAWS)
         preds[c] = np.array([pd.Series(r).mode().iloc[0] for r in vals], dtype=object)
-    out.append(dict(rec, method="ember", seconds=secs, **score(z_num, preds)))
-    if nnum:
-        one = {c: got[c].to_numpy(dtype=object).reshape(len(truth), DRAWS)[:, 0] for c in ds.categorical}
-        out.append(dict(rec, method="ember-1draw", **score(z_one, one)))
+    out.append(dict(rec, method="ember-draws", seconds=secs, **score(z_num, preds)))
+    one = {c: got[c].to_numpy(dtype=object).reshape(len(truth), DRAWS)[:, 0] for c in ds.categorical}
+    out.append(dict(rec, method="ember-1draw", **score(z_one, one)))
     # Baselines.
     means = np.zeros((len(truth), nnum))
     modes = {c: np.full(len(truth), train[c].dropna().astype(str).mode().iloc[0] if train[c].notna().any() else "?",

@@ -38,12 +38,14 @@ FAKE = textwrap.dedent('''\
         pd.DataFrame({{"score": z.max(1), "why_1": np.array(num)[z.argmax(1)], "why_1_share": 1.0}}).to_csv(
             opt("--output"), index=False)
     elif verb == "impute":
-        df = pd.read_csv(a[1]); x = pd.read_csv(a[2]); k = int(opt("--draws", "1"))
+        df = pd.read_csv(a[1]); x = pd.read_csv(a[2])
         for c in x.columns:
             fill = df[c].mean() if df[c].dtype.kind in "fi" else df[c].mode().iloc[0]
             x[c] = x[c].fillna(fill)
-        x = x.loc[np.repeat(np.arange(len(x)), k)].reset_index(drop=True)
-        x["draw"] = np.tile(np.arange(k), len(x) // k)
+        if "--draws" in a:
+            k = int(opt("--draws"))
+            x = x.loc[np.repeat(np.arange(len(x)), k)].reset_index(drop=True)
+            x["draw"] = np.tile(np.arange(1, k + 1), len(x) // k)
         x.to_csv(opt("--output"), index=False)
     elif verb == "sample":
         if os.environ.get("FAKE_SAMPLE_FAILS"):
@@ -124,6 +126,7 @@ def test_rowtask_runs_every_task_and_the_report_shows_them(fake_ember):
     # The fake imputes means / modes: the same numbers as the mean/mode baseline.
     assert imp["ember"]["rmse"] == pytest.approx(imp["mean/mode"]["rmse"], rel=1e-6)
     assert imp["ember"]["cat_acc"] == pytest.approx(imp["mean/mode"]["cat_acc"])
+    assert imp["ember-draws"]["rmse"] == pytest.approx(imp["mean/mode"]["rmse"], rel=1e-6)
     assert imp["knn"]["rmse"] < imp["mean/mode"]["rmse"]
     cond = [r for r in recs if r["kind"] == "conditional" and r["method"] == "ember"]
     assert len(cond) == 4 and all(0.0 <= r["satisfied"] < 0.5 for r in cond), "conditions ignored → caught"

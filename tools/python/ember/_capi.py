@@ -179,6 +179,7 @@ def lib() -> ct.CDLL:
             "ember_energies": (I32, [P, F, S, F]),
             "ember_score": (I32, [P, F, S, F, F, U8]),
             "ember_classify": (I32, [P, F, S, PI32, F]),
+            "ember_explain": (I32, [P, F, S, S, F, PI32, F]),
             "ember_sampler_options_init": (None, [ct.POINTER(SamplerOptions)]),
             "ember_sampler_options_size": (S, []),
             "ember_sample": (I32, [P, I32, S, ct.c_uint64, ct.POINTER(SamplerOptions), F, PI32,

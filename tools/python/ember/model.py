@@ -453,6 +453,38 @@ class Model:
             cols[f"p_{label}"] = P[:, c]
         return pd.DataFrame(cols, index=self._index(X))
 
+    def explain(self, X, k: int = 3, *, unknown: str = "missing", attributions: bool = False):
+        """What ``ember score --explain k`` adds, as a DataFrame indexed like ``X``: ``why_1``,
+        ``why_1_share``, …, ``why_k``, ``why_k_share`` — the k columns contributing most to each
+        row's score (largest first) and their shares max(a, 0) / Σ max(a_f, 0) in [0, 1].
+        Attributions a are integrated gradients of the score from the row's typical point
+        (``ember_explain``; see docs/EXPLAIN.md): they sum to the score minus the typical
+        point's. ``X`` is what :meth:`score` takes (NaN / None missing, text categories). With
+        ``attributions=True`` returns ``(frame, a)``: ``a`` (n, F) float32, one column per
+        feature in :attr:`features` order. 0 ≤ k ≤ the model's features."""
+        import pandas as pd
+
+        nf = len(self.features)
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= nf:
+            raise ValueError(f"k must be an integer in 0…{nf} (the model's features), not {k!r}")
+        k = int(k)
+        x = self.encode(X, unknown=unknown)
+        n = len(x)
+        a, aa = _buffer((n, nf), ct.c_float, np.float32)
+        top, ta = _buffer((n, k), ct.c_int32, np.int32)
+        share, sa = _buffer((n, k), ct.c_float, np.float32)
+        if n:
+            F, PI32 = ct.POINTER(ct.c_float), ct.POINTER(ct.c_int32)
+            check(self._lib.ember_explain(self._handle(), x.ctypes.data_as(F), n, k, ct.cast(aa, F),
+                                          ct.cast(ta, PI32) if k else None, ct.cast(sa, F) if k else None))
+        names = np.asarray(self.features, dtype=object)
+        cols = {}
+        for j in range(k):
+            cols[f"why_{j + 1}"] = names[top[:, j]]
+            cols[f"why_{j + 1}_share"] = share[:, j]
+        frame = pd.DataFrame(cols, index=self._index(X))
+        return (frame, a) if attributions else frame
+
     # -- synthetic rows ------------------------------------------------------------------------
 
     def class_index(self, cls) -> int:

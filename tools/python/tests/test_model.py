@@ -287,3 +287,48 @@ def test_unseen_categories_score_as_on_the_cli(cli, tmp_path):
     np.testing.assert_allclose(out["percentile"], d["percentile"], atol=1e-3)
     assert list(out["anomaly"] == 1) == list(d["anomaly"])
     assert d["anomaly"][3] and d["anomaly"][7]
+
+
+@pytest.mark.parametrize("name", ["iris", "penguins"])
+def test_explain_names_the_columns_and_shares_the_cli_prints(name, cli):
+    """Model.explain(X, k) equals `ember score --explain k` (column names exactly, shares within
+    1e-5) on every row of a committed model's data (penguins: missing cells, text categories)."""
+    path = os.path.join(ROOT, "models", f"{name}.ember")
+    data = os.path.join(DATA, f"{name}.csv")
+    m = ember.load(path)
+    frame = pd.read_csv(data)
+    k = 3
+    got, a = m.explain(frame, k, attributions=True)
+    out = read_csv_text(cli("score", path, data, "--explain", k))
+    assert list(got.columns) == [c for j in range(1, k + 1) for c in (f"why_{j}", f"why_{j}_share")]
+    assert list(got.index) == list(frame.index)
+    for j in range(1, k + 1):
+        assert list(got[f"why_{j}"]) == list(out[f"why_{j}"].astype(str))
+        np.testing.assert_allclose(got[f"why_{j}_share"], out[f"why_{j}_share"], atol=1e-5, rtol=0)
+    # The attributions behind them: one column per feature; the top one is the largest.
+    assert a.shape == (len(frame), len(m.features)) and np.isfinite(a).all()
+    first = np.asarray(m.features, dtype=object)[np.argmax(a, axis=1)]
+    assert list(first) == list(got["why_1"])
+    pos = np.maximum(a, 0)
+    total = pos.sum(1)
+    has = total > 0
+    np.testing.assert_allclose(got["why_1_share"][has], (pos.max(1) / np.where(has, total, 1))[has], atol=1e-6)
+
+
+def test_explain_takes_what_score_takes_and_checks_k(model):
+    """Dicts, arrays and frames with None / NaN give the same explanation; a wild cell is named
+    first; k outside 0…F is a ValueError, k = 0 gives no columns but the attributions."""
+    rows = [NORMAL, dict(NORMAL, temperature=200.0), dict(FAULT, vibration=None)]
+    frame = pd.DataFrame(rows)
+    e = model.explain(frame, 2)
+    assert e["why_1"][1] == "temperature"
+    assert ((e["why_1_share"] >= 0) & (e["why_1_share"] <= 1)).all()
+    by_dict = model.explain({c: [r[c] for r in rows] for c in model.features}, 2)
+    pd.testing.assert_frame_equal(by_dict.reset_index(drop=True), e.reset_index(drop=True))
+    one = model.explain(dict(NORMAL, temperature=200.0), 1)
+    assert list(one["why_1"]) == ["temperature"]
+    empty, a = model.explain(frame, 0, attributions=True)
+    assert list(empty.columns) == [] and a.shape == (3, 4)
+    for bad in (-1, 5, 1.5, True):
+        with pytest.raises(ValueError, match="k must be"):
+            model.explain(frame, bad)

@@ -145,7 +145,8 @@ micro: deps micro-deps
 	tools/micro/build.sh --arch all
 
 ## ember-micro against the debug ember on the shipped models and bad inputs: byte-identical
-## stdout/stderr and exit statuses, natively and under qemu-aarch64 / qemu-arm.
+## stdout/stderr and exit statuses, natively and under qemu-aarch64 / qemu-arm; the C example
+## linked against dist/lib/libember-micro.a against the same example on libCEmber.so.
 ## micro-parity: the MICRO_TEST_ARCHES builds only; micro-test: all three targets.
 micro-test: MICRO_TEST_ARCHES = x86_64 aarch64 armv7
 micro-test: micro-parity
@@ -156,6 +157,12 @@ micro-parity: deps micro-deps debug-ember
 	  aarch64) tools/micro/parity.sh $(DEBUG_EMBER) dist/ember-micro-aarch64 qemu-aarch64-static ;; \
 	  armv7) tools/micro/parity.sh $(DEBUG_EMBER) dist/ember-micro-armv7 qemu-arm-static ;; \
 	  *) echo "micro-parity: unknown arch $$a" >&2; exit 2 ;; esac; done
+	@# dist/lib/libember-micro.a (built with x86_64): the C example's output as with libCEmber.
+	$(SWIFT) build --product CEmber
+	cc -std=c11 -O2 -ISources/EmberC/include examples/c/ember_example.c -o .build-micro/ember_example_full \
+	  -L.build/debug -lCEmber -Wl,-rpath,$(CURDIR)/.build/debug -lm -pthread
+	.build-micro/ember_example_full examples/c/demo.ember | cmp - .build-micro/x86_64/ember_example.out
+	@echo "micro-parity: examples/c/ember_example.c prints the same with libember-micro.a and libCEmber.so"
 
 debug-ember: deps
 	$(SWIFT) build --product ember

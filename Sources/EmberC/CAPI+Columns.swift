@@ -18,7 +18,7 @@ final class ColumnsHandle: @unchecked Sendable {
     self.strides = strides
   }
 
-  static func from(_ p: OpaquePointer?) throws -> ColumnsHandle {
+  static func from(_ p: OpaquePointer?) throws(APIError) -> ColumnsHandle {
     guard let p else { throw APIError(.invalidArgument, "columns is NULL") }
     return Unmanaged<ColumnsHandle>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
   }
@@ -28,20 +28,22 @@ final class ColumnsHandle: @unchecked Sendable {
   /// the pooled evaluator that computed them (its `probabilities` scratch is free to use).
   func forEachChunk(
     _ data: UnsafePointer<UnsafeRawPointer?>, count n: Int,
-    _ body: (Int, Int, UnsafePointer<Float>, UnsafePointer<UInt32>, UnsafePointer<Float>, Evaluator) throws -> Void
-  ) throws {
+    _ body: (Int, Int, UnsafePointer<Float>, UnsafePointer<UInt32>, UnsafePointer<Float>, Evaluator) throws(APIError) -> Void
+  ) throws(APIError) {
     let batch = Evaluator.batch
-    try withUnsafeTemporaryAllocation(of: Float.self, capacity: max(batch * handle.width, 1)) { rows in
-      try withUnsafeTemporaryAllocation(of: UInt32.self, capacity: batch) { flags in
-        try strides.withUnsafeBufferPointer { strides in
-          try handle.pool.with { evaluator in
+    try withUnsafeTemporaryAllocation(of: Float.self, capacity: max(batch * handle.width, 1)) { (rows) throws(APIError) in
+      try withUnsafeTemporaryAllocation(of: UInt32.self, capacity: batch) { (flags) throws(APIError) in
+        try strides.withUnsafeBufferPointer { (strides) throws(APIError) in
+          try handle.pool.with { (evaluator) throws(APIError) in
             var start = 0
             while start < n {
               let m = min(batch, n - start)
-              try encoder.encode(
-                data, strides: strides.baseAddress!, rows: start..<(start + m), into: rows.baseAddress!,
-                flags: flags.baseAddress!)
-              try evaluator.forEachChunk(rows: rows.baseAddress!, count: m) { _, _, energies in
+              try runtime { () throws(EmberRuntimeError) in
+                try encoder.encode(
+                  data, strides: strides.baseAddress!, rows: start..<(start + m), into: rows.baseAddress!,
+                  flags: flags.baseAddress!)
+              }
+              try evaluator.forEachChunk(rows: rows.baseAddress!, count: m) { (_, _, energies) throws(APIError) in
                 try body(start, m, rows.baseAddress!, flags.baseAddress!, energies, evaluator)
               }
               start += m
@@ -54,7 +56,7 @@ final class ColumnsHandle: @unchecked Sendable {
 }
 
 /// Validates (data, n) for a call on `c`; nil when there is nothing to do (n == 0).
-private func checkData(_ c: ColumnsHandle, _ data: UnsafePointer<UnsafeRawPointer?>?, _ n: Int) throws -> UnsafePointer<UnsafeRawPointer?>? {
+private func checkData(_ c: ColumnsHandle, _ data: UnsafePointer<UnsafeRawPointer?>?, _ n: Int) throws(APIError) -> UnsafePointer<UnsafeRawPointer?>? {
   _ = try checkedProduct(n, max(c.handle.width, c.handle.classCount), "n")
   if n == 0 { return nil }
   let data = try required(data, "data")
@@ -75,7 +77,7 @@ public func ember_columns_new(
   _ flags: UInt32, _ out: UnsafeMutablePointer<OpaquePointer?>?
 ) -> Int32 {
   out?.pointee = nil
-  return guarded("ember_columns_new") {
+  return guarded("ember_columns_new") { () throws(APIError) in
     let h = try ModelHandle.from(model)
     let out = try required(out, "out_columns")
     guard ncols >= 0, ncols < 1 << 24 else { throw APIError(.invalidArgument, "ncols is too large") }
@@ -113,8 +115,10 @@ public func ember_columns_new(
       }
     }
     let strict = flags & UInt32(EMBER_ENCODE_STRICT_CATEGORIES) != 0
-    let encoder = try h.session.columnEncoder(
-      names: columnNames, kinds: columnKinds, levels: columnLevels, unknownCategories: strict ? .error : .missing)
+    let encoder = try runtime { () throws(EmberRuntimeError) in
+      try h.session.columnEncoder(
+        names: columnNames, kinds: columnKinds, levels: columnLevels, unknownCategories: strict ? .error : .missing)
+    }
     let c = ColumnsHandle(h, encoder: encoder, strides: columnStrides)
     out.pointee = OpaquePointer(Unmanaged.passRetained(c).toOpaque())
   }
@@ -134,12 +138,14 @@ public func ember_columns_encode(
   _ columns: OpaquePointer?, _ data: UnsafePointer<UnsafeRawPointer?>?, _ n: Int, _ out: UnsafeMutablePointer<Float>?,
   _ rowFlags: UnsafeMutablePointer<UInt32>?
 ) -> Int32 {
-  guarded("ember_columns_encode") {
+  guarded("ember_columns_encode") { () throws(APIError) in
     let c = try ColumnsHandle.from(columns)
     guard let data = try checkData(c, data, n) else { return }
     let out = try required(out, "out")
-    try c.strides.withUnsafeBufferPointer { strides in
-      try c.encoder.encode(data, strides: strides.baseAddress!, rows: 0..<n, into: out, flags: rowFlags)
+    try runtime { () throws(EmberRuntimeError) in
+      try c.strides.withUnsafeBufferPointer { (strides) throws(EmberRuntimeError) in
+        try c.encoder.encode(data, strides: strides.baseAddress!, rows: 0..<n, into: out, flags: rowFlags)
+      }
     }
   }
 }
@@ -149,7 +155,7 @@ public func ember_columns_encode(
 public func ember_columns_energies(
   _ columns: OpaquePointer?, _ data: UnsafePointer<UnsafeRawPointer?>?, _ n: Int, _ out: UnsafeMutablePointer<Float>?
 ) -> Int32 {
-  guarded("ember_columns_energies") {
+  guarded("ember_columns_energies") { () throws(APIError) in
     let c = try ColumnsHandle.from(columns)
     guard let data = try checkData(c, data, n) else { return }
     let out = try required(out, "out")
@@ -167,7 +173,7 @@ public func ember_columns_score(
   _ columns: OpaquePointer?, _ data: UnsafePointer<UnsafeRawPointer?>?, _ n: Int, _ scores: UnsafeMutablePointer<Float>?,
   _ percentiles: UnsafeMutablePointer<Float>?, _ anomalies: UnsafeMutablePointer<UInt8>?
 ) -> Int32 {
-  guarded("ember_columns_score") {
+  guarded("ember_columns_score") { () throws(APIError) in
     let c = try ColumnsHandle.from(columns)
     let session = c.handle.session
     if session.threshold == nil, percentiles != nil || anomalies != nil {
@@ -194,7 +200,7 @@ public func ember_columns_classify(
   _ columns: OpaquePointer?, _ data: UnsafePointer<UnsafeRawPointer?>?, _ n: Int, _ labels: UnsafeMutablePointer<Int32>?,
   _ probs: UnsafeMutablePointer<Float>?
 ) -> Int32 {
-  guarded("ember_columns_classify") {
+  guarded("ember_columns_classify") { () throws(APIError) in
     let c = try ColumnsHandle.from(columns)
     guard let data = try checkData(c, data, n) else { return }
     let labels = try required(labels, "labels")
@@ -217,7 +223,7 @@ public func ember_decode_column(
   _ model: OpaquePointer?, _ rows: UnsafePointer<Float>?, _ n: Int, _ feature: Int,
   _ numbers: UnsafeMutablePointer<Double>?, _ categories: UnsafeMutablePointer<Int32>?
 ) -> Int32 {
-  guarded("ember_decode_column") {
+  guarded("ember_decode_column") { () throws(APIError) in
     let h = try ModelHandle.from(model)
     guard feature >= 0, feature < h.model.features.count else {
       throw APIError(.invalidArgument, "feature \(feature) is out of range (the model has \(h.model.features.count))")
@@ -241,11 +247,11 @@ public func ember_decode_column(
 /// rows per class (C values) when `count` rows are drawn in proportion to the priors.
 @_cdecl("ember_sample_counts")
 public func ember_sample_counts(_ model: OpaquePointer?, _ count: Int, _ out: UnsafeMutablePointer<Int>?) -> Int32 {
-  guarded("ember_sample_counts") {
+  guarded("ember_sample_counts") { () throws(APIError) in
     let h = try ModelHandle.from(model)
     guard count >= 0 else { throw APIError(.invalidArgument, "count is too large") }
     let out = try required(out, "out_counts")
-    for (c, k) in EmberSession.allocate(count, weights: h.model.classes.map(\.prior)).enumerated() { out[c] = k }
+    for (c, k) in EmberSession.allocate(count, weights: h.model.classes.map { $0.prior }).enumerated() { out[c] = k }
   }
 }
 
@@ -258,7 +264,7 @@ public func ember_sample_chains(
   _ opts: UnsafePointer<ember_sampler_options>?, _ out: UnsafeMutablePointer<Float>?,
   _ stats: UnsafeMutablePointer<ember_sample_stats>?
 ) -> Int32 {
-  guarded("ember_sample_chains") {
+  guarded("ember_sample_chains") { () throws(APIError) in
     let h = try ModelHandle.from(model)
     let d = h.width
     _ = try checkedProduct(count, d, "count")
@@ -273,13 +279,15 @@ public func ember_sample_chains(
     if count > 0 {
       let out = try required(out, "out_encoded")
       var written = 0
-      let run = try h.session.sample(
-        classIndex: Int(classIndex), count: count, seed: seed, overrides: overrides, threads: threads,
-        firstChain: Int(firstChain)
-      ) { block, m in
-        (out + written * d).update(from: block.baseAddress!, count: m * d)
-        written += m
-        return true
+      let run = try runtime { () throws(EmberRuntimeError) in
+        try h.session.sample(
+          classIndex: Int(classIndex), count: count, seed: seed, overrides: overrides, threads: threads,
+          firstChain: Int(firstChain)
+        ) { block, m in
+          (out + written * d).update(from: block.baseAddress!, count: m * d)
+          written += m
+          return true
+        }
       }
       total = ember_sample_stats(
         chains: UInt64(run.chains), restarts: UInt64(run.restarts), proposals: UInt64(run.proposals),

@@ -2,11 +2,7 @@ import EmberFormat
 import EmberRuntime
 import _EmberCAPITypes
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#endif
+import _EmberSystem
 
 // Encoding raw rows, energies, scores, classification and decoding. See include/ember.h.
 
@@ -29,15 +25,18 @@ final class EncoderHandle: @unchecked Sendable {
   }
 
   /// Encodes a row of `values` (NULL allowed when there are no columns).
-  func encode(_ values: UnsafePointer<UnsafePointer<CChar>?>?, into out: UnsafeMutablePointer<Float>) throws -> RowFlags {
+  func encode(_ values: UnsafePointer<UnsafePointer<CChar>?>?, into out: UnsafeMutablePointer<Float>) throws(APIError) -> RowFlags {
     if columns == 0 {
       let none: [UnsafePointer<CChar>?] = [nil]
-      return try none.withUnsafeBufferPointer { (p) throws(EmberRuntimeError) in try encode(p.baseAddress!, into: out) }
+      return try runtime { () throws(EmberRuntimeError) in
+        try none.withUnsafeBufferPointer { (p) throws(EmberRuntimeError) in try encode(p.baseAddress!, into: out) }
+      }
     }
-    return try encode(try required(values, "values"), into: out)
+    let values = try required(values, "values")
+    return try runtime { () throws(EmberRuntimeError) in try encode(values, into: out) }
   }
 
-  static func from(_ p: OpaquePointer?) throws -> EncoderHandle {
+  static func from(_ p: OpaquePointer?) throws(APIError) -> EncoderHandle {
     guard let p else { throw APIError(.invalidArgument, "encoder is NULL") }
     return Unmanaged<EncoderHandle>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
   }
@@ -50,16 +49,19 @@ struct CStringFields: RowFields {
 
   func field(_ i: Int) -> UnsafeBufferPointer<UInt8> {
     guard let p = values[i] else { return UnsafeBufferPointer(start: nil, count: 0) }
-    return UnsafeBufferPointer(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p))
+    let bytes = UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self)
+    var n = 0
+    while bytes[n] != 0 { n += 1 }
+    return UnsafeBufferPointer(start: bytes, count: n)
   }
 }
 
 /// Column names from a C array.
-private func names(_ p: UnsafePointer<UnsafePointer<CChar>?>?, _ n: Int) throws -> [String] {
+private func names(_ p: UnsafePointer<UnsafePointer<CChar>?>?, _ n: Int) throws(APIError) -> [String] {
   guard n >= 0 else { throw APIError(.invalidArgument, "ncols is too large") }
   if n == 0 { return [] }
   let p = try required(p, "names")
-  return try (0..<n).map { i in
+  return try (0..<n).map { (i) throws(APIError) -> String in
     guard let s = p[i] else { throw APIError(.invalidArgument, "names[\(i)] is NULL") }
     return String(cString: s)
   }
@@ -73,10 +75,11 @@ public func ember_encoder_new(
   _ out: UnsafeMutablePointer<OpaquePointer?>?
 ) -> Int32 {
   out?.pointee = nil
-  return guarded("ember_encoder_new") {
+  return guarded("ember_encoder_new") { () throws(APIError) in
     let h = try ModelHandle.from(model)
     let out = try required(out, "out_encoder")
-    let e = try EncoderHandle(h, names: try names(columnNames, ncols), flags: flags)
+    let header = try names(columnNames, ncols)
+    let e = try runtime { () throws(EmberRuntimeError) in try EncoderHandle(h, names: header, flags: flags) }
     out.pointee = OpaquePointer(Unmanaged.passRetained(e).toOpaque())
   }
 }
@@ -86,7 +89,7 @@ public func ember_encoder_new(
 public func ember_encoder_encode(
   _ encoder: OpaquePointer?, _ values: UnsafePointer<UnsafePointer<CChar>?>?, _ out: UnsafeMutablePointer<Float>?
 ) -> Int32 {
-  guarded("ember_encoder_encode") {
+  guarded("ember_encoder_encode") { () throws(APIError) in
     _ = try EncoderHandle.from(encoder).encode(values, into: try required(out, "out"))
   }
 }
@@ -99,7 +102,7 @@ public func ember_encoder_encode_row(
   _ outFlags: UnsafeMutablePointer<UInt32>?
 ) -> Int32 {
   outFlags?.pointee = 0
-  return guarded("ember_encoder_encode_row") {
+  return guarded("ember_encoder_encode_row") { () throws(APIError) in
     let flags = try EncoderHandle.from(encoder).encode(values, into: try required(out, "out"))
     outFlags?.pointee = flags.rawValue
   }
@@ -119,15 +122,16 @@ public func ember_encode(
   _ model: OpaquePointer?, _ columnNames: UnsafePointer<UnsafePointer<CChar>?>?,
   _ values: UnsafePointer<UnsafePointer<CChar>?>?, _ ncols: Int, _ flags: UInt32, _ out: UnsafeMutablePointer<Float>?
 ) -> Int32 {
-  guarded("ember_encode") {
+  guarded("ember_encode") { () throws(APIError) in
     let h = try ModelHandle.from(model)
     let out = try required(out, "out")
-    _ = try EncoderHandle(h, names: try names(columnNames, ncols), flags: flags).encode(values, into: out)
+    let header = try names(columnNames, ncols)
+    _ = try runtime { () throws(EmberRuntimeError) in try EncoderHandle(h, names: header, flags: flags) }.encode(values, into: out)
   }
 }
 
 /// Validates (rows, n) and returns the row pointer (nil only when n == 0).
-private func inputRows(_ h: ModelHandle, _ rows: UnsafePointer<Float>?, _ n: Int) throws -> UnsafePointer<Float>? {
+private func inputRows(_ h: ModelHandle, _ rows: UnsafePointer<Float>?, _ n: Int) throws(APIError) -> UnsafePointer<Float>? {
   _ = try checkedProduct(n, h.width, "rows")
   _ = try checkedProduct(n, h.classCount, "outputs")
   if n == 0 { return nil }
@@ -139,7 +143,7 @@ private func inputRows(_ h: ModelHandle, _ rows: UnsafePointer<Float>?, _ n: Int
 public func ember_energies(
   _ model: OpaquePointer?, _ rows: UnsafePointer<Float>?, _ n: Int, _ out: UnsafeMutablePointer<Float>?
 ) -> Int32 {
-  guarded("ember_energies") {
+  guarded("ember_energies") { () throws(APIError) in
     let h = try ModelHandle.from(model)
     guard let x = try inputRows(h, rows, n) else { return }
     let out = try required(out, "out")
@@ -154,7 +158,7 @@ public func ember_score(
   _ model: OpaquePointer?, _ rows: UnsafePointer<Float>?, _ n: Int, _ scores: UnsafeMutablePointer<Float>?,
   _ percentiles: UnsafeMutablePointer<Float>?, _ anomalies: UnsafeMutablePointer<UInt8>?
 ) -> Int32 {
-  guarded("ember_score") { try score(model, rows, nil, n, scores, percentiles, anomalies) }
+  guarded("ember_score") { () throws(APIError) in try score(model, rows, nil, n, scores, percentiles, anomalies) }
 }
 
 /// `ember_status ember_score_flagged(const ember_model *, const float *rows, const uint32_t *row_flags,
@@ -164,14 +168,14 @@ public func ember_score_flagged(
   _ model: OpaquePointer?, _ rows: UnsafePointer<Float>?, _ rowFlags: UnsafePointer<UInt32>?, _ n: Int,
   _ scores: UnsafeMutablePointer<Float>?, _ percentiles: UnsafeMutablePointer<Float>?, _ anomalies: UnsafeMutablePointer<UInt8>?
 ) -> Int32 {
-  guarded("ember_score_flagged") { try score(model, rows, rowFlags, n, scores, percentiles, anomalies) }
+  guarded("ember_score_flagged") { () throws(APIError) in try score(model, rows, rowFlags, n, scores, percentiles, anomalies) }
 }
 
 /// Scores, percentiles (0–100) and anomaly flags through the session.
 private func score(
   _ model: OpaquePointer?, _ rows: UnsafePointer<Float>?, _ rowFlags: UnsafePointer<UInt32>?, _ n: Int,
   _ scores: UnsafeMutablePointer<Float>?, _ percentiles: UnsafeMutablePointer<Float>?, _ anomalies: UnsafeMutablePointer<UInt8>?
-) throws {
+) throws(APIError) {
   let h = try ModelHandle.from(model)
   let session = h.session
   if session.threshold == nil, percentiles != nil || anomalies != nil {
@@ -200,7 +204,7 @@ public func ember_classify(
   _ model: OpaquePointer?, _ rows: UnsafePointer<Float>?, _ n: Int, _ labels: UnsafeMutablePointer<Int32>?,
   _ probs: UnsafeMutablePointer<Float>?
 ) -> Int32 {
-  guarded("ember_classify") {
+  guarded("ember_classify") { () throws(APIError) in
     let h = try ModelHandle.from(model)
     guard let x = try inputRows(h, rows, n) else { return }
     let labels = try required(labels, "labels")
@@ -224,7 +228,7 @@ public func ember_decode_field(
   _ model: OpaquePointer?, _ row: UnsafePointer<Float>?, _ feature: Int, _ buf: UnsafeMutablePointer<CChar>?,
   _ length: Int, _ needed: UnsafeMutablePointer<Int>?
 ) -> Int32 {
-  guarded("ember_decode_field") {
+  guarded("ember_decode_field") { () throws(APIError) in
     let h = try ModelHandle.from(model)
     let row = try required(row, "row")
     guard feature >= 0, feature < h.model.features.count else {

@@ -11,7 +11,7 @@ public func ember_explain(
   _ model: OpaquePointer?, _ rows: UnsafePointer<Float>?, _ n: Int, _ k: Int, _ attributions: UnsafeMutablePointer<Float>?,
   _ top: UnsafeMutablePointer<Int32>?, _ shares: UnsafeMutablePointer<Float>?
 ) -> Int32 {
-  guarded("ember_explain") {
+  guarded("ember_explain") { () throws(APIError) in
     let h = try ModelHandle.from(model)
     let f = h.model.features.count
     _ = try checkedProduct(n, h.width, "rows")

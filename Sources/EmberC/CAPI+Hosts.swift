@@ -1,8 +1,10 @@
 import EmberFormat
+import EmberRuntime
 
 // Entry points for other C API modules linked into the same library as this one (the trainer's,
 // `Sources/EmberTrainerC`): they report errors exactly as the `ember_*` functions here do, through
-// the status codes of `ember.h` and the calling thread's `ember_last_error()` message.
+// the status codes of `ember.h` and the calling thread's `ember_last_error()` message. Not part
+// of the Embedded build (`libember-micro.a`), which has no trainer and no untyped throws.
 
 /// A failure another C API module reports: an `ember_status` code and a one-line message.
 public struct CAPIFailure: Error, Sendable {
@@ -31,19 +33,25 @@ public enum CAPIStatus {
 /// message, or maps the thrown error (``CAPIFailure``, a format or runtime error) to its status
 /// and records the message for `ember_last_error()`. Never lets an error cross the C boundary.
 public func emberCall(_ function: StaticString, _ body: () throws -> Void) -> Int32 {
-  var failure: CAPIFailure?
-  let status = guarded(function) {
-    do {
-      try body()
-    } catch let f as CAPIFailure {
-      failure = f
-    }
+  let failure: APIError
+  do {
+    try body()
+    LastError.set(nil)
+    return Status.ok.rawValue
+  } catch let f as CAPIFailure {
+    LastError.set("\(function): \(f.message)")
+    return f.status
+  } catch let e as APIError {
+    failure = e
+  } catch let e as EmberFormatError {
+    failure = APIError(e)
+  } catch let e as EmberRuntimeError {
+    failure = APIError(e)
+  } catch {
+    failure = APIError(.internal, "\(error)")
   }
-  if let failure {
-    LastError.set("\(function): \(failure.message)")
-    return failure.status
-  }
-  return status
+  LastError.set("\(function): \(failure.message)")
+  return failure.status.rawValue
 }
 
 /// `ptr` or a ``CAPIFailure`` naming the NULL argument.

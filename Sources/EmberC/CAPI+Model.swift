@@ -1,27 +1,23 @@
 import EmberFormat
 import EmberRuntime
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#endif
+import _EmberSystem
 
 // Loading, closing and describing models; version and error strings. See include/ember.h.
 
 /// Library version (matches the `ember` CLI).
 let emberVersion = "0.1.0"
-nonisolated(unsafe) private let versionCString: UnsafeMutablePointer<CChar> = strdup(emberVersion)!
+nonisolated(unsafe) private let versionCString: UnsafeMutablePointer<CChar> = ember_sys_strdup(emberVersion)!
 nonisolated(unsafe) private let statusTexts: [Int32: UnsafeMutablePointer<CChar>] = {
   var table: [Int32: UnsafeMutablePointer<CChar>] = [:]
-  for s in Status.allCases { table[s.rawValue] = strdup(s.text.description)! }
+  for s in Status.allCases { table[s.rawValue] = ember_sys_strdup(s.text.description)! }
   return table
 }()
-nonisolated(unsafe) private let unknownStatusText: UnsafeMutablePointer<CChar> = strdup("unknown status code")!
+nonisolated(unsafe) private let unknownStatusText: UnsafeMutablePointer<CChar> = ember_sys_strdup("unknown status code")!
 
 /// Stores a new handle for `model` in `out`.
-private func publish(_ model: EmberModel, _ out: UnsafeMutablePointer<OpaquePointer?>) throws {
-  let handle = try ModelHandle(model)
+private func publish(_ model: EmberModel, _ out: UnsafeMutablePointer<OpaquePointer?>) throws(APIError) {
+  let handle = try runtime { () throws(EmberRuntimeError) in try ModelHandle(model) }
   out.pointee = OpaquePointer(Unmanaged.passRetained(handle).toOpaque())
 }
 
@@ -43,10 +39,10 @@ public func ember_last_error() -> UnsafePointer<CChar> { LastError.current }
 @_cdecl("ember_open_path")
 public func ember_open_path(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
   out?.pointee = nil
-  return guarded("ember_open_path") {
+  return guarded("ember_open_path") { () throws(APIError) in
     let path = String(cString: try required(path, "path"))
     let out = try required(out, "out_model")
-    try publish(try EmberModel(path: path), out)
+    try publish(try format { () throws(EmberFormatError) in try EmberModel(path: path) }, out)
   }
 }
 
@@ -54,12 +50,12 @@ public func ember_open_path(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutableP
 @_cdecl("ember_open_bytes")
 public func ember_open_bytes(_ bytes: UnsafeRawPointer?, _ length: Int, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
   out?.pointee = nil
-  return guarded("ember_open_bytes") {
+  return guarded("ember_open_bytes") { () throws(APIError) in
     let bytes = try required(bytes, "bytes")
     let out = try required(out, "out_model")
     guard length >= 0 else { throw APIError(.invalidArgument, "len is too large") }
     let array = [UInt8](UnsafeRawBufferPointer(start: bytes, count: length))
-    try publish(try EmberModel(bytes: array), out)
+    try publish(try format { () throws(EmberFormatError) in try EmberModel(bytes: array) }, out)
   }
 }
 
@@ -93,7 +89,7 @@ public func ember_class_prior(_ model: OpaquePointer?, _ i: Int) -> Double {
 /// `ember_status ember_class_index(const ember_model *, const char *label, int32_t *out_index)`.
 @_cdecl("ember_class_index")
 public func ember_class_index(_ model: OpaquePointer?, _ label: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
-  guarded("ember_class_index") {
+  guarded("ember_class_index") { () throws(APIError) in
     let h = try ModelHandle.from(model)
     let label = String(cString: try required(label, "label"))
     let out = try required(out, "out_index")
@@ -139,7 +135,7 @@ public func ember_encoded_width(_ model: OpaquePointer?) -> Int {
 /// `ember_status ember_score_threshold(const ember_model *, float *out_threshold)`.
 @_cdecl("ember_score_threshold")
 public func ember_score_threshold(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?) -> Int32 {
-  guarded("ember_score_threshold") {
+  guarded("ember_score_threshold") { () throws(APIError) in
     let h = try ModelHandle.from(model)
     let out = try required(out, "out_threshold")
     guard let threshold = h.session.threshold else {

@@ -7,7 +7,7 @@ import _EmberCAPITypes
 
 /// The overrides and thread count an `ember_sampler_options` asks for; the session validates
 /// the overrides with the same ranges as `ember sample`.
-func samplerRequest(_ opts: UnsafePointer<ember_sampler_options>?) throws -> (SamplerOverrides, threads: Int) {
+func samplerRequest(_ opts: UnsafePointer<ember_sampler_options>?) throws(APIError) -> (SamplerOverrides, threads: Int) {
   var o = SamplerOverrides()
   guard let opts else { return (o, 1) }
   let v = opts.pointee
@@ -35,9 +35,9 @@ func samplerRequest(_ opts: UnsafePointer<ember_sampler_options>?) throws -> (Sa
     o.initialization = i
   }
   if !v.divergence_limit.isNaN { o.divergenceLimit = v.divergence_limit }
-  try o.validate()
+  try runtime { () throws(EmberRuntimeError) in try o.validate() }
   let threads = max(1, Int(v.threads))
-  try EmberSession.checkThreads(threads, option: "threads")
+  try runtime { () throws(EmberRuntimeError) in try EmberSession.checkThreads(threads, option: "threads") }
   return (o, threads)
 }
 
@@ -63,7 +63,7 @@ public func ember_sample(
   _ out: UnsafeMutablePointer<Float>?, _ outClasses: UnsafeMutablePointer<Int32>?,
   _ stats: UnsafeMutablePointer<ember_sample_stats>?
 ) -> Int32 {
-  guarded("ember_sample") {
+  guarded("ember_sample") { () throws(APIError) in
     let h = try ModelHandle.from(model)
     let session = h.session
     let d = h.width
@@ -85,12 +85,14 @@ public func ember_sample(
       var written = 0
       for c in counts.indices where counts[c] > 0 {
         let first = written
-        let run = try session.sample(
-          classIndex: c, count: counts[c], seed: seed, overrides: overrides, threads: threads
-        ) { block, m in
-          (out + written * d).update(from: block.baseAddress!, count: m * d)
-          written += m
-          return true
+        let run = try runtime { () throws(EmberRuntimeError) in
+          try session.sample(
+            classIndex: c, count: counts[c], seed: seed, overrides: overrides, threads: threads
+          ) { block, m in
+            (out + written * d).update(from: block.baseAddress!, count: m * d)
+            written += m
+            return true
+          }
         }
         if let outClasses { for r in first..<written { outClasses[r] = Int32(c) } }
         total.chains += run.chains

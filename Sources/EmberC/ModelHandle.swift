@@ -1,11 +1,7 @@
 import EmberFormat
 import EmberRuntime
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#endif
+import _EmberSystem
 
 /// What an `ember_model *` points to: a session over the loaded model, the C strings handed
 /// out by the accessors, and a pool of evaluators. Immutable after construction except for the
@@ -20,16 +16,16 @@ final class ModelHandle: @unchecked Sendable {
 
   init(_ model: EmberModel) throws(EmberRuntimeError) {
     session = try EmberSession(model)
-    labels = model.classes.map { strdup($0.label)! }
-    featureNames = model.features.map { strdup($0.name)! }
-    target = strdup(model.target)!
+    labels = model.classes.map { ember_sys_strdup($0.label)! }
+    featureNames = model.features.map { ember_sys_strdup($0.name)! }
+    target = ember_sys_strdup(model.target)!
     pool = EvaluatorPool(session)
   }
 
   deinit {
-    for p in labels { free(p) }
-    for p in featureNames { free(p) }
-    free(target)
+    for p in labels { ember_sys_free(p) }
+    for p in featureNames { ember_sys_free(p) }
+    ember_sys_free(target)
   }
 
   var model: EmberModel { session.model }
@@ -37,7 +33,7 @@ final class ModelHandle: @unchecked Sendable {
   var width: Int { session.width }
 
   /// The handle behind an opaque pointer (not retained).
-  static func from(_ p: OpaquePointer?) throws -> ModelHandle {
+  static func from(_ p: OpaquePointer?) throws(APIError) -> ModelHandle {
     guard let p else { throw APIError(.invalidArgument, "model is NULL") }
     return Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
   }
@@ -49,30 +45,25 @@ final class ModelHandle: @unchecked Sendable {
 /// at once.
 final class EvaluatorPool: @unchecked Sendable {
   private let session: EmberSession
-  private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+  private let mutex = ember_sys_mutex_new()!
   private var free: [Evaluator] = []
 
   init(_ session: EmberSession) {
     self.session = session
-    mutex = .allocate(capacity: 1)
-    pthread_mutex_init(mutex, nil)
   }
 
-  deinit {
-    pthread_mutex_destroy(mutex)
-    mutex.deallocate()
-  }
+  deinit { ember_sys_mutex_free(mutex) }
 
   /// Runs `body` with an evaluator that no other thread uses meanwhile.
-  func with<R>(_ body: (Evaluator) throws -> R) rethrows -> R {
-    pthread_mutex_lock(mutex)
+  func with<R, E: Error>(_ body: (Evaluator) throws(E) -> R) throws(E) -> R {
+    ember_sys_mutex_lock(mutex)
     let e = free.popLast()
-    pthread_mutex_unlock(mutex)
+    ember_sys_mutex_unlock(mutex)
     let evaluator = e ?? Evaluator(session)
     defer {
-      pthread_mutex_lock(mutex)
+      ember_sys_mutex_lock(mutex)
       free.append(evaluator)
-      pthread_mutex_unlock(mutex)
+      ember_sys_mutex_unlock(mutex)
     }
     return try body(evaluator)
   }

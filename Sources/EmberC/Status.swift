@@ -2,11 +2,7 @@ import EmberFormat
 import EmberRuntime
 import _EmberCAPITypes
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#endif
+import _EmberSystem
 
 /// Status codes of the C API. Their numbers are declared once, in `ember.h` (`EMBER_OK`, …),
 /// and read from it here.
@@ -94,36 +90,24 @@ enum Status: CaseIterable {
   }
 }
 
-/// The calling thread's last error message (`ember_last_error`), kept in a pthread key so that
-/// threads sharing one model never see each other's messages.
+/// The calling thread's last error message (`ember_last_error`), kept per thread (a pthread
+/// key in `_EmberSystem`) so that threads sharing one model never see each other's messages.
 enum LastError {
-  static let key: pthread_key_t = {
-    var k = pthread_key_t()
-    pthread_key_create(&k) { free($0) }
-    return k
-  }()
-
   /// An empty C string returned when the thread has no error.
-  nonisolated(unsafe) static let empty: UnsafeMutablePointer<CChar> = strdup("")!
+  nonisolated(unsafe) static let empty: UnsafeMutablePointer<CChar> = ember_sys_strdup("")!
 
   /// Replaces this thread's message (nil clears it).
   static func set(_ message: String?) {
-    let k = key
-    if let old = pthread_getspecific(k) {
-      free(old)
-      pthread_setspecific(k, nil)
-    }
-    if let message { pthread_setspecific(k, strdup(message)) }
+    _ = ember_sys_set_thread_message(message)
   }
 
   /// This thread's message, or "" (pointer owned by the library).
-  static var current: UnsafePointer<CChar> {
-    if let p = pthread_getspecific(key) { return UnsafePointer(p.assumingMemoryBound(to: CChar.self)) }
-    return UnsafePointer(empty)
-  }
+  static var current: UnsafePointer<CChar> { ember_sys_thread_message() ?? UnsafePointer(empty) }
 }
 
 /// A failure to report through the C API: a status and a message for `ember_last_error`.
+/// Every error of the layers below becomes one (typed throws: the C API compiles in Embedded
+/// Swift too).
 struct APIError: Error {
   let status: Status
   let message: String
@@ -132,41 +116,54 @@ struct APIError: Error {
     self.status = status
     self.message = message
   }
+
+  /// A format error: its status and description.
+  init(_ e: EmberFormatError) {
+    self.init(Status(e.code), e.description)
+  }
+
+  /// A runtime error: its status and description (option errors name the options struct's
+  /// field: `opts->steps: must be in 0…1000000`).
+  init(_ e: EmberRuntimeError) {
+    self.init(Status(e.code), (e.code == .badOption ? "opts->" : "") + e.description)
+  }
 }
 
 /// Runs `body`, converting every thrown error into a status and this thread's message.
 /// Never lets an error cross the C boundary.
 @inline(__always)
-func guarded(_ function: StaticString, _ body: () throws -> Void) -> Int32 {
+func guarded(_ function: StaticString, _ body: () throws(APIError) -> Void) -> Int32 {
   do {
     try body()
     LastError.set(nil)
     return Status.ok.rawValue
-  } catch let e as APIError {
-    LastError.set("\(function): \(e.message)")
-    return e.status.rawValue
-  } catch let e as EmberFormatError {
-    LastError.set("\(function): \(e.description)")
-    return Status(e.code).rawValue
-  } catch let e as EmberRuntimeError {
-    // Option errors name the options struct's field (`opts->steps: must be in 0…1000000`).
-    LastError.set("\(function): " + (e.code == .badOption ? "opts->" : "") + e.description)
-    return Status(e.code).rawValue
   } catch {
-    LastError.set("\(function): \(error)")
-    return Status.internal.rawValue
+    LastError.set("\(function): \(error.message)")
+    return error.status.rawValue
   }
+}
+
+/// `body`'s value, its runtime error as an ``APIError``.
+@inline(__always)
+func runtime<T>(_ body: () throws(EmberRuntimeError) -> T) throws(APIError) -> T {
+  do { return try body() } catch { throw APIError(error) }
+}
+
+/// `body`'s value, its format error as an ``APIError``.
+@inline(__always)
+func format<T>(_ body: () throws(EmberFormatError) -> T) throws(APIError) -> T {
+  do { return try body() } catch { throw APIError(error) }
 }
 
 /// Throws `.invalidArgument` naming `name` when `p` is NULL; otherwise returns it.
 @inline(__always)
-func required<T>(_ p: T?, _ name: StaticString) throws -> T {
+func required<T>(_ p: T?, _ name: StaticString) throws(APIError) -> T {
   guard let p else { throw APIError(.invalidArgument, "\(name) is NULL") }
   return p
 }
 
 /// `a · b` or `.invalidArgument` on overflow or a negative count.
-func checkedProduct(_ a: Int, _ b: Int, _ what: StaticString) throws -> Int {
+func checkedProduct(_ a: Int, _ b: Int, _ what: StaticString) throws(APIError) -> Int {
   guard a >= 0, b >= 0 else { throw APIError(.invalidArgument, "\(what): negative size") }
   let (p, overflow) = a.multipliedReportingOverflow(by: b)
   guard !overflow else { throw APIError(.invalidArgument, "\(what): size overflows") }

@@ -8,6 +8,7 @@ import EmberText
 final class OutputSink {
   private let destination: AtomicFile.Destination?
   private let out: TextOutput
+  private var fieldsInLine = 0
 
   /// Flush after every line (streaming mode).
   var flushEachLine: Bool {
@@ -34,6 +35,50 @@ final class OutputSink {
   func writeRow(_ fields: [String]) throws(CLIError) {
     do {
       try out.appendRow(fields)
+    } catch {
+      throw CLIError.text(error)
+    }
+  }
+
+  /// Appends one field of the current line (quoted when needed), after a separator unless it
+  /// is the line's first. For per-row output without building an array of strings.
+  func field(_ text: String) throws(CLIError) {
+    do {
+      if fieldsInLine > 0 { try out.append(byte: out.delimiter) }
+      try out.appendField(text)
+    } catch {
+      throw CLIError.text(error)
+    }
+    fieldsInLine += 1
+  }
+
+  /// Appends a float field: its shortest round-trip text (`description`; never quoted).
+  func field(_ value: Float) throws(CLIError) {
+    do {
+      if fieldsInLine > 0 { try out.append(byte: out.delimiter) }
+      try out.append(value)
+    } catch {
+      throw CLIError.text(error)
+    }
+    fieldsInLine += 1
+  }
+
+  /// Appends an integer field in decimal.
+  func field(_ value: Int) throws(CLIError) {
+    do {
+      if fieldsInLine > 0 { try out.append(byte: out.delimiter) }
+      try out.append(value)
+    } catch {
+      throw CLIError.text(error)
+    }
+    fieldsInLine += 1
+  }
+
+  /// Ends the current line (see ``field(_:)-(String)``).
+  func endRow() throws(CLIError) {
+    fieldsInLine = 0
+    do {
+      try out.endLine()
     } catch {
       throw CLIError.text(error)
     }

@@ -103,74 +103,39 @@ struct RowPipeline {
       keptIndex.append(i)
     }
     try emitHeader(options.keep)
-    let d = session.width
-    let c = session.classCount
-    let evaluator = Evaluator(session, threads: options.threads)
-    let chunk = options.stream ? 1 : Evaluator.batch * options.threads
-    var x = [Float](repeating: 0, count: chunk * d)
-    var e = [Float](repeating: 0, count: chunk * c)
-    var rows: [Row] = []
-    rows.reserveCapacity(chunk)
     var summary = Summary()
-    let fieldCount = header.count
-
-    func process() throws(CLIError) {
-      let n = rows.count
-      guard n > 0 else { return }
-      x.withUnsafeBufferPointer { xp in
-        e.withUnsafeMutableBufferPointer { ep in evaluator.energies(rows: xp.baseAddress!, count: n, into: ep.baseAddress!) }
-        prepare?(xp.baseAddress!, n)
-      }
-      for (i, row) in rows.enumerated() {
-        try e.withUnsafeBufferPointer { (ep) throws(CLIError) in
-          try x.withUnsafeBufferPointer { (xp) throws(CLIError) in try emit(row, ep.baseAddress! + i * c, xp.baseAddress! + i * d) }
-        }
-      }
-      rows.removeAll(keepingCapacity: true)
-    }
-
-    func skipOrStop(_ failure: CLIError) throws(CLIError) {
-      if options.onError == .stop { throw failure }
-      printNote("ember: skipped: \(failure.message)")
-      summary.skipped += 1
-    }
-
+    let batch = Batch(session: session, rows: options.stream ? 1 : RowPipeline.batchRows, threads: options.threads)
+    ProcessLifetime.batches.append(batch)
     while true {
-      let record: CSVRecord
+      let records: CSVBatch
       do {
-        guard let r = try reader.next() else { break }
-        record = r
+        guard let r = try reader.nextBatch(maxRecords: batch.capacity) else { break }
+        records = r
       } catch {
         // A syntax error (or an over-long record) leaves the reader mid-record: always fatal.
         throw CLIError.text(error)
       }
-      let line = record.line
-      guard record.count == fieldCount else {
-        try skipOrStop(CLIError(.badInput, "\(reader.name):\(line): expected \(fieldCount) fields as in the header, found \(record.count)"))
-        continue
-      }
-      let flags: RowFlags
-      do throws(EmberRuntimeError) {
-        flags = try x.withUnsafeMutableBufferPointer { (xp) throws(EmberRuntimeError) in
-          try encoder.encode(record, into: xp.baseAddress! + rows.count * d)
+      batch.encodeAndEvaluate(records, encoder: encoder, fieldCount: header.count, kept: keptIndex)
+      // In input order: refused rows first reported (or fatal), the rest moved together.
+      var good = 0
+      for i in 0..<records.count {
+        if let failure = batch.slots[i].failure {
+          if options.onError == .stop { throw failure }
+          printNote("ember: skipped: \(failure.message)")
+          summary.skipped += 1
+          continue
         }
-      } catch {
-        try skipOrStop(CLIError.runtime(error, at: "\(reader.name):\(line):\(error.column.map { String($0 + 1) } ?? "?")"))
-        continue
+        if good != i { batch.move(i, to: good) }
+        if batch.slots[good].row.flags.contains(.unknownCategory) { summary.unknownCategoryRows += 1 }
+        good += 1
       }
-      var kept: [String] = []
-      do throws(TextError) {
-        for i in keptIndex { kept.append(try record.string(i)) }
-      } catch {
-        try skipOrStop(CLIError.text(error))
-        continue
+      summary.rows += good
+      guard good > 0 else { continue }
+      prepare?(batch.x, good)
+      for i in 0..<good {
+        try emit(batch.slots[i].row, batch.e + i * batch.classes, batch.x + i * batch.width)
       }
-      if flags.contains(.unknownCategory) { summary.unknownCategoryRows += 1 }
-      rows.append(Row(line: line, kept: kept, flags: flags))
-      summary.rows += 1
-      if rows.count == chunk { try process() }
     }
-    try process()
     if summary.rows == 0 {
       throw CLIError(
         .badInput, "\(reader.name): no data rows\(summary.skipped > 0 ? " could be read (\(summary.skipped) skipped)" : " after the header")")
@@ -179,6 +144,112 @@ struct RowPipeline {
       printNote("ember: \(summary.skipped) row\(summary.skipped == 1 ? "" : "s") skipped, \(summary.rows) processed")
     }
     return summary
+  }
+}
+
+extension RowPipeline {
+  /// Records read, encoded and evaluated together (one reader batch); fixed, so that what is
+  /// computed together never depends on the thread count.
+  static let batchRows = 1024
+
+  /// One row's slot in a batch: the row for output, or why it was refused.
+  struct Slot {
+    var row = Row(line: 0, kept: [], flags: [])
+    var failure: CLIError?
+  }
+
+  /// Buffers for one batch: encoded rows (n×d), energies (n×C) and row slots, plus one
+  /// evaluator per worker. Each worker encodes and evaluates a contiguous share of the
+  /// records, so the work is parallel and each buffer row is written by one thread.
+  final class Batch {
+    let capacity: Int
+    let width: Int
+    let classes: Int
+    let x: UnsafeMutablePointer<Float>
+    let e: UnsafeMutablePointer<Float>
+    let slots: UnsafeMutablePointer<Slot>
+    private let evaluators: [Evaluator]
+
+    init(session: EmberSession, rows: Int, threads: Int) {
+      capacity = rows
+      width = session.width
+      classes = session.classCount
+      // Written before read, batch by batch: left uninitialised, so that a short input
+      // touches only the pages it uses.
+      x = .allocate(capacity: max(rows * width, 1))
+      e = .allocate(capacity: max(rows * classes, 1))
+      slots = .allocate(capacity: rows)
+      evaluators = (0..<max(1, threads)).map { _ in Evaluator(session) }
+    }
+
+    /// Slots initialised by the last ``encodeAndEvaluate(_:encoder:fieldCount:kept:)``.
+    private(set) var filled = 0
+
+    deinit {
+      clear()
+      x.deallocate()
+      e.deallocate()
+      slots.deallocate()
+    }
+
+    /// Deinitialises the slots of the last batch.
+    func clear() {
+      slots.deinitialize(count: filled)
+      filled = 0
+    }
+
+    /// Encodes every record into its slot (or records why it was refused) and evaluates the
+    /// energies of the whole share, refused slots included (their values are never used).
+    func encodeAndEvaluate(_ records: CSVBatch, encoder: RowEncoder, fieldCount: Int, kept: [Int]) {
+      clear()
+      let n = records.count
+      filled = n
+      let workers = min(evaluators.count, (n + 63) / 64)
+      Parallel.forEach(workers, threads: workers) { w in
+        let lo = n * w / workers
+        let hi = n * (w + 1) / workers
+        for i in lo..<hi {
+          let row = self.x + i * self.width
+          let slot = Batch.encode(records[i], encoder: encoder, fieldCount: fieldCount, kept: kept, into: row)
+          // A refused row's values are evaluated but never used: make them defined.
+          if slot.failure != nil { row.update(repeating: 0, count: self.width) }
+          (self.slots + i).initialize(to: slot)
+        }
+        self.evaluators[w].energies(rows: self.x + lo * self.width, count: hi - lo, into: self.e + lo * self.classes)
+      }
+    }
+
+    private static func encode(
+      _ record: CSVRecord, encoder: RowEncoder, fieldCount: Int, kept: [Int], into x: UnsafeMutablePointer<Float>
+    ) -> Slot {
+      let name = record.reader.name
+      let line = record.line
+      guard record.count == fieldCount else {
+        return Slot(failure: CLIError(.badInput, "\(name):\(line): expected \(fieldCount) fields as in the header, found \(record.count)"))
+      }
+      let flags: RowFlags
+      do throws(EmberRuntimeError) {
+        flags = try encoder.encode(record, into: x)
+      } catch {
+        return Slot(failure: CLIError.runtime(error, at: "\(name):\(line):\(error.column.map { String($0 + 1) } ?? "?")"))
+      }
+      var values: [String] = []
+      if !kept.isEmpty {
+        do throws(TextError) {
+          for i in kept { values.append(try record.string(i)) }
+        } catch {
+          return Slot(failure: CLIError.text(error))
+        }
+      }
+      return Slot(row: Row(line: line, kept: values, flags: flags))
+    }
+
+    /// Moves slot, encoded row and energies `i` to `j` (< i).
+    func move(_ i: Int, to j: Int) {
+      slots[j] = slots[i]
+      (x + j * width).update(from: x + i * width, count: width)
+      (e + j * classes).update(from: e + i * classes, count: classes)
+    }
   }
 }
 

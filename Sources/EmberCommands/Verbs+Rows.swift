@@ -43,16 +43,20 @@ extension Verb {
       prepare: explanation.map { e in { x, n in e.compute(x, n) } },
       row: { (row, e, x) throws(CLIError) in
         let s = session.score(e)
-        let best = probabilities.withUnsafeMutableBufferPointer { session.classify(e, row: x, probabilities: $0.baseAddress!) }
-        var out = row.kept
-        if input.stream { out.append(String(row.line)) }
-        out.append(s.description)
-        out.append(session.percentile(ofScore: s).map { $0.description } ?? "")
-        out.append(session.isAnomaly(score: s, threshold: threshold, flags: row.flags).map { $0 ? "1" : "0" } ?? "")
-        out.append(labels[best])
-        if withEnergies { for c in 0..<labels.count { out.append(e[c].description) } }
-        explanation?.append(to: &out)
-        try sink.writeRow(out)
+        let best = probabilities.withUnsafeMutableBufferPointer { session.nearestClass(e, row: x, scratch: $0.baseAddress!) }
+        for k in row.kept { try sink.field(k) }
+        if input.stream { try sink.field(row.line) }
+        try sink.field(s)
+        if let p = session.percentile(ofScore: s) { try sink.field(p) } else { try sink.field("") }
+        try sink.field(session.isAnomaly(score: s, threshold: threshold, flags: row.flags).map { $0 ? "1" : "0" } ?? "")
+        try sink.field(labels[best])
+        if withEnergies { for c in 0..<labels.count { try sink.field(e[c]) } }
+        if let explanation {
+          var why: [String] = []
+          explanation.append(to: &why)
+          for f in why { try sink.field(f) }
+        }
+        try sink.endRow()
       })
     try sink.commit()
     noteUnknownCategories(summary, "read as missing and flagged anomalous (anomaly = 1)")
@@ -87,11 +91,11 @@ extension Verb {
       header: { (kept) throws(CLIError) in try sink.writeRow(kept + columns) },
       row: { (row, e, x) throws(CLIError) in
         let best = probabilities.withUnsafeMutableBufferPointer { session.classify(e, row: x, probabilities: $0.baseAddress!) }
-        var out = row.kept
-        if input.stream { out.append(String(row.line)) }
-        out.append(labels[best])
-        if !labelOnly { for c in 0..<labels.count { out.append(probabilities[c].description) } }
-        try sink.writeRow(out)
+        for k in row.kept { try sink.field(k) }
+        if input.stream { try sink.field(row.line) }
+        try sink.field(labels[best])
+        if !labelOnly { for c in 0..<labels.count { try sink.field(probabilities[c]) } }
+        try sink.endRow()
       })
     try sink.commit()
     noteUnknownCategories(summary, "read as missing")

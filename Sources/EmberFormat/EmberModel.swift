@@ -125,6 +125,12 @@ public final class EmberModel: @unchecked Sendable {
   /// Metadata key/values.
   public let metadata: [String: String]
 
+  /// Lets the operating system drop the file's resident pages once what the caller uses often
+  /// has been copied out (the runtime's packed weights); bytes read later in place (inspect,
+  /// stored starting rows, gradient weights) are read again from the file. No effect on a
+  /// model loaded from bytes.
+  public func releaseResidentPages() { storage.releaseResidentPages() }
+
   /// Maps and loads the file at `path`. Errors carry the path in their location.
   public convenience init(path: String) throws(EmberFormatError) {
     do {

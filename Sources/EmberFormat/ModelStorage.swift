@@ -43,6 +43,13 @@ final class ModelStorage: @unchecked Sendable {
     mapped = false
   }
 
+  /// Lets the operating system drop the mapped pages (a no-op for a copy): for after the
+  /// bytes have been verified and what is used often has been copied out. Pages touched later
+  /// are read again from the file.
+  func releaseResidentPages() {
+    if mapped { ember_sys_release_pages(base, count) }
+  }
+
   deinit {
     if mapped {
       ember_sys_unmap(base, count)

@@ -1,3 +1,5 @@
+import _EmberSystem
+
 /// Semantic rules every model obeys, applied on load (to the file) and on write (to the spec),
 /// so a writer can never produce a file a reader refuses.
 enum ModelValidator {
@@ -21,7 +23,7 @@ enum ModelValidator {
 
     init(
       inputs: Int, outputs: Int, activation: Activation, weightCount: Int, bias: [Float], badWeight: Int?,
-      weight: (Int) -> Float
+      floats: UnsafeBufferPointer<Float>? = nil, weight: (Int) -> Float
     ) {
       self.inputs = inputs
       self.outputs = outputs
@@ -35,17 +37,50 @@ enum ModelValidator {
       let (product, overflow) = inputs.multipliedReportingOverflow(by: outputs)
       // Only when the weights are all there (product > 0: an empty layer of huge width allocates nothing).
       var cols = [Double](repeating: 0, count: !overflow && product > 0 && weightCount == product ? inputs : 0)
-      for k in 0..<weightCount { maxAbsWeight = max(maxAbsWeight, abs(weight(k))) }
-      guard !cols.isEmpty else { return }
-      for o in 0..<outputs {
-        var row = 0.0
-        for i in 0..<inputs {
-          let w = Double(abs(weight(o * inputs + i)))
-          row += w
-          cols[i] += w
-        }
-        maxRowAbsSum = max(maxRowAbsSum, row)
+      guard !cols.isEmpty else {
+        for k in 0..<weightCount { maxAbsWeight = max(maxAbsWeight, abs(weight(k))) }
+        return
       }
+      // One pass (row sums in input order, column sums in output order); float32 weights in
+      // place are read directly, not through the accessor.
+      var top: Float = 0
+      var rowMax = 0.0
+      cols.withUnsafeMutableBufferPointer { cols in
+        func visit(_ w: (Int) -> Float) {
+          // Four rows at a time: four independent row sums, each column still summed in
+          // output order.
+          var o = 0
+          while o + 4 <= outputs {
+            var r0 = 0.0, r1 = 0.0, r2 = 0.0, r3 = 0.0
+            for i in 0..<inputs {
+              let a0 = abs(w(o * inputs + i)), a1 = abs(w((o + 1) * inputs + i))
+              let a2 = abs(w((o + 2) * inputs + i)), a3 = abs(w((o + 3) * inputs + i))
+              top = max(top, max(max(a0, a1), max(a2, a3)))
+              r0 += Double(a0)
+              r1 += Double(a1)
+              r2 += Double(a2)
+              r3 += Double(a3)
+              cols[i] = cols[i] + Double(a0) + Double(a1) + Double(a2) + Double(a3)
+            }
+            rowMax = max(rowMax, max(max(r0, r1), max(r2, r3)))
+            o += 4
+          }
+          for r in o..<outputs {
+            var row = 0.0
+            for i in 0..<inputs {
+              let a = abs(w(r * inputs + i))
+              top = max(top, a)
+              let v = Double(a)
+              row += v
+              cols[i] += v
+            }
+            rowMax = max(rowMax, row)
+          }
+        }
+        if let floats { visit { floats[$0] } } else { visit(weight) }
+      }
+      maxAbsWeight = top
+      maxRowAbsSum = rowMax
       maxColAbsSum = cols.max() ?? 0
     }
   }
@@ -173,13 +208,16 @@ enum ModelValidator {
         label: c.label, prior: c.prior, output: c.output,
         layers: c.layers.map { l in
           var bad: Int? = nil
+          var floats: UnsafeBufferPointer<Float>? = nil
           switch l.weights {
-          case .float32(let p): bad = firstNonFinite(p)
+          case .float32(let p):
+            bad = firstNonFinite(p)
+            floats = p
           case .float16(let p): bad = p.firstIndex { ($0 & 0x7C00) == 0x7C00 }
           }
           return LayerFacts(
             inputs: l.inputs, outputs: l.outputs, activation: l.activation, weightCount: l.weights.count,
-            bias: Array(l.bias), badWeight: bad, weight: { l.weights[$0] })
+            bias: Array(l.bias), badWeight: bad, floats: floats, weight: { l.weights[$0] })
         },
         base: c.base.map { g in
           BaseFacts(
@@ -219,6 +257,20 @@ enum ModelValidator {
       }
     }
     return nil
+  }
+
+  /// ``firstNonFinite(_:)`` of values in place (a file view), vectorised.
+  static func firstNonFinite(_ values: UnsafeBufferPointer<Float>) -> Int? {
+    var top: Float = 0
+    let i = ember_sys_scan_floats(values.baseAddress, values.count, &top)
+    return i == values.count ? nil : i
+  }
+
+  /// ``maxAbs(_:)`` of values in place (a file view; callers check finiteness first), vectorised.
+  static func maxAbs(_ values: UnsafeBufferPointer<Float>) -> Float {
+    var top: Float = 0
+    let i = ember_sys_scan_floats(values.baseAddress, values.count, &top)
+    return i == values.count ? top : .infinity
   }
 
   static func firstNonFinite<C: Collection>(_ values: C) -> Int? where C.Element == Float {

@@ -11,7 +11,7 @@ final class PreparedClass: @unchecked Sendable {
 
   init(_ info: ClassInfo, width d: Int, index: Int) throws(EmberRuntimeError) {
     self.d = d
-    layers = info.layers.map(PackedLayer.init)
+    layers = info.layers.indices.map { PackedLayer(info.layers[$0], last: $0 == info.layers.count - 1) }
     output = info.output ?? .logOdds
     scale = info.networkScale
     if let b = info.base {

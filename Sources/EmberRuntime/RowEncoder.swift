@@ -112,6 +112,8 @@ public struct RowEncoder: Sendable {
   /// Policy for unknown categories.
   public let unknownCategories: UnknownCategoryPolicy
   private let categoryIndex: [[String: Int]]
+  /// The features flattened for the per-cell loop (no strings or arrays to retain).
+  private let steps: [EncodingStep]
 
   /// Matches `header` against the model's features. Throws `.missingColumns` naming every
   /// absent feature, or a feature column that appears twice.
@@ -149,6 +151,7 @@ public struct RowEncoder: Sendable {
         at: "header")
     }
     columns = features.map { position[$0.name]! }
+    steps = zip(features, columns).map { EncodingStep($0, column: $1) }
     categoryIndex = features.map { f in
       var index: [String: Int] = [:]
       for (i, category) in f.categories.enumerated() where index[category] == nil { index[category] = i }
@@ -173,40 +176,43 @@ public struct RowEncoder: Sendable {
   @_specialize(where R == ByteFields)
   public func encode<R: RowFields>(_ row: R, into out: UnsafeMutablePointer<Float>) throws(EmberRuntimeError) -> RowFlags {
     var flags: RowFlags = []
-    for (f, spec) in features.enumerated() {
-      let column = columns[f]
+    let missingTokens = MissingValue.set
+    for f in steps.indices {
+      let step = steps[f]
+      let column = step.column
       guard column < row.count else {
-        throw EmberRuntimeError(.badValue, "the row has \(row.count) fields; column \(column + 1) is absent", at: spec.name, column: column)
+        throw EmberRuntimeError(
+          .badValue, "the row has \(row.count) fields; column \(column + 1) is absent", at: features[f].name, column: column)
       }
       let cell = ByteText.trimmed(row.field(column))
-      let missing = MissingValue.set.contains(cell)
-      switch spec.kind {
-      case .numeric, .integer:
-        var value = spec.imputeValue
+      let missing = missingTokens.contains(cell)
+      if !step.categorical {
+        var value = step.impute
         if !missing {
           let parsed = RawNumber.parse(cell)
           guard case .value(let v) = parsed else {
-            throw Self.numberError(parsed, quoted: TextSnippet.quoted(cell), spec: spec, column: column)
+            throw Self.numberError(parsed, quoted: TextSnippet.quoted(cell), spec: features[f], column: column)
           }
           value = v
         }
-        out[spec.slotOffset] = Self.encoded(value, spec)
-      case .categorical:
-        for s in 0..<spec.slotCount { out[spec.slotOffset + s] = 0 }
-        var index = Int(spec.imputeValue)
+        out[step.slotOffset] = Self.clamp((value - step.mean) / step.std)
+      } else {
+        for s in 0..<step.slotCount { out[step.slotOffset + s] = 0 }
+        var index = Int(step.impute)
         if !missing {
           if let i = categoryIndex[f][String(decoding: cell, as: UTF8.self)] {
             index = i
           } else if unknownCategories == .missing {
             flags.insert(.unknownCategory)
           } else {
+            let spec = features[f]
             throw EmberRuntimeError(
               .unknownCategory,
               "unknown category \(TextSnippet.quoted(cell)) (known: \(RowEncoder.listing(spec.categories)); without --unknown-category error it is read as missing)",
               at: spec.name, column: column)
           }
         }
-        out[spec.slotOffset + index] = 1
+        out[step.slotOffset + index] = 1
       }
     }
     return flags
@@ -247,6 +253,27 @@ public struct RowEncoder: Sendable {
   static func clamp(_ z: Double) -> Float {
     let limit = Double(ModelLimits.encodedMagnitude)
     return Float(min(max(z, -limit), limit))
+  }
+}
+
+/// What ``RowEncoder/encode(_:into:)`` needs of one feature, as plain values.
+struct EncodingStep {
+  let column: Int
+  let slotOffset: Int
+  let slotCount: Int
+  let categorical: Bool
+  let impute: Double
+  let mean: Double
+  let std: Double
+
+  init(_ spec: FeatureSpec, column: Int) {
+    self.column = column
+    slotOffset = spec.slotOffset
+    slotCount = spec.slotCount
+    categorical = spec.kind == .categorical
+    impute = spec.imputeValue
+    mean = spec.mean
+    std = spec.std
   }
 }
 

@@ -64,6 +64,33 @@ public struct EnergyReadout: Sendable {
   /// read-out with input weights, and required then).
   @discardableResult
   public func posteriors(_ e: UnsafePointer<Float>, row x: UnsafePointer<Float>?, into p: UnsafeMutablePointer<Float>) -> Int {
+    let (best, top) = logits(e, row: x, into: p)
+    guard top.isFinite else {
+      // Every class's energy overflowed (a row astronomically far from all data): fall back
+      // to the priors rather than emit NaN.
+      for c in logPriors.indices { p[c] = Float.exp(logPriors[c]) }
+      return mostProbablePrior
+    }
+    var total: Float = 0
+    for c in logPriors.indices {
+      p[c] = Float.exp(p[c] - top)
+      total += p[c]
+    }
+    for c in logPriors.indices { p[c] /= total }
+    return best
+  }
+
+  /// The index ``posteriors(_:row:into:)`` returns, without computing the probabilities (no
+  /// exponentials); `scratch` holds C floats.
+  @inline(__always)
+  public func mostProbableClass(_ e: UnsafePointer<Float>, row x: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>) -> Int {
+    let (best, top) = logits(e, row: x, into: scratch)
+    return top.isFinite ? best : mostProbablePrior
+  }
+
+  /// The class logits into `p` (NaN read as −∞), the index of the first largest and its value.
+  @inline(__always)
+  func logits(_ e: UnsafePointer<Float>, row x: UnsafePointer<Float>?, into p: UnsafeMutablePointer<Float>) -> (Int, Float) {
     var top = -Float.infinity
     var best = 0
     let count = logPriors.count
@@ -85,22 +112,13 @@ public struct EnergyReadout: Sendable {
         best = c
       }
     }
-    guard top.isFinite else {
-      // Every class's energy overflowed (a row astronomically far from all data): fall back
-      // to the priors rather than emit NaN.
-      var bestPrior = 0
-      for c in logPriors.indices {
-        p[c] = Float.exp(logPriors[c])
-        if logPriors[c] > logPriors[bestPrior] { bestPrior = c }
-      }
-      return bestPrior
-    }
-    var total: Float = 0
-    for c in logPriors.indices {
-      p[c] = Float.exp(p[c] - top)
-      total += p[c]
-    }
-    for c in logPriors.indices { p[c] /= total }
+    return (best, top)
+  }
+
+  /// The class with the largest prior (the first of equals).
+  var mostProbablePrior: Int {
+    var best = 0
+    for c in logPriors.indices where logPriors[c] > logPriors[best] { best = c }
     return best
   }
 }

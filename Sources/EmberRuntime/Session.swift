@@ -40,6 +40,8 @@ public final class EmberSession: @unchecked Sendable {
     decoder = RowDecoder(model: model)
     scoreCalibration = model.scoreCalibration
     threshold = model.scoreCalibration?.threshold
+    // Verified, and the forward weights copied: the mapped bytes need not stay in memory.
+    model.releaseResidentPages()
   }
 
   /// Maps, verifies and prepares the model at `path`. Every failure is an ``EmberFormatError``
@@ -104,6 +106,13 @@ public final class EmberSession: @unchecked Sendable {
     _ energies: UnsafePointer<Float>, row: UnsafePointer<Float>, probabilities: UnsafeMutablePointer<Float>
   ) -> Int {
     readout.posteriors(energies, row: row, into: probabilities)
+  }
+
+  /// The most probable class of ``classify(_:row:probabilities:)``, without the probabilities
+  /// (`scratch`: C floats).
+  @inline(__always)
+  public func nearestClass(_ energies: UnsafePointer<Float>, row: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>) -> Int {
+    readout.mostProbableClass(energies, row: row, scratch: scratch)
   }
 
   // MARK: Threads

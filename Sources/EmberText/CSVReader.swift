@@ -263,10 +263,8 @@ public final class CSVReader {
   private func scan() throws(TextError) -> Int {
     let b = buffer
     let e = end
-    let unquotedStop = classes
     let quotedStop = classes + 256
     let delimiter = self.delimiter
-    let wordDelimiter = UInt64(delimiter) &* CSVReader.ones
     var p = start
     var n = 0
     var lines = 0
@@ -342,8 +340,16 @@ public final class CSVReader {
             .textAfterQuote, "text after the closing quote of a quoted field (expected \(delimiterName) or a line end)",
             file: name, line: lineOfRecord + lines, column: n), at: p)
       }
-      let fieldStart = p
-      p = CSVReader.skipPlain(b, from: p, to: e, stops: unquotedStop, word: wordDelimiter)
+      // Unquoted fields: every field up to the next quote, line break or NUL in one call
+      // (at most as many as the field limit and the bounds' room allow).
+      let room = min(maxFields - n, boundsCapacity - fieldBase - n)
+      var ended = 0
+      let stop = ember_text_split_fields(b, p, e, delimiter, bounds + 2 * n, room, &ended)
+      for k in 0..<ended { flags[n + k] = 0 }
+      let fieldStart = ended > 0 ? Int(bounds[2 * (n + ended) - 1]) + 1 : p
+      n += ended
+      p = stop
+      if ended == room { continue }  // the limit check or more room, at the next field
       if p >= e {
         guard eof else { return -1 }
         bounds[2 * n] = Int32(fieldStart)
@@ -351,15 +357,12 @@ public final class CSVReader {
         flags[n] = 0
         return finish(fields: n + 1, lines: lines, at: p)
       }
+      let c = b[p]
+      if c == CSVReader.quote && p == fieldStart { continue }  // a quoted field follows a separator
       bounds[2 * n] = Int32(fieldStart)
       bounds[2 * n + 1] = Int32(p)
       flags[n] = 0
       n += 1
-      let c = b[p]
-      if c == delimiter {
-        p += 1
-        continue
-      }
       if c == CSVReader.lf || c == CSVReader.cr { return try lineBreak(at: p, fields: n, lines: lines) }
       if c == 0 { throw failure(nulError(line: lineOfRecord + lines, field: n), at: p) }
       throw failure(

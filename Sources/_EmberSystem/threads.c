@@ -3,6 +3,7 @@
 #include "ember_system.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -106,6 +107,16 @@ void ember_sys_mutex_unlock(ember_sys_mutex *m) { pthread_mutex_unlock(&m->m); }
 char *ember_sys_strdup(const char *text) { return strdup(text); }
 
 void ember_sys_free(void *pointer) { free(pointer); }
+
+void *ember_sys_zeroed(size_t bytes, size_t alignment, void **allocation) {
+  // calloc: large blocks come fresh from the kernel, zero without being touched, so pages
+  // only enter memory when they are first written (scratch that a run never uses costs nothing).
+  char *raw = calloc(1, bytes + alignment);
+  if (!raw) abort();
+  *allocation = raw;
+  uintptr_t p = ((uintptr_t)raw + alignment - 1) / alignment * alignment;
+  return (void *)p;
+}
 
 // A pthread key with free() as destructor: the message goes away with its thread.
 static pthread_key_t message_key;

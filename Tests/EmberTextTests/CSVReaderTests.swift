@@ -323,3 +323,40 @@ struct SplitMix {
   }
   mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
+
+/// Long unquoted runs are split sixteen bytes at a time (`ember_text_split_fields`): records of
+/// random fields, some quoted, some empty, across every block and buffer boundary, read back
+/// as written.
+final class CSVFieldSplitTests: XCTestCase {
+  func testRandomRecordsReadBackAsWritten() throws {
+    var rng = SystemRandomNumberGenerator()
+    let alphabet = Array("abc0123456789.-+e ;")
+    var records: [[String]] = []
+    var text = ""
+    for _ in 0..<300 {
+      let count = Int.random(in: 1...40, using: &rng)
+      var fields: [String] = []
+      for _ in 0..<count {
+        var f = String((0..<Int.random(in: 0...25, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+        if Int.random(in: 0..<8, using: &rng) == 0 { f += ",\"x\"\n" }  // needs quotes
+        fields.append(f)
+      }
+      if fields == [""] { fields = ["z"] }  // an empty line is skipped, not a record
+      records.append(fields)
+      text += fields.map { $0.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : $0 }
+        .joined(separator: ",") + (Bool.random(using: &rng) ? "\n" : "\r\n")
+    }
+    for chunk in [nil, 16, 17, 100, 1 << 18] as [Int?] {
+      let read = try readAll(text, chunk: chunk)
+      XCTAssertEqual(read.map { $0.1 }, records, "chunk \(chunk.map(String.init) ?? "in memory")")
+    }
+  }
+
+  func testFieldLimitAcrossABlock() {
+    let line = (0..<40).map { "v\($0)" }.joined(separator: ",")
+    let reader = CSVReader(text: "h\n" + line + "\n", name: "f.csv", maxFields: 39)
+    XCTAssertEqual(try reader.next()?.count, 1)
+    XCTAssertThrowsError(try reader.next()) { XCTAssertEqual(($0 as? TextError)?.code, .tooManyFields) }
+    XCTAssertEqual(try CSVReader(text: line + "\n", name: "f.csv", maxFields: 40).next()?.count, 40)
+  }
+}

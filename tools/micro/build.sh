@@ -6,6 +6,9 @@
 #   dist/ember-micro          x86_64, static, musl (Debian musl-tools), stripped
 #   dist/ember-micro-aarch64  aarch64 Linux, static-pie, glibc (gcc-aarch64-linux-gnu), stripped
 #   dist/ember-micro-armv7    32-bit ARM Linux (ARMv7-A, VFPv4/NEON), static, glibc (armel ABI)
+#   dist/lib/libember-micro.a the C API (ember.h) as Embedded Swift, x86_64, for musl static links
+#                             (with the x86_64 build; checked by linking and running
+#                             examples/c/ember_check.c and ember_example.c against it)
 #
 # Swift modules are compiled with `swiftc -enable-experimental-feature Embedded -wmo` (no
 # Swift runtime library, no Foundation/Glibc/Dispatch: OS calls go through _EmberSystem); the
@@ -13,7 +16,8 @@
 # shim without exceptions/RTTI, with our operator new/delete (tools/micro/new_delete.cpp)
 # instead of libstdc++. --probe builds tools/micro/probe.swift (EmberText only) instead of
 # the CLI. Objects go to .build-micro/<arch>/.
-# Environment: SWIFTC (default swiftc), MAX_MICRO_BYTES (default 1048576: fail above it).
+# Environment: SWIFTC (default swiftc), MAX_MICRO_BYTES (default 1048576: fail above it),
+# SPEED_MODULES (Swift modules built -O instead of -Osize; default "EmberText EmberRuntime").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -23,7 +27,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --arch) case "$2" in all) ARCHES=(x86_64 aarch64 armv7) ;; *) ARCHES=("$2") ;; esac; shift ;;
     --probe) PROBE=1 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "micro: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -32,6 +36,7 @@ done
 SWIFTC=${SWIFTC:-swiftc}
 TOOLCHAIN=$(dirname "$(dirname "$(readlink -f "$(command -v "$SWIFTC")")")")
 MAX_MICRO_BYTES=${MAX_MICRO_BYTES:-1048576}
+SPEED_MODULES=${SPEED_MODULES-EmberText EmberRuntime}
 mkdir -p dist
 
 # Swift modules in dependency order: NAME:PATH[!EXCLUDED,…] (a directory of sources or one
@@ -76,7 +81,8 @@ build_arch() {
   esac
   local product="dist/$PRODUCT$suffix"
   # Up to date: the product is newer than every source it is built from (and this script).
-  if [ -f "$product" ] && [ -z "$(find Sources tools/micro -newer "$product" \( -name '*.swift' -o -name '*.c' \
+  if [ -f "$product" ] && { [ "$arch" != x86_64 ] || [ "$PROBE" = 1 ] || [ -f dist/lib/libember-micro.a ]; } \
+    && [ -z "$(find Sources tools/micro -newer "$product" \( -name '*.swift' -o -name '*.c' \
       -o -name '*.cpp' -o -name '*.h' -o -name '*.modulemap' -o -name '*.sh' \) -print -quit)" ]; then
     echo "== ember-micro for $arch: $product is up to date"
     check_product "$arch" "$product"
@@ -93,6 +99,10 @@ module _EmberFlatBuffers {
 }
 module _EmberKernels {
   header "$PWD/Sources/_EmberKernels/include/ember_kernels.h"
+  export *
+}
+module _EmberCAPITypes {
+  header "$PWD/Sources/_EmberCAPITypes/include/ember_capi_types.h"
   export *
 }
 MAP
@@ -115,7 +125,7 @@ MAP
   "${cxx[@]}" "${cxxflags[@]}" -c tools/micro/new_delete.cpp -o "$out/new_delete.o"
   objects+=("$out/ember_fb.o" "$out/new_delete.o")
 
-  local swiftflags=(-enable-experimental-feature Embedded -wmo -parse-as-library -Osize -package-name Ember
+  local swiftflags=(-enable-experimental-feature Embedded -wmo -parse-as-library -package-name Ember
     -target "$swift_target" -I "$out" -I "$out/cmods" -I Sources/_EmberSystem/include -Xcc -fPIC
     -Xfrontend -function-sections ${swift_extra[@]+"${swift_extra[@]}"})
   local last=${MODULES[${#MODULES[@]}-1]}
@@ -133,7 +143,11 @@ MAP
     fi
     # The entry point is renamed: tools/micro/main.c is the C main (it records argv).
     [ "$entry" = "$last" ] && entryflags=(-Xfrontend -entry-point-function-name -Xfrontend ember_swift_main)
-    "$SWIFTC" "${swiftflags[@]}" ${entryflags[@]+"${entryflags[@]}"} -module-name "$name" -emit-module \
+    # The per-row code (CSV scanning, number parsing, encoding, the energies' glue) is built
+    # for speed; the rest (verbs, reports, argument scanning) for size.
+    local opt=-Osize
+    case " $SPEED_MODULES " in *" $name "*) opt=-O ;; esac
+    "$SWIFTC" "${swiftflags[@]}" "$opt" ${entryflags[@]+"${entryflags[@]}"} -module-name "$name" -emit-module \
       -emit-module-path "$out/$name.swiftmodule" -c "${sources[@]}" -o "$out/$name.o"
     objects+=("$out/$name.o")
   done
@@ -142,6 +156,46 @@ MAP
     -lswiftUnicodeDataTables -lm -Wl,--gc-sections -Wl,-z,noexecstack
   "$strip" "$product"
   check_product "$arch" "$product"
+  if [ "$arch" = x86_64 ] && [ "$PROBE" = 0 ]; then build_library "$out" "${cc[@]}"; fi
+}
+
+# build_library OBJDIR CC…: dist/lib/libember-micro.a — the C API module (Sources/EmberC, but
+# CAPI+Hosts.swift, the trainer's entry points) compiled as Embedded Swift on top of the
+# modules already built in OBJDIR, with the C modules, the FlatBuffers shim and the toolchain's
+# Unicode tables in one archive; then links examples/c/ember_check.c (the C API's contract
+# checks) and ember_example.c against it, statically with musl, and runs them.
+build_library() {
+  local out=$1
+  shift
+  local cc=("$@")
+  local lib=dist/lib/libember-micro.a
+  echo "== libember-micro.a (x86_64, Embedded Swift C API)"
+  local sources=()
+  for f in Sources/EmberC/*.swift; do [ "$(basename "$f")" = CAPI+Hosts.swift ] || sources+=("$f"); done
+  "$SWIFTC" -enable-experimental-feature Embedded -wmo -parse-as-library -Osize -package-name Ember \
+    -target x86_64-unknown-linux-gnu -I "$out" -I "$out/cmods" -I Sources/_EmberSystem/include -Xcc -fPIC \
+    -Xfrontend -function-sections -module-name EmberC -c "${sources[@]}" -o "$out/EmberC.o"
+  "${cc[@]}" -O2 -fPIC -ffunction-sections -fdata-sections -ISources/_EmberCAPITypes/include \
+    -c Sources/_EmberCAPITypes/types.c -o "$out/capi_types.o"
+  local members=()
+  for o in "$out"/*.o; do
+    case "$(basename "$o")" in main.c.o|EmberCommands.o|EmberEdge.o) ;; *) members+=("$o") ;; esac
+  done
+  rm -rf "$out/unicode" && mkdir -p "$out/unicode" dist/lib
+  (cd "$out/unicode" && ar x "$TOOLCHAIN/lib/swift/embedded/x86_64-unknown-linux-gnu/libswiftUnicodeDataTables.a")
+  rm -f "$lib"
+  ar rcs "$lib" "${members[@]}" "$out"/unicode/*.o
+  printf '%-28s %8d bytes  archive x86_64 (musl)\n' "$lib" "$(stat -c %s "$lib")"
+  for example in ember_check ember_example; do
+    musl-gcc -static -std=c11 -O2 -ISources/EmberC/include "examples/c/$example.c" -o "$out/$example" \
+      "$lib" -lm -Wl,--gc-sections
+  done
+  strip "$out/ember_example"
+  printf '%-28s %8d bytes  static  examples/c/ember_example.c + libember-micro.a\n' "$out/ember_example" \
+    "$(stat -c %s "$out/ember_example")"
+  "$out/ember_check" examples/c/demo.ember | tail -1
+  "$out/ember_example" examples/c/demo.ember > "$out/ember_example.out"
+  grep -q "label=normal" "$out/ember_example.out"
 }
 
 # check_product ARCH PATH: static (no interpreter, no shared libraries) and, for the x86_64

@@ -83,6 +83,10 @@ int ember_sys_map_read(int fd, size_t size, const void **address);
 /// Unmaps a mapping made by ember_sys_map_read.
 void ember_sys_unmap(const void *address, size_t size);
 
+/// Drops the resident pages of a mapping made by ember_sys_map_read (they are read again
+/// from the file if touched later): the memory of bytes already copied out.
+void ember_sys_release_pages(const void *address, size_t size);
+
 /// Creates a unique temporary file from `template_path` (ending in XXXXXX, replaced in
 /// place), close-on-exec, with permission bits `mode`. Returns a fd, or -errno.
 int ember_sys_make_temporary(char *template_path, int mode);
@@ -132,6 +136,11 @@ char *ember_sys_strdup(const char *text);
 /// free(pointer).
 void ember_sys_free(void *pointer);
 
+/// `bytes` of zeroed memory aligned to `alignment` (a power of two); *allocation receives the
+/// pointer to pass to ember_sys_free. Pages of a large block are not touched until written.
+/// Aborts when out of memory.
+void *ember_sys_zeroed(size_t bytes, size_t alignment, void **allocation);
+
 /// Keeps a copy of `message` (NULL clears it) for the calling thread only; returns 0, or -1
 /// when out of memory (the old message is then cleared). For the C API's ember_last_error.
 int ember_sys_set_thread_message(const char *message);
@@ -174,6 +183,20 @@ const char *ember_sys_argument(int i);
 
 /// The value of environment variable `name`, or NULL.
 const char *ember_sys_getenv(const char *name);
+
+/// The index of the first value of values[0..<n] that is NaN or ±∞, or n when all are
+/// finite; then *max_abs receives the largest magnitude (0 for n = 0). O(n), vectorised.
+size_t ember_sys_scan_floats(const float *values, size_t n, float *max_abs);
+
+/// Splits a run of unquoted CSV fields that starts at a field start `start` (< `end`;
+/// `buffer[end]` must be readable and is normally the reader's NUL sentinel): each
+/// `delimiter` ends a field, whose start and end offsets go to bounds[2k], bounds[2k+1].
+/// Stops at the first quote, CR, LF or NUL byte, or at `end`, and returns its offset (the
+/// open field runs from just after the last delimiter to there); or, after `limit` (> 0)
+/// fields, returns the offset just past the last delimiter. *fields receives the number of
+/// fields ended. Sixteen bytes at a time where the CPU has SSE2, else byte by byte.
+size_t ember_text_split_fields(const uint8_t *buffer, size_t start, size_t end, uint8_t delimiter, int32_t *bounds,
+                               size_t limit, size_t *fields);
 
 #ifdef __cplusplus
 }

@@ -46,9 +46,10 @@ private struct Progress: @unchecked Sendable {
   let context: UnsafeMutableRawPointer?
 
   func report(_ p: TrainingProgress) {
-    // The callback reports training steps (ember_train.h); the trainer's closing report of a
-    // class (`finished`, repeating its last step for the CLI's display) is not one.
-    guard !p.finished else { return }
+    // The callback reports training steps (ember_train.h): not the other stages' reports
+    // (reading, base choice, scale, calibration, read-out) nor the trainer's closing report of a
+    // class (`finished`, repeating its last step for the CLI's display).
+    guard p.stage == .network, !p.finished else { return }
     p.label.withCString { label in
       callback(
         context, label, Int32(p.classIndex), Int32(p.classCount), Int32(p.phase), Int32(p.phases), Int32(p.epoch),

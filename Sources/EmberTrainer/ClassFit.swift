@@ -113,18 +113,9 @@ struct ClassFitter {
     // network there.
     var chosenStep = runs.first?.step ?? 0
     var foldNets: [MLP] = runs.map(\.net)
-    if crossFit, wantNet, runs.allSatisfy({ !$0.curve.isEmpty }) {
-      let longest = runs.map(\.curve.count).max() ?? 0
-      var bestMean = Double.infinity
-      var bestIndex = 0
-      for c in 0..<longest {
-        var total = 0.0
-        for r in runs { total += r.curve[min(c, r.curve.count - 1)].loss }
-        if total < bestMean {
-          bestMean = total
-          bestIndex = c
-        }
-      }
+    let checkpointed = crossFit && wantNet && runs.allSatisfy { !$0.curve.isEmpty }
+    if checkpointed {
+      let bestIndex = Self.bestCheckpoint(runs)
       chosenStep = runs.map { $0.curve[min(bestIndex, $0.curve.count - 1)].step }.max() ?? 0
       foldNets = runs.map { r in
         var net = r.net
@@ -137,21 +128,27 @@ struct ClassFitter {
     if wantNet { report(.scale, k + 1, phases, 0, 0, .nan) }
     var heldR: [[Double]] = []
     var drawR: [[Double]] = []
-    let heldLogB = (0..<k).map { bases[$0].logDensity(gather(x, validation[$0])) }
+    let heldX = (0..<k).map { gather(x, validation[$0]) }
+    var drawX: [[Float]] = []
+    let heldLogB = (0..<k).map { bases[$0].logDensity(heldX[$0]) }
     if wantNet {
       for f in 0..<k {
-        heldR.append(foldNets[f].outputs(gather(x, validation[f]), count: validation[f].count).map(Double.init))
-        drawR.append(networkOnDraws(foldNets[f], bases[f], rng: &rng))
+        heldR.append(foldNets[f].outputs(heldX[f], count: validation[f].count).map(Double.init))
+        drawX.append(baseDraws(bases[f], rng: &rng))
+        drawR.append(foldNets[f].outputs(drawX[f], count: drawX[f].count / max(d, 1)).map(Double.init))
       }
     }
     var scale = wantNet ? (s.selectScale ? Self.bestScale(held: heldR, draws: drawR) : 1) : 0
     // Keep the network only when its mean paired held-out gain over the base is more than
-    // `gainStandardErrors` standard errors (the step and the scale were chosen on these same
-    // rows, so a gain within the noise is not evidence).
-    if s.selectScale && scale > 0
-      && !Self.clearGain(held: heldR, draws: drawR, scale: scale, standardErrors: s.gainStandardErrors)
-    {
-      scale = 0
+    // `gainStandardErrors` standard errors. With cross-fitting each fold's gains are measured
+    // at a step and scale chosen on the other folds only (``nestedGains``), so they are honest;
+    // a single split can only measure them at the step and scale chosen on its own rows.
+    if s.selectScale && scale > 0 {
+      let gains =
+        checkpointed
+        ? nestedGains(runs, held: heldX, draws: drawX)
+        : Self.gains(held: heldR, draws: drawR, scale: scale)
+      if !Self.clearlyPositive(gains, standardErrors: s.gainStandardErrors) { scale = 0 }
     }
     var heldout: [(row: Int, energy: Double)] = []
     var baseLL = 0.0, modelLL = 0.0, count = 0
@@ -225,7 +222,9 @@ struct ClassFitter {
   /// must beat: the best Gaussian (the ridge with the best mean held-out log-likelihood) is the
   /// incumbent; then, in order of components, the best candidate of each mixture size replaces
   /// the incumbent only when its mean paired per-row gain over it exceeds
-  /// `baseStandardErrors` standard errors (``clearlyPositive(_:standardErrors:)``).
+  /// `baseStandardErrors` standard errors (``clearlyPositive(_:standardErrors:)``), the two
+  /// levels' ridges chosen for each fold's rows on the other folds only
+  /// (``nestedDifferences(_:sizes:challenger:incumbent:)``).
   /// Candidates: Gaussians with each ridge; shared-covariance mixtures of 2…`maxComponents`
   /// components with each mixture ridge, when every fold has enough training rows for them.
   /// `report(candidate, candidates)` after each candidate.
@@ -257,17 +256,20 @@ struct ClassFitter {
     let means = scores.map { $0.reduce(0, +) / Double(max($0.count, 1)) }
     // Within a complexity level, the best ridge; levels in order of components.
     let levels = Dictionary(grouping: candidates.indices, by: { candidates[$0].components }).sorted { $0.key < $1.key }
-    var incumbent = -1
+    // Each level is tested against the incumbent level on nested differences: for each fold's
+    // rows, both levels' ridges chosen on the other folds only (``nestedDifferences``).
+    let sizes = validation.map(\.count)
+    var incumbent: [Int] = []
     for (_, members) in levels {
-      let top = members.max { means[$0] < means[$1] }!
-      if incumbent < 0
+      if incumbent.isEmpty
         || Self.clearlyPositive(
-          zip(scores[top], scores[incumbent]).map { $0 - $1 }, standardErrors: settings.baseStandardErrors)
+          Self.nestedDifferences(scores, sizes: sizes, challenger: members, incumbent: incumbent),
+          standardErrors: settings.baseStandardErrors)
       {
-        incumbent = top
+        incumbent = members
       }
     }
-    return candidates[incumbent]
+    return candidates[incumbent.max { means[$0] < means[$1] }!]
   }
 
   /// Whether the mean of paired per-row differences exceeds `standardErrors` standard errors
@@ -279,12 +281,18 @@ struct ClassFitter {
     return m > 0 && m > k * (v / Double(diff.count)).squareRoot()
   }
 
-  /// r(x) on `normalizerDraws` draws from `base`.
-  func networkOnDraws(_ net: MLP, _ base: MixtureBase, rng: inout TrainerRandom) -> [Double] {
+  /// `normalizerDraws` draws from `base` (row-major).
+  func baseDraws(_ base: MixtureBase, rng: inout TrainerRandom) -> [Float] {
     let m = max(settings.normalizerDraws, 1)
     var draws = [Float](repeating: 0, count: m * d)
     draws.withUnsafeMutableBufferPointer { base.sample(m, into: $0.baseAddress!, rng: &rng) }
-    return net.outputs(draws, count: m).map(Double.init)
+    return draws
+  }
+
+  /// r(x) on `normalizerDraws` draws from `base`.
+  func networkOnDraws(_ net: MLP, _ base: MixtureBase, rng: inout TrainerRandom) -> [Double] {
+    let draws = baseDraws(base, rng: &rng)
+    return net.outputs(draws, count: draws.count / max(d, 1)).map(Double.init)
   }
 
   /// log mean exp(s·v).
@@ -333,15 +341,21 @@ struct ClassFitter {
     return candidates.max { $0.1 < $1.1 }!.0
   }
 
-  /// Whether the per-row held-out log-likelihood gains s·r(x) − log Z_f(s) over the base have
-  /// a mean above `standardErrors` standard errors (``clearlyPositive(_:standardErrors:)``).
-  static func clearGain(held: [[Double]], draws: [[Double]], scale: Double, standardErrors: Double = 1) -> Bool {
+  /// The per-row held-out log-likelihood gains s·r(x) − log Z_f(s) over the base, folds in
+  /// order.
+  static func gains(held: [[Double]], draws: [[Double]], scale: Double) -> [Double] {
     var gains: [Double] = []
     for f in held.indices {
       let logZ = logMeanExp(draws[f], times: scale)
       gains += held[f].map { scale * $0 - logZ }
     }
-    return clearlyPositive(gains, standardErrors: standardErrors)
+    return gains
+  }
+
+  /// Whether the per-row held-out gains (``gains(held:draws:scale:)``) have a mean above
+  /// `standardErrors` standard errors (``clearlyPositive(_:standardErrors:)``).
+  static func clearGain(held: [[Double]], draws: [[Double]], scale: Double, standardErrors: Double = 1) -> Bool {
+    clearlyPositive(gains(held: held, draws: draws, scale: scale), standardErrors: standardErrors)
   }
 
   /// Rows `idx` of `x`, concatenated.

@@ -63,14 +63,15 @@ public struct ObjectiveSettings: Sendable, Equatable {
   /// rows is noise that no held-out check on those same few rows can catch.
   public var networkMinRows: Int = 20
   /// The network is kept only when its mean paired held-out gain per row over the base exceeds
-  /// this many standard errors. The early-stopping step and the scale were chosen on those same
-  /// rows, so a gain of one or two standard errors is weak evidence; 3 was chosen on the
-  /// evaluation's tuning half (docs/TUNING.md, round 3).
+  /// this many standard errors. With cross-fitting each fold's gains are measured at the
+  /// early-stopping step and scale chosen on the other folds (nested, so not optimistic); a
+  /// single split measures them at choices made on its own rows. Chosen on the evaluation's
+  /// tuning half (docs/TUNING.md, rounds 3 and 4).
   public var gainStandardErrors: Double = 3
   /// A richer base (a mixture with one more level of components) replaces the best Gaussian,
   /// or a smaller mixture, only when its mean paired held-out gain per row exceeds this many
-  /// standard errors (the best of several ridges is compared at each level). The Gaussian is
-  /// the default; 3 as for the network (docs/TUNING.md, round 3).
+  /// standard errors (each level's best ridge chosen, for each fold's rows, on the other folds).
+  /// The Gaussian is the default (docs/TUNING.md, rounds 3 and 4).
   public var baseStandardErrors: Double = 3
   /// Choose the network scale s ∈ [0, 1] on held-out rows (else s = 1).
   public var selectScale: Bool = true

@@ -54,8 +54,10 @@ card() {
     echo "- **Target**: \`$target\`. $notes"
     echo "- **Command** (run by \`tools/make-models.sh\` with \`SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH\`):"
     echo "  \`ember ${cmd[*]}\`"
-    echo "- **Held-out metrics** ($rows of 20% of every class, never trained on): $held."
-    echo "- Objective NCE (DESIGN §1), 2×128 SiLU per class, 400 epochs; chain starting rows stored."
+    echo "- **Held-out metrics** ($rows, each scored by a fit that never saw it: cross-fitting, docs/TRAINING.md §2): $held."
+    echo "- Recipe: this build's defaults (docs/TRAINING.md §2–4). Per class:"
+    "$EMBER" inspect "models/$name.ember" | awk '/^  [^ ].*: prior/ {c=$1} /^    (network|base) / && c {sub(/^ +/, ""); gsub(/  +/, " "); print "  - " c " " $0}'
+    echo "- Training rows: $("$EMBER" inspect "models/$name.ember" | sed -n "s/^  training rows *//p")."
     echo
     echo "Training summary:"
     echo

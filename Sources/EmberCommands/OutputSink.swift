@@ -43,31 +43,25 @@ final class OutputSink {
   /// Appends one field of the current line (quoted when needed), after a separator unless it
   /// is the line's first. For per-row output without building an array of strings.
   func field(_ text: String) throws(CLIError) {
-    do {
-      if fieldsInLine > 0 { try out.append(byte: out.delimiter) }
-      try out.appendField(text)
-    } catch {
-      throw CLIError.text(error)
-    }
-    fieldsInLine += 1
+    try nextField { () throws(TextError) in try out.appendField(text) }
   }
 
   /// Appends a float field: its shortest round-trip text (`description`; never quoted).
   func field(_ value: Float) throws(CLIError) {
-    do {
-      if fieldsInLine > 0 { try out.append(byte: out.delimiter) }
-      try out.append(value)
-    } catch {
-      throw CLIError.text(error)
-    }
-    fieldsInLine += 1
+    try nextField { () throws(TextError) in try out.append(value) }
   }
 
   /// Appends an integer field in decimal.
   func field(_ value: Int) throws(CLIError) {
+    try nextField { () throws(TextError) in try out.append(value) }
+  }
+
+  /// Writes one field of the current line with `write`, after a separator unless it is the
+  /// line's first; a text error becomes the CLI's.
+  private func nextField(_ write: () throws(TextError) -> Void) throws(CLIError) {
     do {
       if fieldsInLine > 0 { try out.append(byte: out.delimiter) }
-      try out.append(value)
+      try write()
     } catch {
       throw CLIError.text(error)
     }

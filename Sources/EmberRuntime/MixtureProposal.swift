@@ -153,13 +153,7 @@ final class ConditionalPattern: @unchecked Sendable {
     var column = [Double](repeating: 0, count: m)
     for t in 0..<m {
       for a in 0..<m { column[a] = a == t ? 1 : 0 }
-      var a = m - 1
-      while a >= 0 {
-        var s = column[a]
-        for u in (a + 1)..<Swift.max(a + 1, m) { s -= l[u * m + a] * column[u] }
-        column[a] = s / l[a * m + a]
-        a -= 1
-      }
+      column.withUnsafeMutableBufferPointer { Self.backSubstitute($0.baseAddress!, factor: l, m: m) }
       for a in 0..<m { variance[a] += column[a] * column[a] }
     }
     conditionalSD = variance.map { $0.squareRoot() }
@@ -180,12 +174,16 @@ final class ConditionalPattern: @unchecked Sendable {
 
   /// Solves Lᵀ y = z in place: y = L⁻ᵀ z has covariance P_MM⁻¹ when z ~ N(0, I).
   func backSubstitute(_ z: UnsafeMutablePointer<Double>) {
-    let m = free.count
+    Self.backSubstitute(z, factor: cholesky, m: free.count)
+  }
+
+  /// Solves Lᵀ y = z in place for the m×m lower-triangular `factor` L (row-major).
+  private static func backSubstitute(_ z: UnsafeMutablePointer<Double>, factor l: [Double], m: Int) {
     var a = m - 1
     while a >= 0 {
       var s = z[a]
-      for t in (a + 1)..<Swift.max(a + 1, m) { s -= cholesky[t * m + a] * z[t] }
-      z[a] = s / cholesky[a * m + a]
+      for t in (a + 1)..<Swift.max(a + 1, m) { s -= l[t * m + a] * z[t] }
+      z[a] = s / l[a * m + a]
       a -= 1
     }
   }

@@ -59,6 +59,32 @@ def _lw_logpdf(x_tr, y_tr, labels, x) -> np.ndarray:
     return np.stack(out, 1)
 
 
+RIDGES = (0.001, 0.01, 0.05, 0.2, 0.5, 1.0)  # the trainer's single-Gaussian grid (ClassObjective.ridges)
+
+
+def _ridge_logpdf(x_tr, y_tr, labels, x) -> np.ndarray:
+    """(n, C) per-class single Gaussians S + r·I, r from ``RIDGES`` by 5-fold held-out
+    log-likelihood on the class's rows: the trainer's single-Gaussian candidate, re-fitted here
+    (so the mixture levels' share of Ember's base can be told from the covariance estimator's)."""
+    from scipy.stats import multivariate_normal
+
+    def fit(rows, r):
+        cov = np.cov(rows, rowvar=False, bias=True) if len(rows) > 1 else np.zeros((rows.shape[1],) * 2)
+        return multivariate_normal(rows.mean(0), np.atleast_2d(cov) + r * np.eye(rows.shape[1]), allow_singular=True)
+
+    out = []
+    for c in labels:
+        rows = x_tr[y_tr == c]
+        folds = np.arange(len(rows)) % 5
+        if len(rows) >= 10:
+            cv = [np.mean([fit(rows[folds != f], r).logpdf(rows[folds == f]).mean() for f in range(5)]) for r in RIDGES]
+            r = RIDGES[int(np.argmax(cv))]
+        else:
+            r = 0.05
+        out.append(fit(rows, r).logpdf(x))
+    return np.stack(out, 1)
+
+
 def _tail(E: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Per class: share of the class's own held-out rows with energy ≤ E (the file's table),
     continued linearly beyond its largest value (in units of the table's upper half)."""
@@ -76,6 +102,7 @@ def forms(z, k: str) -> dict[str, np.ndarray]:
     q = z["cal_q"]
     med, iqr = q[:, 50], np.maximum(q[:, 75] - q[:, 25], 1e-6)
     lw = _lw_logpdf(z["xe_tr"], z["y_tr"], z["labels"], z[f"xe_{k}"])
+    rg = _ridge_logpdf(z["xe_tr"], z["y_tr"], z["labels"], z[f"xe_{k}"])
     out = {
         "ember score (CLI)": z[f"score_{k}"],
         "prior mixture −log Σ π_c e^−E_c (today)": -_lse(lp[None] - E),
@@ -91,6 +118,7 @@ def forms(z, k: str) -> dict[str, np.ndarray]:
         out[f"−T log Σ π_c e^−E_c/T, T = {t:g}"] = -t * _lse((lp[None] - E) / t)
     out["base only: prior mixture"] = -_lse(lp[None] - Eb)
     out["base only: min_c"] = Eb.min(1)
+    out["single Gaussian S + r·I, r by 5-fold LL: prior mixture"] = -_lse(lp[None] + rg)
     out["Ledoit–Wolf in Ember's space: max_c (peer form)"] = -lw.max(1)
     out["Ledoit–Wolf in Ember's space: prior mixture"] = -_lse(lp[None] + lw)
     for p in ("gaussian", "knn", "mahalanobis"):

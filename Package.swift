@@ -89,12 +89,12 @@ let package = Package(
     // `ember` CLI and by the trainer C API (and through it by the Python package).
     .target(
       name: "EmberTrainArguments",
-      dependencies: ["EmberCommands", "EmberTrainer", "EmberRuntime", "EmberFormat"]
+      dependencies: ["EmberCommands", "EmberTrainer", "EmberRuntime", "EmberFormat", "EmberText"]
     ),
     // The trainer's C API (ember_train.h): in-process training for C and Python hosts.
     .target(
       name: "EmberTrainerC",
-      dependencies: ["EmberC", "EmberCommands", "EmberTrainer", "EmberTrainArguments", "EmberFormat"]
+      dependencies: ["EmberC", "EmberCommands", "EmberTrainer", "EmberTrainArguments", "EmberFormat", "EmberText"]
     ),
     // The command line of both CLIs without Foundation: the option table, scanner, runner,
     // exit-status mapping and the verbs except train (which `ember` adds).

@@ -1,4 +1,5 @@
 import EmberFormat
+import EmberText
 
 extension InspectReport {
   // MARK: JSON
@@ -114,7 +115,7 @@ indirect enum InspectJSON {
     // Swift's shortest round-trip descriptions ("0.1", "1e-05", "5.0") are valid JSON numbers.
     case .double(let v): out += v.isFinite ? v.description : "null"
     case .float(let v): out += v.isFinite ? v.description : "null"
-    case .string(let s): InspectJSON.quote(s, into: &out)
+    case .string(let s): JSONText.quote(s, into: &out)
     case .array(let items):
       if items.isEmpty { out += "[]"; return }
       let scalar = items.allSatisfy { if case .array = $0 { return false }; if case .object = $0 { return false }; return true }
@@ -139,30 +140,12 @@ indirect enum InspectJSON {
       out += "{\n"
       for (i, (k, v)) in fields.enumerated() {
         out += pad
-        InspectJSON.quote(k, into: &out)
+        JSONText.quote(k, into: &out)
         out += ": "
         v.write(into: &out, indent: indent + 1)
         out += i + 1 < fields.count ? ",\n" : "\n"
       }
       out += close + "}"
     }
-  }
-
-  static func quote(_ s: String, into out: inout String) {
-    out += "\""
-    for u in s.unicodeScalars {
-      switch u {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case _ where u.value < 0x20 || u.value == 0x7F || (0x2028...0x2029).contains(u.value):
-        let h = String(u.value, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-      default: out.unicodeScalars.append(u)
-      }
-    }
-    out += "\""
   }
 }

@@ -1,5 +1,6 @@
 import EmberFormat
 import EmberRuntime
+import EmberText
 
 // Clock and /proc reads for the benchmark: OS calls, kept to this file.
 import _EmberSystem
@@ -167,6 +168,6 @@ struct Bench {
 /// `ember train --progress json`).
 public func jsonString(_ s: String) -> String {
   var out = ""
-  InspectJSON.quote(s, into: &out)
+  JSONText.quote(s, into: &out)
   return out
 }

@@ -9,8 +9,10 @@ extension ConditionalBlock {
   /// at the fixed coordinates of `row` (the class-conditional density of the fixed values times
   /// the probability of the bounds), from `probes` draws: free categories uniform over the
   /// allowed ones, free numeric slots from the base's conditional (untruncated; draws outside
-  /// the bounds weigh 0). E_c is normalised, so estimates compare across classes. −∞ when no
-  /// draw met the bounds. `stratified`: when the free categories have P ≤ ``stratumLimit``
+  /// the bounds weigh 0; so do draws whose decoded category of a `pattern.regions` feature is
+  /// not allowed — with every categorical slot free, the estimate is a probability of the
+  /// categories, not a density at their one-hot corners). E_c is normalised, so estimates
+  /// compare across classes. −∞ when no draw met the bounds. `stratified`: when the free categories have P ≤ ``stratumLimit``
   /// combinations, every combination gets max(1, probes / P) draws instead (the same unbiased
   /// estimate without the noise of choosing categories at random).
   func logMarginal(
@@ -46,6 +48,7 @@ extension ConditionalBlock {
           logMarg[i] = logTotal(p.k) - p.constant + 0.5 * Double(m) * Double.log(2 * Double.pi) - pattern.halfLogDet
           inside[i] = proposeBlock(i, pattern, p, &rng)
           for a in 0..<m { state[pattern.free[a]] = Float(y[i * d + a]) }
+          if inside[i], !pattern.regions.isEmpty { inside[i] = pattern.meetsRegions(state) }
           prepare(i, p)
         }
       }

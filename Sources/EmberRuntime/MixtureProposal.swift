@@ -106,6 +106,11 @@ final class ConditionalPattern: @unchecked Sendable {
   let bounded: Bool
   /// Free categorical groups.
   let groups: [FreeGroup]
+  /// Categorical features whose slots are free numeric slots here (listed in `free`) and whose
+  /// decoded category — the first largest slot, as ``RowDecoder`` reads it — must be one of
+  /// `allowed` for a draw to count (``ConditionalBlock/logMarginal``: the probability of a
+  /// category is the mass of its region, not the density at its one-hot corner).
+  let regions: [FreeGroup]
   /// Cholesky factor L of P_MM (row-major |M|×|M|, lower).
   let cholesky: [Double]
   /// Σ log L_ii = ½ log det P_MM.
@@ -122,11 +127,15 @@ final class ConditionalPattern: @unchecked Sendable {
     let allowed: [Int]
   }
 
-  init(proposal p: MixtureProposal, free: [Int], lower: [Double], upper: [Double], groups: [FreeGroup]) {
+  init(
+    proposal p: MixtureProposal, free: [Int], lower: [Double], upper: [Double], groups: [FreeGroup],
+    regions: [FreeGroup] = []
+  ) {
     self.free = free
     self.lower = lower
     self.upper = upper
     self.groups = groups
+    self.regions = regions
     bounded = zip(lower, upper).contains { $0.isFinite || $1.isFinite }
     let m = free.count
     var l = [Double](repeating: 0, count: m * m)
@@ -160,6 +169,16 @@ final class ConditionalPattern: @unchecked Sendable {
   }
 
   var freeCount: Int { free.count }
+
+  /// Whether every region's decoded category (first largest slot of `row`) is allowed.
+  func meetsRegions(_ row: UnsafePointer<Float>) -> Bool {
+    for g in regions {
+      var best = 0
+      for s in 1..<Swift.max(1, g.count) where row[g.offset + s] > row[g.offset + best] { best = s }
+      if !g.allowed.contains(best) { return false }
+    }
+    return true
+  }
 
   /// Solves P_MM u = b in place (b has |M| values).
   func solve(_ b: UnsafeMutablePointer<Double>) {

@@ -338,6 +338,55 @@ public struct ConditionSet: Sendable {
     return (row, ConditionalPattern(proposal: proposal, free: free, lower: lower, upper: upper, groups: groups))
   }
 
+  /// The pattern that weighs classes by the conditions (``EmberSession/conditionalCounts``):
+  /// as ``pattern(proposal:)`` for numeric features, but every categorical slot is a free,
+  /// unbounded numeric slot, and a categorical condition becomes a region (the decoded category
+  /// must be allowed). So a category's weight is the mass of the class's density over the rows
+  /// that decode to it — a probability — rather than the density at its one-hot corner, which
+  /// grows without bound as a class's spread along that corner shrinks (a class seen with one
+  /// category only would outweigh every other).
+  func marginalPattern(proposal: MixtureProposal) -> (row: [Float], pattern: ConditionalPattern) {
+    var row = [Float](repeating: 0, count: proposal.d)
+    var free: [Int] = []
+    var lower: [Double] = []
+    var upper: [Double] = []
+    var regions: [ConditionalPattern.FreeGroup] = []
+    for (f, spec) in features.enumerated() {
+      if spec.kind == .categorical {
+        for s in 0..<spec.slotCount { free.append(spec.slotOffset + s) }
+        lower += [Double](repeating: -.infinity, count: spec.slotCount)
+        upper += [Double](repeating: .infinity, count: spec.slotCount)
+        switch constraints[f] {
+        case .category(let k): regions.append(.init(offset: spec.slotOffset, count: spec.slotCount, allowed: [k]))
+        case .categories(let allowed): regions.append(.init(offset: spec.slotOffset, count: spec.slotCount, allowed: allowed))
+        default: break
+        }
+        continue
+      }
+      switch constraints[f] {
+      case .free:
+        free.append(spec.slotOffset)
+        lower.append(-.infinity)
+        upper.append(.infinity)
+      case .number(let e, _):
+        row[spec.slotOffset] = e
+      case .range(let lo, let hi):
+        free.append(spec.slotOffset)
+        lower.append(Double(lo))
+        upper.append(Double(hi))
+      case .category, .categories:
+        break  // categorical constraints only on categorical features
+      }
+    }
+    let order = free.indices.sorted { free[$0] < free[$1] }
+    return (
+      row,
+      ConditionalPattern(
+        proposal: proposal, free: order.map { free[$0] }, lower: order.map { lower[$0] }, upper: order.map { upper[$0] },
+        groups: [], regions: regions)
+    )
+  }
+
   /// Raw fields of an encoded row, in feature order: the decoder's, except fixed numeric values,
   /// which are written as given (the decoder could print them an ulp away).
   public func fields(of row: UnsafePointer<Float>, decoder: RowDecoder) -> [String] {

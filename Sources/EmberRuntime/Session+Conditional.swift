@@ -37,8 +37,9 @@ extension EmberSession {
   /// Rows per class for `count` conditional rows. With `classes` (labels the caller named),
   /// an even split among them (as unconditional sampling does); otherwise among the classes
   /// the conditions allow, in proportion to p(c | conditions) ∝ π_c · ∫ e^{−E_c} over the
-  /// rows meeting the conditions, estimated by importance sampling (``classProbes`` draws per
-  /// class from its base's conditional; stream (seed, probe tag | c)). Throws `.badRequest`
+  /// rows meeting the conditions (a categorical condition: the rows that decode to the
+  /// category; ``ConditionSet/marginalPattern(proposal:)``), estimated by importance sampling
+  /// (``classProbes`` draws per class from its base's conditional; stream (seed, probe tag | c)). Throws `.badRequest`
   /// when no draw of any class meets the conditions (their probability is negligible under the
   /// model) — name a class to sample it anyway.
   public func conditionalCounts(
@@ -66,7 +67,7 @@ extension EmberSession {
     let block = ConditionalBlock(energy, proposals: props, batch: EmberSession.conditionalBatch)
     var logWeights = [Double](repeating: -.infinity, count: classCount)
     for c in candidates {
-      let (row, pattern) = conditions.pattern(proposal: props[c])
+      let (row, pattern) = conditions.marginalPattern(proposal: props[c])
       var rng = RandomSource(seed: seed, stream: EmberSession.probeTag | UInt64(c))
       let probes = pattern.freeCount == 0 && pattern.groups.isEmpty ? 1 : EmberSession.classProbes
       let lm = row.withUnsafeBufferPointer {

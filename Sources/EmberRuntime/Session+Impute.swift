@@ -122,9 +122,11 @@ extension EmberSession {
             pp.value[r][c] = pattern
             guard candidates.count > 1 else { continue }
             var rng = RandomSource(seed: seed, stream: EmberSession.imputeProbeTag | UInt64(firstRow + r), UInt64(c))
-            let count = pattern.freeCount == 0 && pattern.groups.isEmpty ? 1 : probes
+            let weighing = EmberSession.imputeMarginalPattern(
+              self.model.features, missing: missing + r * f, row: rows + r * d, proposal: props[c])
+            let count = weighing.freeCount == 0 ? 1 : probes
             weights[c] = block.logMarginal(
-              classIndex: c, proposal: props[c], pattern: pattern, row: rows + r * d, probes: count, rng: &rng,
+              classIndex: c, proposal: props[c], pattern: weighing, row: rows + r * d, probes: count, rng: &rng,
               stratified: stratified)
               + Double(self.energy.logPriors[c])
           }
@@ -332,6 +334,30 @@ extension EmberSession {
     }
     let open = [Double](repeating: .infinity, count: free.count)
     return ConditionalPattern(proposal: proposal, free: free, lower: open.map { -$0 }, upper: open, groups: groups)
+  }
+
+  /// The pattern that weighs classes for a row with these missing features: numeric slots as
+  /// ``imputePattern(_:missing:proposal:)``, every categorical slot free, and each observed
+  /// category a region (``ConditionSet/marginalPattern(proposal:)`` explains why).
+  static func imputeMarginalPattern(
+    _ features: [FeatureSpec], missing: UnsafePointer<Bool>, row: UnsafePointer<Float>, proposal: MixtureProposal
+  ) -> ConditionalPattern {
+    var free: [Int] = []
+    var regions: [ConditionalPattern.FreeGroup] = []
+    for (f, spec) in features.enumerated() {
+      if spec.kind == .categorical {
+        for s in 0..<spec.slotCount { free.append(spec.slotOffset + s) }
+        guard !missing[f] else { continue }
+        var observed = 0
+        for s in 1..<Swift.max(1, spec.slotCount) where row[spec.slotOffset + s] > row[spec.slotOffset + observed] { observed = s }
+        regions.append(.init(offset: spec.slotOffset, count: spec.slotCount, allowed: [observed]))
+      } else if missing[f] {
+        free.append(spec.slotOffset)
+      }
+    }
+    let open = [Double](repeating: .infinity, count: free.count)
+    return ConditionalPattern(
+      proposal: proposal, free: free, lower: open.map { -$0 }, upper: open, groups: [], regions: regions)
   }
 
   /// An index drawn with probability ∝ e^{w_i}.

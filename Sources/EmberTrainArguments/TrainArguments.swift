@@ -1,6 +1,7 @@
 import EmberCommands
 import EmberFormat
 import EmberRuntime
+import EmberText
 import EmberTrainer
 import Foundation
 
@@ -133,26 +134,11 @@ public enum TrainArguments {
   public static var declarationJSON: String {
     let entries = options.map { o -> String in
       var entry =
-        "{\"name\":\(jsonString(o.name)),\"flag\":\(o.isFlag),\"required\":\(o.required),"
-        + "\"default\":\(o.defaultValue.map(jsonString) ?? "null"),\"help\":\(jsonString(o.help))"
-      if !o.choices.isEmpty { entry += ",\"choices\":[" + o.choices.map(jsonString).joined(separator: ",") + "]" }
+        "{\"name\":\(JSONText.quoted(o.name)),\"flag\":\(o.isFlag),\"required\":\(o.required),"
+        + "\"default\":\(o.defaultValue.map(JSONText.quoted) ?? "null"),\"help\":\(JSONText.quoted(o.help))"
+      if !o.choices.isEmpty { entry += ",\"choices\":[" + o.choices.map(JSONText.quoted).joined(separator: ",") + "]" }
       return entry + "}"
     }
     return "{\"options\":[" + entries.joined(separator: ",") + "]}"
   }
-}
-
-/// A JSON string literal (quotes, backslashes and control characters escaped).
-func jsonString(_ s: String) -> String {
-  var out = "\""
-  for u in s.unicodeScalars {
-    switch u {
-    case "\"": out += "\\\""
-    case "\\": out += "\\\\"
-    case "\n": out += "\\n"
-    default:
-      if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-    }
-  }
-  return out + "\""
 }

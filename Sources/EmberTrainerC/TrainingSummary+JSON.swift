@@ -1,3 +1,4 @@
+import EmberText
 import EmberTrainer
 import Foundation
 
@@ -5,13 +6,13 @@ extension TrainingSummary {
   /// The summary as one JSON object (snake_case keys; non-finite numbers as null).
   var json: String {
     let classLines = classes.map { c in
-      "{\"label\":\(jsonString(c.label)),\"train_rows\":\(c.trainRows),\"heldout_rows\":\(c.heldoutRows),"
+      "{\"label\":\(JSONText.quoted(c.label)),\"train_rows\":\(c.trainRows),\"heldout_rows\":\(c.heldoutRows),"
         + "\"trained\":\(c.trained),\"threshold\":\(jsonNumber(c.threshold.map(Double.init)))}"
     }
     return "{\"source_rows\":\(sourceRows),\"width\":\(width),\"seconds\":\(jsonNumber(seconds)),"
       + "\"balanced_accuracy\":\(jsonNumber(balancedAccuracy)),\"raw_balanced_accuracy\":\(jsonNumber(rawBalancedAccuracy)),"
       + "\"temperature\":\(jsonNumber(temperature)),\"ood_auroc\":\(jsonNumber(oodAUROC)),\"heldout_rows\":\(heldoutRows),"
-      + "\"warnings\":[\(warnings.map(jsonString).joined(separator: ","))],"
+      + "\"warnings\":[\(warnings.map(JSONText.quoted).joined(separator: ","))],"
       + "\"classes\":[\(classLines.joined(separator: ","))]}"
   }
 }
@@ -20,25 +21,4 @@ extension TrainingSummary {
 private func jsonNumber(_ v: Double?) -> String {
   guard let v, v.isFinite else { return "null" }
   return "\(v)"
-}
-
-/// A JSON string literal (quotes, backslashes and control characters escaped).
-private func jsonString(_ s: String) -> String {
-  var out = "\""
-  for u in s.unicodeScalars {
-    switch u {
-    case "\"": out += "\\\""
-    case "\\": out += "\\\\"
-    case "\n": out += "\\n"
-    case "\r": out += "\\r"
-    case "\t": out += "\\t"
-    default:
-      if u.value < 0x20 {
-        out += String(format: "\\u%04x", u.value)
-      } else {
-        out.unicodeScalars.append(u)
-      }
-    }
-  }
-  return out + "\""
 }

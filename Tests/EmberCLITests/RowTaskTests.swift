@@ -1,3 +1,4 @@
+import EmberFormat
 import Foundation
 import XCTest
 
@@ -73,10 +74,15 @@ final class RowTaskTests: BlobModelTestCase {
   func testImputeWithoutDrawsWritesTheConditionalMeanAndLikeliestCategory() throws {
     // Each blob is a Gaussian (x and n independent within a class), so the point imputation of
     // x is Σ_c p(c | observed) · mean_c(x): with n = 4 (encoded 0.5: log p(b)/p(a) = 1 from n)
-    // and colour red (−4), p(b) = 1/(1 + e³) → x = −1.810; with blue (+4), p(b) = 1/(1 + e^{−5})
-    // → x = 1.973. Only x is free and the energy is its base, so both are exact up to rounding.
+    // and colour red — whose probability is the mass of the rows decoding to red: class a's
+    // colour slots are N((1, 0), I/4), so P_a(red) = Φ(√2) = 0.921 and P_b(red) = 0.079, log
+    // ratio −2.461 — p(b) = 1/(1 + e^{1.461}) → x = −1.247; with blue, p(b) = 1/(1 + e^{−3.461})
+    // → x = 1.878. (Weighing by the density at the one-hot corners instead would give −1.810 and
+    // 1.973.) The category probabilities are Monte-Carlo estimates (256 draws per class), so
+    // the tolerances are a few of their standard errors.
     // n next to x = 2, blue is class b's mean 5 (an integer column's point value keeps its
-    // fraction: next to x = 0.5 and red, p(b) = 1/(1 + e²), n = 3 + 2 Σ_c p(c) E[clip(n_c)] = 1.78);
+    // fraction: next to x = 0.5 and red, p(b) = 1/(1 + e^{0.461}), n = 3 + 2 Σ_c p(c) E[clip(n_c)]
+    // = 2.78; corner densities would give 1.56);
     // a missing colour next to x = 0.3, n = 3 is blue (p(blue) ≈ 0.76); a missing label is the
     // likeliest class.
     let input = try dir.write(
@@ -86,18 +92,22 @@ final class RowTaskTests: BlobModelTestCase {
     let (header, rows) = parseCSV(r.stdout)
     XCTAssertEqual(header, ["x", "kind", "n", "color"], "no draw column without --draws")
     XCTAssertEqual(rows.count, 6)
-    XCTAssertEqual(Double(rows[0][0])!, -2 + 4 / (1 + Foundation.exp(3)), accuracy: 0.002)
-    XCTAssertEqual(Double(rows[1][0])!, 2 - 4 / (1 + Foundation.exp(5)), accuracy: 0.002)
+    let red = Foundation.log((1 - RowTaskTests.normalCDF(2.0.squareRoot())) / RowTaskTests.normalCDF(2.0.squareRoot()))
+    XCTAssertEqual(Double(rows[0][0])!, -2 + 4 / (1 + Foundation.exp(-(1 + red))), accuracy: 0.06)
+    XCTAssertEqual(Double(rows[1][0])!, -2 + 4 / (1 + Foundation.exp(-(1 - red))), accuracy: 0.06)
     // n's training range [0, 9] is [−1.5, 3] encoded: point values are means of clipped values.
     let clipped = { (mu: Double) in RowTaskTests.clippedNormalMean(mu, lower: -1.5, upper: 3) }
     XCTAssertEqual(Double(rows[2][2])!, 3 + 2 * clipped(1), accuracy: 0.002, "an integer cell's conditional mean")
     XCTAssertEqual(rows[3][3], "blue")
-    let pB: Double = 1 / (1 + Foundation.exp(2.0))
-    XCTAssertEqual(Double(rows[5][2])!, 3 + 2 * (pB * clipped(1) + (1 - pB) * clipped(-1)), accuracy: 0.002)
+    let pB: Double = 1 / (1 + Foundation.exp(-(2 + red)))
+    XCTAssertEqual(Double(rows[5][2])!, 3 + 2 * (pB * clipped(1) + (1 - pB) * clipped(-1)), accuracy: 0.2)
     XCTAssertEqual(rows.map { $0[1] }, ["a", "b", "b", "b", "a", "a"])
     XCTAssertEqual(rows[4], ["-1.8", "a", "1", "red"], "nothing missing but the label")
     XCTAssertTrue(r.stderr.contains("point imputation"), r.stderr)
   }
+
+  /// Φ(t), the standard normal CDF.
+  static func normalCDF(_ t: Double) -> Double { 0.5 * (1 + erf(t / 2.0.squareRoot())) }
 
   /// E[min(max(z, lower), upper)] for z ~ N(mu, 1).
   static func clippedNormalMean(_ mu: Double, lower: Double, upper: Double) -> Double {
@@ -240,6 +250,26 @@ final class RowTaskTests: BlobModelTestCase {
     XCTAssertTrue(parseCSV(w.stdout).rows.allSatisfy { Double($0[0])! >= 0.202999992370605 }, w.stdout)
   }
 
+  /// Classes are weighed by the probability of a categorical condition, not by the density at
+  /// its one-hot corner: class b is seen on one island only (its island slots barely spread), a
+  /// on three, and sex is independent of both. Weighing by corner densities gave b almost
+  /// every row of `--given sex=f` (as penguins' Gentoo got 180 of 200 female rows).
+  func testCategoricalConditionsWeighClassesByProbabilityNotCornerDensity() throws {
+    let path = dir.file("islands.ember")
+    try ModelWriter.write(IslandModel.spec(), to: path)
+    func classes(_ given: String) throws -> [String: Int] {
+      let r = try runEmber(["sample", path, "--count", "400", "--seed", "3", "--given", given, "--quiet"])
+      XCTAssertEqual(r.status, 0, r.stderr)
+      return Dictionary(parseCSV(r.stdout).rows.map { ($0[1], 1) }, uniquingKeysWith: +)
+    }
+    let female = try classes("sex=f")
+    XCTAssertEqual(Double(female["a", default: 0]) / 400, 0.5, accuracy: 0.1, "\(female)")
+    // island p: a reaches it a third of the time, b always: a's share ≈ (1/3) / (1/3 + 1) = 0.25.
+    let onP = try classes("island=p")
+    XCTAssertEqual(Double(onP["a", default: 0]) / 400, 0.25, accuracy: 0.1, "\(onP)")
+    XCTAssertEqual(try classes("island=q")["b", default: 0], 0)
+  }
+
   func testConditionalSamplingIsSeededAndDoesNotDependOnThreads() throws {
     let base: [String] = ["sample", model, "--count", "500", "--given", "n=3", "--where", "color!=red"]
     let a = try runEmber(base + ["--seed", "6", "--threads", "1"])
@@ -275,5 +305,37 @@ final class RowTaskTests: BlobModelTestCase {
       XCTAssertTrue(r.stderr.contains(message), "\(args): expected “\(message)” in \(r.stderr)")
       XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(args)")
     }
+  }
+}
+
+/// Two classes over (x, island ∈ {p, q, r}, sex ∈ {f, m}) with diagonal Gaussian bases: class a
+/// spread over the islands, class b on island p only (island precision 1,000), sex 50/50 in both.
+enum IslandModel {
+  static func spec() -> ModelSpec {
+    let features = [
+      FeatureSpec(name: "x", kind: .numeric, imputeValue: 0, mean: 0, std: 1, min: -6, max: 6, slotOffset: 0),
+      FeatureSpec(name: "island", kind: .categorical, imputeValue: 0, categories: ["p", "q", "r"], slotOffset: 1, slotCount: 3),
+      FeatureSpec(name: "sex", kind: .categorical, imputeValue: 0, categories: ["f", "m"], slotOffset: 4, slotCount: 2),
+    ]
+    func cls(_ label: String, _ means: [Float], _ precisions: [Float]) -> ClassSpec {
+      var precision = [Float](repeating: 0, count: 36)
+      for i in 0..<6 { precision[i * 6 + i] = precisions[i] }
+      let logDet = -precisions.reduce(0.0) { $0 + Foundation.log(Double($1)) }
+      return ClassSpec(
+        label: label, prior: 0.5, trainRows: 60,
+        base: GaussianBaseSpec(means: means, logWeights: [0], precision: precision, logDetCovariance: logDet),
+        calibration: Calibration(levels: [0, 0.5, 0.99, 1], quantiles: [2, 3.5, 7, 8], threshold: 7, rows: 60),
+        sampler: SamplerDefaults(kind: .langevin, steps: 50, stepSize: 0.05, temperature: 1, initNoise: 0.05),
+        startingRows: nil)
+    }
+    let third: Float = 1 / 3
+    return ModelSpec(
+      target: "kind", features: features,
+      classes: [
+        cls("a", [-2, third, third, third, 0.5, 0.5], [1, 4.5, 4.5, 4.5, 4, 4]),
+        cls("b", [2, 1, 0, 0, 0.5, 0.5], [1, 1000, 1000, 1000, 4, 4]),
+      ],
+      scoreCalibration: Calibration(levels: [0, 0.5, 0.99, 1], quantiles: [2, 3.5, 7, 8], threshold: 7, rows: 120),
+      metadata: ["target_position": "1"])
   }
 }

@@ -308,34 +308,7 @@ public struct ConditionSet: Sendable {
   /// The encoded row of the fixed values (free slots 0), the free numeric slots with their
   /// encoded bounds (±∞ when unconditioned), and the free categorical groups, for `proposal`.
   func pattern(proposal: MixtureProposal) -> (row: [Float], pattern: ConditionalPattern) {
-    var row = [Float](repeating: 0, count: proposal.d)
-    var free: [Int] = []
-    var lower: [Double] = []
-    var upper: [Double] = []
-    var groups: [ConditionalPattern.FreeGroup] = []
-    for (f, spec) in features.enumerated() {
-      switch constraints[f] {
-      case .free:
-        if spec.kind == .categorical {
-          groups.append(.init(offset: spec.slotOffset, count: spec.slotCount, allowed: Array(0..<spec.slotCount)))
-        } else {
-          free.append(spec.slotOffset)
-          lower.append(-.infinity)
-          upper.append(.infinity)
-        }
-      case .number(let e, _):
-        row[spec.slotOffset] = e
-      case .range(let lo, let hi):
-        free.append(spec.slotOffset)
-        lower.append(Double(lo))
-        upper.append(Double(hi))
-      case .category(let k):
-        row[spec.slotOffset + k] = 1
-      case .categories(let allowed):
-        groups.append(.init(offset: spec.slotOffset, count: spec.slotCount, allowed: allowed))
-      }
-    }
-    return (row, ConditionalPattern(proposal: proposal, free: free, lower: lower, upper: upper, groups: groups))
+    pattern(proposal: proposal, categoriesAsRegions: false)
   }
 
   /// The pattern that weighs classes by the conditions (``EmberSession/conditionalCounts``):
@@ -346,44 +319,49 @@ public struct ConditionSet: Sendable {
   /// grows without bound as a class's spread along that corner shrinks (a class seen with one
   /// category only would outweigh every other).
   func marginalPattern(proposal: MixtureProposal) -> (row: [Float], pattern: ConditionalPattern) {
+    pattern(proposal: proposal, categoriesAsRegions: true)
+  }
+
+  private func pattern(proposal: MixtureProposal, categoriesAsRegions: Bool) -> (row: [Float], pattern: ConditionalPattern) {
     var row = [Float](repeating: 0, count: proposal.d)
     var free: [Int] = []
     var lower: [Double] = []
     var upper: [Double] = []
+    var groups: [ConditionalPattern.FreeGroup] = []
     var regions: [ConditionalPattern.FreeGroup] = []
+    func open(_ slot: Int) {
+      free.append(slot)
+      lower.append(-.infinity)
+      upper.append(.infinity)
+    }
     for (f, spec) in features.enumerated() {
-      if spec.kind == .categorical {
-        for s in 0..<spec.slotCount { free.append(spec.slotOffset + s) }
-        lower += [Double](repeating: -.infinity, count: spec.slotCount)
-        upper += [Double](repeating: .infinity, count: spec.slotCount)
-        switch constraints[f] {
-        case .category(let k): regions.append(.init(offset: spec.slotOffset, count: spec.slotCount, allowed: [k]))
-        case .categories(let allowed): regions.append(.init(offset: spec.slotOffset, count: spec.slotCount, allowed: allowed))
-        default: break
-        }
-        continue
+      let everyCategory = Array(0..<spec.slotCount)
+      if spec.kind == .categorical && categoriesAsRegions {
+        for s in everyCategory { open(spec.slotOffset + s) }
       }
       switch constraints[f] {
+      case .free where spec.kind == .categorical:
+        if !categoriesAsRegions { groups.append(.init(offset: spec.slotOffset, count: spec.slotCount, allowed: everyCategory)) }
       case .free:
-        free.append(spec.slotOffset)
-        lower.append(-.infinity)
-        upper.append(.infinity)
+        open(spec.slotOffset)
       case .number(let e, _):
         row[spec.slotOffset] = e
       case .range(let lo, let hi):
         free.append(spec.slotOffset)
         lower.append(Double(lo))
         upper.append(Double(hi))
-      case .category, .categories:
-        break  // categorical constraints only on categorical features
+      case .category(let k) where categoriesAsRegions:
+        regions.append(.init(offset: spec.slotOffset, count: spec.slotCount, allowed: [k]))
+      case .category(let k):
+        row[spec.slotOffset + k] = 1
+      case .categories(let allowed) where categoriesAsRegions:
+        regions.append(.init(offset: spec.slotOffset, count: spec.slotCount, allowed: allowed))
+      case .categories(let allowed):
+        groups.append(.init(offset: spec.slotOffset, count: spec.slotCount, allowed: allowed))
       }
     }
-    let order = free.indices.sorted { free[$0] < free[$1] }
     return (
-      row,
-      ConditionalPattern(
-        proposal: proposal, free: order.map { free[$0] }, lower: order.map { lower[$0] }, upper: order.map { upper[$0] },
-        groups: [], regions: regions)
+      row, ConditionalPattern(proposal: proposal, free: free, lower: lower, upper: upper, groups: groups, regions: regions)
     )
   }
 

@@ -122,8 +122,8 @@ extension EmberSession {
             pp.value[r][c] = pattern
             guard candidates.count > 1 else { continue }
             var rng = RandomSource(seed: seed, stream: EmberSession.imputeProbeTag | UInt64(firstRow + r), UInt64(c))
-            let weighing = EmberSession.imputeMarginalPattern(
-              self.model.features, missing: missing + r * f, row: rows + r * d, proposal: props[c])
+            let weighing = EmberSession.imputePattern(
+              self.model.features, missing: missing + r * f, proposal: props[c], weighing: rows + r * d)
             let count = weighing.freeCount == 0 ? 1 : probes
             weights[c] = block.logMarginal(
               classIndex: c, proposal: props[c], pattern: weighing, row: rows + r * d, probes: count, rng: &rng,
@@ -321,43 +321,34 @@ extension EmberSession {
   }
 
   /// The free parts of a row with these missing features: numeric slots unbounded, categorical
-  /// groups over every category.
-  static func imputePattern(_ features: [FeatureSpec], missing: UnsafePointer<Bool>, proposal: MixtureProposal) -> ConditionalPattern {
-    var free: [Int] = []
-    var groups: [ConditionalPattern.FreeGroup] = []
-    for (f, spec) in features.enumerated() where missing[f] {
-      if spec.kind == .categorical {
-        groups.append(.init(offset: spec.slotOffset, count: spec.slotCount, allowed: Array(0..<spec.slotCount)))
-      } else {
-        free.append(spec.slotOffset)
-      }
-    }
-    let open = [Double](repeating: .infinity, count: free.count)
-    return ConditionalPattern(proposal: proposal, free: free, lower: open.map { -$0 }, upper: open, groups: groups)
-  }
-
-  /// The pattern that weighs classes for a row with these missing features: numeric slots as
-  /// ``imputePattern(_:missing:proposal:)``, every categorical slot free, and each observed
+  /// groups over every category. With `weighing` (the encoded row itself): the pattern that
+  /// weighs classes instead — every categorical slot a free numeric slot and each observed
   /// category a region (``ConditionSet/marginalPattern(proposal:)`` explains why).
-  static func imputeMarginalPattern(
-    _ features: [FeatureSpec], missing: UnsafePointer<Bool>, row: UnsafePointer<Float>, proposal: MixtureProposal
+  static func imputePattern(
+    _ features: [FeatureSpec], missing: UnsafePointer<Bool>, proposal: MixtureProposal,
+    weighing row: UnsafePointer<Float>? = nil
   ) -> ConditionalPattern {
     var free: [Int] = []
+    var groups: [ConditionalPattern.FreeGroup] = []
     var regions: [ConditionalPattern.FreeGroup] = []
     for (f, spec) in features.enumerated() {
-      if spec.kind == .categorical {
+      if spec.kind == .categorical, let row {
         for s in 0..<spec.slotCount { free.append(spec.slotOffset + s) }
         guard !missing[f] else { continue }
         var observed = 0
         for s in 1..<Swift.max(1, spec.slotCount) where row[spec.slotOffset + s] > row[spec.slotOffset + observed] { observed = s }
         regions.append(.init(offset: spec.slotOffset, count: spec.slotCount, allowed: [observed]))
       } else if missing[f] {
-        free.append(spec.slotOffset)
+        if spec.kind == .categorical {
+          groups.append(.init(offset: spec.slotOffset, count: spec.slotCount, allowed: Array(0..<spec.slotCount)))
+        } else {
+          free.append(spec.slotOffset)
+        }
       }
     }
     let open = [Double](repeating: .infinity, count: free.count)
     return ConditionalPattern(
-      proposal: proposal, free: free, lower: open.map { -$0 }, upper: open, groups: [], regions: regions)
+      proposal: proposal, free: free, lower: open.map { -$0 }, upper: open, groups: groups, regions: regions)
   }
 
   /// An index drawn with probability ∝ e^{w_i}.

@@ -306,7 +306,6 @@ public enum Trainer {
       fold[i] = seen[truth[i]] % k
       seen[truth[i]] += 1
     }
-    let lambda = Trainer.linearReadoutPenalty
     let features = (0..<n).map { i in energies.indices.map { -energies[$0][i] } + inputs[i].map(Double.init) }
     var logits = [[Double]](repeating: [], count: n)
     let fits = k + (linear ? 1 : 0)
@@ -320,6 +319,7 @@ public enum Trainer {
       var out: [(Int, [Double])] = []
       var shipped: Calibrator.LinearFit? = nil
       if linear {
+        let lambda = Trainer.linearReadoutPenalty(rows: fitRows.count)
         let fit = Calibrator.fitLinear(
           features: features, truth: truth, rows: fitRows, classes: classes, lambda: lambda, standardised: classes)
         for i in testRows { out.append((i, fit.logits(features[i]))) }
@@ -340,13 +340,17 @@ public enum Trainer {
     let predicted = logits.map { l in l.indices.max { l[$0] < l[$1] }! }
     let balanced = Calibrator.balancedAccuracy(predicted: predicted, truth: truth, classes: classes)
     guard linear, let fit = results[k].1 else { return (balanced, nil, "temperature and offsets fitted on held-out rows") }
-    let note = "multinomial regression on the energies and the encoded row (L2 penalty \(lambda)), fitted on held-out rows"
+    let note = "multinomial regression on the energies and the encoded row (L2 penalty min(0.01, 0.5/rows)), fitted on held-out rows"
     return (balanced, Calibrator.stackedReadout(fit, classes: classes, width: inputs.first?.count), note)
   }
 
-  /// L2 penalty of the linear read-out (per row, on standardised energies; chosen on the
-  /// tuning half, docs/TUNING.md).
-  public static let linearReadoutPenalty = 0.01
+  /// L2 penalty of the linear read-out on the mean log-loss of `rows` rows (standardised
+  /// energies): 0.01 up to 50 rows (chosen on the tuning half, docs/TUNING.md), then 0.5/rows —
+  /// a fixed penalty on the *summed* loss (scikit-learn's default C = 1), so that the evidence of
+  /// many rows is not shrunk as if there were fifty (docs/TRAINING.md §4).
+  public static func linearReadoutPenalty(rows: Int) -> Double {
+    min(0.01, 0.5 / Double(max(rows, 1)))
+  }
 
   /// Most classes for which the linear (stacked, hybrid) read-outs are tried.
   public static let linearReadoutMaxClasses = 50

@@ -36,7 +36,8 @@ public enum ClassFilter: String, Sendable, CaseIterable {
 
 /// What a sampling run did.
 public struct SamplingStats: Sendable, Equatable {
-  /// Chains run.
+  /// Chains run, one per row (re-runs of rows the class filter rejected are counted in
+  /// ``filterRejected``).
   public var chains = 0
   /// Chains restarted after diverging (non-finite or out of the box).
   public var restarts = 0
@@ -342,6 +343,7 @@ final class ChainBlock: @unchecked Sendable {
     }
     total.filterRejected += pending.count
     total.filterFallbacks += pending.count
+    total.chains = n  // one per row: the re-runs are counted in filterRejected
     stats = total
   }
 

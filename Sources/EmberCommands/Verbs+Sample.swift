@@ -22,7 +22,7 @@ extension Verb {
       arguments: [.model],
       options: [
         .count, .sampleClass, .seed, .output, .sampler, .steps, .stepSize, .noise, .temperature, .initNoise, .gradClip,
-        .initFrom, .initCSV, .sampleThreads, .initDelimiter, .quiet, .given, .whereRule,
+        .initFrom, .initCSV, .classFilter, .sampleThreads, .initDelimiter, .quiet, .given, .whereRule,
       ])
   ) { p throws(CLIError) in
     if !p.strings(.given).isEmpty || !p.strings(.whereRule).isEmpty { return try sampleConditionally(p) }
@@ -41,6 +41,7 @@ extension Verb {
     overrides.initNoise = p.float(.initNoise)
     overrides.gradClip = p.float(.gradClip)
     overrides.initialization = p.string(.initFrom).flatMap(InitChoice.init(rawValue:))?.chainInit
+    overrides.classFilter = p.string(.classFilter).flatMap(ClassFilter.init(rawValue:))
     let threads = p.int(.sampleThreads) ?? Parallel.availableCores
     let session = try openSession(model)
     let m = session.model
@@ -81,6 +82,7 @@ extension Verb {
       var line =
         "  \(label): \(n) rows, \(s.kind.description) \(s.steps) steps ε=\(s.stepSize) σ=\(s.sigma) T=\(s.temperature), restarts \(stats.restarts)"
       if s.kind == .mala { line += ", acceptance \((stats.acceptanceRate * 1000).rounded() / 10)%" }
+      if stats.filterRejected > 0 { line += ", class filter: \(stats.filterRejected) rejected, \(stats.filterFallbacks) kept unfiltered" }
       summary.append(line)
     }
     try writer.commit()

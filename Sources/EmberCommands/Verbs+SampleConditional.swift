@@ -12,6 +12,9 @@ func sampleConditionally(_ p: ParsedArguments) throws(CLIError) {
       .usage,
       "--\(o.name) cannot be combined with --given/--where (conditional sampling has its own moves; --steps sets its sweeps)")
   }
+  if !p.strings(.classFilter).isEmpty {
+    throw CLIError(.usage, "--class-filter cannot be combined with --given/--where (conditional draws are not class-filtered)")
+  }
   var conditions: [RowCondition] = []
   do throws(EmberRuntimeError) {
     for text in p.strings(.given) {

@@ -17,9 +17,27 @@ public enum ChainStarts: Sendable {
   case rows([Float])
 }
 
+/// Which rows of class c a sampling run keeps ("class-consistent synthesis").
+public enum ClassFilter: String, Sendable, CaseIterable {
+  /// Every chain's row.
+  case off
+  /// Only rows whose least energy is class c's: E_c(x) ≤ E_k(x) for every class k, i.e. c is
+  /// the most probable class under equal priors (the balanced posterior — the metric of a
+  /// downstream classifier trained on the rows is balanced accuracy, and 500 synthetic rows of
+  /// a large class must not claim the places where a small class is likelier). A rejected
+  /// chain is run again from a fresh random stream, up to ``Sampler/filterAttempts`` times in
+  /// all, and keeps its first row when no attempt is accepted (counted in
+  /// ``SamplingStats/filterFallbacks``). A model of one class accepts every row.
+  case balanced
+
+  /// The default of `ember sample`, the C API and Python.
+  public static let `default` = ClassFilter.balanced
+}
+
 /// What a sampling run did.
 public struct SamplingStats: Sendable, Equatable {
-  /// Chains run.
+  /// Chains run, one per row (re-runs of rows the class filter rejected are counted in
+  /// ``filterRejected``).
   public var chains = 0
   /// Chains restarted after diverging (non-finite or out of the box).
   public var restarts = 0
@@ -29,6 +47,10 @@ public struct SamplingStats: Sendable, Equatable {
   /// Independence Metropolis–Hastings proposals from the base and acceptances.
   public var independenceProposals = 0
   public var independenceAccepted = 0
+  /// Rows the class filter rejected (each one cost a chain run again), and rows kept unfiltered
+  /// because every attempt was rejected.
+  public var filterRejected = 0
+  public var filterFallbacks = 0
 
   /// Accepted / proposed (NaN when not MALA).
   public var acceptanceRate: Double { proposals > 0 ? Double(accepted) / Double(proposals) : .nan }
@@ -41,6 +63,8 @@ public struct SamplingStats: Sendable, Equatable {
     accepted += o.accepted
     independenceProposals += o.independenceProposals
     independenceAccepted += o.independenceAccepted
+    filterRejected += o.filterRejected
+    filterFallbacks += o.filterFallbacks
   }
 }
 
@@ -57,6 +81,9 @@ public final class Sampler: @unchecked Sendable {
   /// Default box for the divergence guard, in encoded (z-scored) units.
   public static let defaultDivergenceLimit: Float = 100
 
+  /// Chain runs per row under a class filter before the row falls back to its first run.
+  public static let filterAttempts = 16
+
   /// A sampler over `energy`.
   public init(_ energy: EnergyModel, blockSize: Int = 256) {
     self.energy = energy
@@ -69,11 +96,15 @@ public final class Sampler: @unchecked Sendable {
   /// `settings` are a class's sampler defaults with any overrides applied; chains leaving the
   /// box |x_i| ≤ `divergenceLimit` (encoded units) or turning non-finite restart. The chains
   /// run are `firstChain ..< firstChain + count`: a run split into chain ranges (e.g. across
-  /// machines) gives the rows of one run, in the same order.
+  /// machines) gives the rows of one run, in the same order. `filter` decides which rows are
+  /// kept (``ClassFilter``; attempt a > 0 of chain g draws from the stream (seed, c, g + a·2⁴⁰),
+  /// so filtered output too depends only on the seed). This low-level entry keeps every row by
+  /// default; ``EmberSession/sample(classIndex:count:seed:overrides:starts:threads:firstChain:emit:)``
+  /// applies ``ClassFilter/default``.
   public func run(
     classIndex: Int, count: Int, seed: UInt64, settings: SamplerDefaults, starts: ChainStarts = .model,
     threads: Int = 1, divergenceLimit: Float = Sampler.defaultDivergenceLimit, firstChain: Int = 0,
-    emit: (UnsafeBufferPointer<Float>, Int) -> Bool
+    filter: ClassFilter = .off, emit: (UnsafeBufferPointer<Float>, Int) -> Bool
   ) throws(EmberRuntimeError) -> SamplingStats {
     let info = energy.model.classes[classIndex]
     let d = energy.width
@@ -113,15 +144,15 @@ public final class Sampler: @unchecked Sendable {
       Parallel.forEach(pieces, threads: workers) { p in
         let start = first + p * self.blockSize
         let m = min(self.blockSize, first + n - start)
-        states[p % workers].run(
+        states[p % workers].runFiltered(
           classIndex: classIndex, chains: (firstChain + start)..<(firstChain + start + m), seed: seed, settings: settings, source: source,
-          prepared: self.energy.classes[classIndex], limit: divergenceLimit)
+          prepared: self.energy.classes[classIndex], limit: divergenceLimit, filter: filter)
       }
       for p in 0..<pieces {
         let block = states[p % workers]
         let m = min(blockSize, first + n - (first + p * blockSize))
         stats.merge(block.stats)
-        if !emit(UnsafeBufferPointer(start: block.x.pointer, count: m * d), m) { return stats }
+        if !emit(UnsafeBufferPointer(start: block.kept.pointer, count: m * d), m) { return stats }
       }
       done += n
     }
@@ -181,6 +212,10 @@ final class ChainBlock: @unchecked Sendable {
   let proposalGrad: AlignedBuffer
   let e: AlignedBuffer
   let proposalE: AlignedBuffer
+  /// The rows a block hands out (the chains' rows after the class filter).
+  let kept: AlignedBuffer
+  /// Every class's energy of the block's rows (batch × C), for the class filter.
+  let classEnergies: AlignedBuffer
   var rngs: [RandomSource] = []
   var stats = SamplingStats()
 
@@ -196,6 +231,8 @@ final class ChainBlock: @unchecked Sendable {
     proposalGrad = AlignedBuffer(count: batch * gs)
     e = AlignedBuffer(count: batch)
     proposalE = AlignedBuffer(count: batch)
+    kept = AlignedBuffer(count: batch * d)
+    classEnergies = AlignedBuffer(count: batch * energy.classCount)
   }
 
   private func start(_ i: Int, _ source: Sampler.StartPlan, _ settings: SamplerDefaults, _ prepared: PreparedClass) {
@@ -271,13 +308,66 @@ final class ChainBlock: @unchecked Sendable {
     }
   }
 
-  func run(
+  /// Runs chains `chains` of class `classIndex` into ``kept``, keeping the rows `filter`
+  /// accepts: rejected chains run again on streams g + a·2⁴⁰ (a = 1, 2, …) until accepted or
+  /// ``Sampler/filterAttempts`` runs, else keep their first row. Rows depend only on (seed,
+  /// class, chain), never on how chains are blocked.
+  func runFiltered(
     classIndex: Int, chains: Range<Int>, seed: UInt64, settings: SamplerDefaults, source: Sampler.StartPlan,
-    prepared: PreparedClass, limit: Float
+    prepared: PreparedClass, limit: Float, filter: ClassFilter
   ) {
     let n = chains.count
+    run(classIndex: classIndex, streams: chains.map { UInt64($0) }, seed: seed, settings: settings, source: source, prepared: prepared, limit: limit)
+    kept.pointer.update(from: x.pointer, count: n * d)
+    guard filter == .balanced, energy.classCount > 1 else { return }
+    var total = stats
+    var ok = consistent(n, classIndex)
+    var pending = (0..<n).filter { !ok[$0] }
+    var attempt = 1
+    while !pending.isEmpty, attempt < Sampler.filterAttempts {
+      total.filterRejected += pending.count
+      let streams = pending.map { UInt64(chains.lowerBound + $0) | UInt64(attempt) << 40 }
+      run(classIndex: classIndex, streams: streams, seed: seed, settings: settings, source: source, prepared: prepared, limit: limit)
+      total.merge(stats)
+      var still: [Int] = []
+      ok = consistent(pending.count, classIndex)
+      for (k, i) in pending.enumerated() {
+        if ok[k] {
+          (kept.pointer + i * d).update(from: x.pointer + k * d, count: d)
+        } else {
+          still.append(i)
+        }
+      }
+      pending = still
+      attempt += 1
+    }
+    total.filterRejected += pending.count
+    total.filterFallbacks += pending.count
+    total.chains = n  // one per row: the re-runs are counted in filterRejected
+    stats = total
+  }
+
+  /// For chain rows 0..<n of ``x``: whether class `classIndex` has the least energy (every
+  /// class's energy evaluated; a row whose own energy is not finite is never consistent).
+  private func consistent(_ n: Int, _ classIndex: Int) -> [Bool] {
+    let count = energy.classCount
+    let e = classEnergies.pointer
+    energy.energies(rows: x.pointer, count: n, into: e, workspace: workspace)
+    return (0..<n).map { i in
+      let own = e[i * count + classIndex]
+      guard own.isFinite else { return false }
+      for k in 0..<count where k != classIndex && e[i * count + k] < own { return false }
+      return true
+    }
+  }
+
+  func run(
+    classIndex: Int, streams: [UInt64], seed: UInt64, settings: SamplerDefaults, source: Sampler.StartPlan,
+    prepared: PreparedClass, limit: Float
+  ) {
+    let n = streams.count
     stats = SamplingStats(chains: n)
-    rngs = chains.map { RandomSource(seed: seed, stream: UInt64(classIndex), UInt64($0)) }
+    rngs = streams.map { RandomSource(seed: seed, stream: UInt64(classIndex), $0) }
     for i in 0..<n { start(i, source, settings, prepared) }
     if case .base = source, settings.proposals > 0 {
       independenceSteps(classIndex: classIndex, count: n, proposals: settings.proposals, prepared: prepared)

@@ -23,6 +23,9 @@ public struct SamplerOverrides: Sendable, Equatable {
   public var initialization: ChainInit?
   /// Chains leaving |x_i| ≤ limit (encoded units) restart; (0, 1e6].
   public var divergenceLimit: Float?
+  /// Which rows are kept (nil: ``ClassFilter/default``, rows whose balanced posterior's most
+  /// probable class is the class sampled). Not a file setting: it needs every class's energy.
+  public var classFilter: ClassFilter?
 
   /// No overrides.
   public init() {}
@@ -112,7 +115,8 @@ extension EmberSession {
   /// Draws `count` rows of class `classIndex` and hands them, in chain order, to `emit` in
   /// blocks (encoded rows, row-major n×d; all finite); `emit` returns false to stop early.
   /// Chain g of class c uses the random stream (seed, c, g), so the rows depend only on the
-  /// arguments, never on `threads` (which is capped at the cores available). The chains run are
+  /// arguments, never on `threads` (which is capped at the cores available). Rows pass the
+  /// class filter of `overrides` (``ClassFilter/default`` unless set). The chains run are
   /// `firstChain ..< firstChain + count`: a run split into chain ranges (across threads,
   /// processes or machines) gives the rows of one run, in the same order. Memory:
   /// O(threads · 256 · widest layer), independent of `count`.
@@ -133,7 +137,8 @@ extension EmberSession {
     var stopped = false
     let stats = try sampler.run(
       classIndex: classIndex, count: count, seed: seed, settings: settings, starts: starts, threads: workers,
-      divergenceLimit: overrides.divergenceLimit ?? Sampler.defaultDivergenceLimit, firstChain: firstChain
+      divergenceLimit: overrides.divergenceLimit ?? Sampler.defaultDivergenceLimit, firstChain: firstChain,
+      filter: overrides.classFilter ?? .default
     ) { block, rows in
       if emit(block, rows) { return true }
       stopped = true

@@ -70,6 +70,30 @@ final class SampleTests: BlobModelTestCase {
     XCTAssertEqual(parseCSV(r.stdout).rows.first, ["5", "a", "9", "blue"])
   }
 
+  func testClassFilterRerunsRowsLikelierUnderAnotherClassAndOffKeepsThem() throws {
+    // x = 5 lies deep in class b's blob: a row of class a there is rejected by the filter.
+    let starts = try dir.write("starts.csv", "x,n,color,kind\n5,9,blue,a\n")
+    let fixed: [String] = ["sample", model!, "--count", "10", "--class", "a", "--init-csv", starts, "--steps", "0", "--seed", "3"]
+    // Every attempt restarts at the same row: all rejected, every row kept unfiltered.
+    let stuck = try runEmber(fixed + ["--init-noise", "0"])
+    XCTAssertEqual(stuck.status, 0, stuck.stderr)
+    XCTAssertTrue(stuck.stderr.contains("class filter: 160 rejected, 10 kept unfiltered"), stuck.stderr)
+    let stuckOff = try runEmber(fixed + ["--init-noise", "0", "--class-filter", "off"])
+    XCTAssertEqual(stuckOff.stdout, stuck.stdout)
+    XCTAssertFalse(stuckOff.stderr.contains("class filter"), stuckOff.stderr)
+    // Noisy starts: re-run chains that land on a's side are kept, so the rows move towards a.
+    func meanX(_ r: EmberRun) -> Double {
+      let rows = parseCSV(r.stdout).rows
+      return rows.map { Double($0[0])! }.reduce(0, +) / Double(rows.count)
+    }
+    let noisy = try runEmber(fixed + ["--init-noise", "3", "--count", "200"])
+    let noisyOff = try runEmber(fixed + ["--init-noise", "3", "--count", "200", "--class-filter", "off"])
+    XCTAssertEqual(noisy.status, 0, noisy.stderr)
+    XCTAssertLessThan(meanX(noisy), meanX(noisyOff) - 1, noisy.stderr)
+    XCTAssertEqual(try runEmber(["sample", model, "--count", "5", "--class-filter", "maybe"]).status, 64)
+    XCTAssertEqual(try runEmber(["sample", model, "--count", "5", "--given", "color=red", "--class-filter", "off"]).status, 64)
+  }
+
   func testSampleRejectsUnknownClassesAndBadCounts() throws {
     let r = try runEmber(["sample", model, "--count", "10", "--class", "zebra"])
     XCTAssertEqual(r.status, 1)

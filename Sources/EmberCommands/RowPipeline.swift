@@ -120,16 +120,26 @@ struct RowPipeline {
     var summary = Summary()
     let batch = Batch(session: session, rows: options.stream ? 1 : RowPipeline.batchRows, threads: options.threads)
     ProcessLifetime.batches.append(batch)
+    // With rows formatted in parallel on several threads, this thread first reads (and
+    // splits) the next batch while the others work on a copy of the current one, then joins
+    // them.
+    let overlap = parallel && options.threads > 1
+    let copy = CSVBatchCopy()
+    var next = RowPipeline.read(reader, batch.capacity)
     while true {
-      let records: CSVBatch
-      do {
-        guard let r = try reader.nextBatch(maxRecords: batch.capacity) else { break }
-        records = r
-      } catch {
-        // A syntax error (or an over-long record) leaves the reader mid-record: always fatal.
-        throw CLIError.text(error)
+      guard case .records(let records) = next else {
+        if case .failure(let error) = next { throw error }
+        break
       }
-      batch.process(records, encoder: encoder, fieldCount: header.count, kept: keptIndex, formats: parallel, format: format)
+      if overlap {
+        records.copy(into: copy)
+        batch.process(copy, encoder: encoder, fieldCount: header.count, kept: keptIndex, formats: true, format: format) {
+          next = RowPipeline.read(reader, batch.capacity)
+        }
+      } else {
+        batch.process(records, encoder: encoder, fieldCount: header.count, kept: keptIndex, formats: parallel, format: format)
+        next = .end
+      }
       // In input order: refused rows first reported (or fatal), then the batch's lines.
       var good = 0
       for i in 0..<records.count {
@@ -144,16 +154,16 @@ struct RowPipeline {
         good += 1
       }
       summary.rows += good
-      guard good > 0 else { continue }
       if parallel {
-        for w in 0..<batch.workersUsed { try sink.write(batch.texts[w]) }
-        continue
+        for p in 0..<batch.pieces { try sink.write(batch.texts[p]) }
+      } else if good > 0 {
+        prepare?(batch.x, good)
+        let out = Out(text: batch.texts[0], scratch: batch.scratch)
+        out.text.removeAll()
+        for i in 0..<good { format(batch.slots[i].row, batch.e + i * batch.classes, batch.x + i * batch.width, out) }
+        try sink.write(out.text)
       }
-      prepare?(batch.x, good)
-      let out = Out(text: batch.texts[0], scratch: batch.scratch)
-      out.text.removeAll()
-      for i in 0..<good { format(batch.slots[i].row, batch.e + i * batch.classes, batch.x + i * batch.width, out) }
-      try sink.write(out.text)
+      if !overlap { next = RowPipeline.read(reader, batch.capacity) }
     }
     if summary.rows == 0 {
       throw CLIError(
@@ -167,6 +177,24 @@ struct RowPipeline {
 }
 
 extension RowPipeline {
+  /// What reading the next batch gave.
+  enum Read {
+    case records(CSVBatch)
+    case end
+    case failure(CLIError)
+  }
+
+  /// The reader's next batch of at most `rows` records. A syntax error (or an over-long
+  /// record) leaves the reader mid-record: always fatal, after the rows before it.
+  static func read(_ reader: CSVReader, _ rows: Int) -> Read {
+    do {
+      guard let r = try reader.nextBatch(maxRecords: rows) else { return .end }
+      return .records(r)
+    } catch {
+      return .failure(CLIError.text(error))
+    }
+  }
+
   /// Records read, encoded and evaluated together (one reader batch); fixed, so that what is
   /// computed together never depends on the thread count.
   static let batchRows = 1024
@@ -177,10 +205,14 @@ extension RowPipeline {
     var failure: CLIError?
   }
 
-  /// Buffers for one batch: encoded rows (n×d), energies (n×C), row slots, and per worker an
-  /// evaluator, an output text and C floats of scratch. Each worker encodes, evaluates and
-  /// (optionally) formats a contiguous share of the records, so the work is parallel and
-  /// each buffer row is written by one thread.
+  /// Rows encoded, evaluated and formatted together by one thread: the unit of work handed
+  /// out within a batch.
+  static let pieceRows = 64
+
+  /// Buffers for one batch: encoded rows (n×d), energies (n×C), row slots, one output text per
+  /// piece of ``pieceRows`` rows, and per thread an evaluator and C floats of scratch. Threads
+  /// take the next piece until none is left; each buffer row is written by one thread, and
+  /// what a piece computes does not depend on which thread runs it.
   final class Batch {
     let capacity: Int
     let width: Int
@@ -188,9 +220,9 @@ extension RowPipeline {
     let x: UnsafeMutablePointer<Float>
     let e: UnsafeMutablePointer<Float>
     let slots: UnsafeMutablePointer<Slot>
-    /// Worker w's output lines (of its share of the last batch, when formatted in parallel).
+    /// Piece p's output lines (when formatted in parallel).
     let texts: [RowText]
-    /// Worker w's scratch: `classes` floats at `scratch + w * classes`.
+    /// Thread w's scratch: `classes` floats at `scratch + w * classes`.
     let scratch: UnsafeMutablePointer<Float>
     private let evaluators: [Evaluator]
 
@@ -205,14 +237,14 @@ extension RowPipeline {
       slots = .allocate(capacity: rows)
       let workers = max(1, threads)
       evaluators = (0..<workers).map { _ in Evaluator(session) }
-      texts = (0..<workers).map { _ in RowText(capacity: 1 << 14) }
+      texts = (0..<max(1, (rows + RowPipeline.pieceRows - 1) / RowPipeline.pieceRows)).map { _ in RowText(capacity: 1 << 12) }
       scratch = .allocate(capacity: max(workers * classes, 1))
     }
 
-    /// Slots initialised by the last ``process(_:encoder:fieldCount:kept:formats:format:)``.
+    /// Slots initialised by the last ``process(_:encoder:fieldCount:kept:formats:format:first:)``.
     private(set) var filled = 0
-    /// The workers the last batch was split across (their texts hold its lines, in order).
-    private(set) var workersUsed = 0
+    /// The pieces of the last batch (their texts hold its lines, in order).
+    private(set) var pieces = 0
 
     deinit {
       clear()
@@ -229,20 +261,22 @@ extension RowPipeline {
     }
 
     /// Encodes every record into its slot (or records why it was refused), evaluates the
-    /// energies of the whole share, refused slots included (their values are never used),
-    /// and, when `formats`, appends each good row's line to the worker's text.
-    func process(
-      _ records: CSVBatch, encoder: RowEncoder, fieldCount: Int, kept: [Int], formats: Bool,
-      format: (Row, UnsafePointer<Float>, UnsafePointer<Float>, Out) -> Void
+    /// energies of each piece, refused slots included (their values are never used), and,
+    /// when `formats`, appends each good row's line to its piece's text. With `first`, the
+    /// calling thread runs it before it takes pieces (the records must then not be the
+    /// reader's current batch when `first` reads on).
+    func process<Records: CSVRecords>(
+      _ records: Records, encoder: RowEncoder, fieldCount: Int, kept: [Int], formats: Bool,
+      format: (Row, UnsafePointer<Float>, UnsafePointer<Float>, Out) -> Void, first: (() -> Void)? = nil
     ) {
       clear()
       let n = records.count
       filled = n
-      let workers = min(evaluators.count, (n + 63) / 64)
-      workersUsed = workers
-      Parallel.forEach(workers, threads: workers) { w in
-        let lo = n * w / workers
-        let hi = n * (w + 1) / workers
+      let pieceRows = RowPipeline.pieceRows
+      pieces = (n + pieceRows - 1) / pieceRows
+      Parallel.claiming(pieces, threads: evaluators.count, first: first) { p, w in
+        let lo = p * pieceRows
+        let hi = min(n, lo + pieceRows)
         for i in lo..<hi {
           let row = self.x + i * self.width
           let slot = Batch.encode(records[i], encoder: encoder, fieldCount: fieldCount, kept: kept, into: row)
@@ -252,7 +286,7 @@ extension RowPipeline {
         }
         self.evaluators[w].energies(rows: self.x + lo * self.width, count: hi - lo, into: self.e + lo * self.classes)
         guard formats else { return }
-        let out = Out(text: self.texts[w], scratch: self.scratch + w * self.classes)
+        let out = Out(text: self.texts[p], scratch: self.scratch + w * self.classes)
         out.text.removeAll()
         for i in lo..<hi where self.slots[i].failure == nil {
           format(self.slots[i].row, self.e + i * self.classes, self.x + i * self.width, out)

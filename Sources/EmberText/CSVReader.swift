@@ -255,6 +255,17 @@ public final class CSVReader {
       reader: self, line: recordLines[r], count: recordFields[r + 1] - first, base: buffer, bounds: bounds + 2 * first)
   }
 
+  /// Copies the current batch (its fields' bytes, bounds and lines) into `copy`.
+  func copyBatch(into copy: CSVBatchCopy) {
+    let records = recordLines.count
+    let fields = recordFields[records]
+    let lo = Int(bounds[0])
+    let hi = Int(bounds[2 * fields - 1])
+    copy.load(
+      reader: self, bytes: buffer + lo, count: hi - lo, bounds: bounds, fields: fields, shift: Int32(lo),
+      lines: recordLines, starts: recordFields)
+  }
+
   // MARK: - Scanning
 
   /// Scans one record from `start`. Returns the index just past it (its line break
@@ -548,6 +559,82 @@ public struct CSVBatch {
     precondition(r >= 0 && r < count, "record index out of range")
     return reader.record(r)
   }
+}
+
+/// Records in input order, each a ``CSVRecord``: a reader's current batch (``CSVBatch``) or a
+/// copy of one (``CSVBatchCopy``).
+public protocol CSVRecords {
+  /// The number of records.
+  var count: Int { get }
+  /// Record `r` (0-based).
+  subscript(r: Int) -> CSVRecord { get }
+}
+
+extension CSVBatch: CSVRecords {}
+
+/// A copy of a reader's batch (``CSVBatch/copy(into:)``) that stays valid while the reader
+/// reads on: its records' field bytes, bounds and lines, in buffers reused from batch to batch
+/// (they grow to the largest batch copied). Lets one thread read the next batch while others
+/// work on this one.
+public final class CSVBatchCopy: CSVRecords {
+  /// The number of records.
+  public private(set) var count = 0
+  private var reader: CSVReader?
+  private var bytes: UnsafeMutablePointer<UInt8>
+  private var byteCapacity = 0
+  private var bounds: UnsafeMutablePointer<Int32>
+  private var boundsCapacity = 0
+  private var lines: [Int] = []
+  private var starts: [Int] = []
+
+  /// An empty copy.
+  public init() {
+    bytes = .allocate(capacity: 1)
+    bounds = .allocate(capacity: 2)
+  }
+
+  deinit {
+    bytes.deallocate()
+    bounds.deallocate()
+  }
+
+  func load(
+    reader: CSVReader, bytes source: UnsafeMutablePointer<UInt8>, count n: Int, bounds sourceBounds: UnsafeMutablePointer<Int32>,
+    fields: Int, shift: Int32, lines sourceLines: [Int], starts sourceStarts: [Int]
+  ) {
+    self.reader = reader
+    if n > byteCapacity {
+      bytes.deallocate()
+      byteCapacity = max(n, 2 * byteCapacity)
+      bytes = .allocate(capacity: byteCapacity)
+    }
+    if n > 0 { bytes.update(from: source, count: n) }
+    if 2 * fields > boundsCapacity {
+      bounds.deallocate()
+      boundsCapacity = max(2 * fields, 2 * boundsCapacity)
+      bounds = .allocate(capacity: boundsCapacity)
+    }
+    for i in 0..<(2 * fields) { bounds[i] = sourceBounds[i] &- shift }
+    lines.removeAll(keepingCapacity: true)
+    lines.append(contentsOf: sourceLines)
+    starts.removeAll(keepingCapacity: true)
+    starts.append(contentsOf: sourceStarts)
+    count = sourceLines.count
+  }
+
+  /// Record `r` (0-based): valid until the next copy into this one.
+  @inline(__always)
+  public subscript(r: Int) -> CSVRecord {
+    precondition(r >= 0 && r < count, "record index out of range")
+    let first = starts[r]
+    return CSVRecord(reader: reader!, line: lines[r], count: starts[r + 1] - first, base: bytes, bounds: bounds + 2 * first)
+  }
+}
+
+extension CSVBatch {
+  /// Copies the records into `copy` (which then holds them until its next copy; this batch
+  /// must still be the reader's current one).
+  public func copy(into copy: CSVBatchCopy) { reader.copyBatch(into: copy) }
 }
 
 /// One CSV record: its fields as byte slices of the reader's buffer (quotes removed, `""`

@@ -123,6 +123,15 @@ int ember_sys_cpu_count(void);
 /// from inside a body) the loop runs inline on the calling thread instead: never a deadlock.
 void ember_sys_parallel_for(size_t count, size_t threads, void *context, void (*body)(void *context, size_t i));
 
+/// Runs body(context, i, worker) for every i in [0, count) on up to `threads` threads that
+/// each take the next unclaimed i until none is left (`worker`: which of them runs it, 0 for
+/// the calling thread, < threads). The calling thread first runs side(side_context) when `side`
+/// is not NULL, then claims items too; returns when every call has returned. While the pool is
+/// busy, runs `side` and then the loop inline.
+void ember_sys_parallel_claim(size_t count, size_t threads, void *context,
+                              void (*body)(void *context, size_t i, size_t worker), void *side_context,
+                              void (*side)(void *side_context));
+
 /// A mutex for callers that cannot use pthread types (Embedded Swift). Never fails.
 typedef struct ember_sys_mutex ember_sys_mutex;
 ember_sys_mutex *ember_sys_mutex_new(void);

@@ -197,6 +197,11 @@ const char *ember_sys_getenv(const char *name);
 /// finite; then *max_abs receives the largest magnitude (0 for n = 0). O(n), vectorised.
 size_t ember_sys_scan_floats(const float *values, size_t n, float *max_abs);
 
+/// Writes the transpose of the row-major rows × cols matrix `src` into `dst`: element (r, c)
+/// goes to dst[c * dst_stride + r] (dst_stride ≥ rows); other elements of `dst` are left as
+/// they are. A copy, bit for bit, in cache-sized tiles. O(rows · cols).
+void ember_sys_transpose_floats(const float *src, size_t rows, size_t cols, float *dst, size_t dst_stride);
+
 /// Splits a run of unquoted CSV fields that starts at a field start `start` (< `end`;
 /// `buffer[end]` must be readable and is normally the reader's NUL sentinel): each
 /// `delimiter` ends a field, whose start and end offsets go to bounds[2k], bounds[2k+1].

@@ -237,7 +237,7 @@ extension RowPipeline {
       slots = .allocate(capacity: rows)
       let workers = max(1, threads)
       evaluators = (0..<workers).map { _ in Evaluator(session) }
-      texts = (0..<max(1, (rows + RowPipeline.pieceRows - 1) / RowPipeline.pieceRows)).map { _ in RowText(capacity: 1 << 12) }
+      texts = (0..<max(1, (rows + RowPipeline.pieceRows - 1) / RowPipeline.pieceRows)).map { _ in RowText(capacity: 256) }
       scratch = .allocate(capacity: max(workers * classes, 1))
     }
 

@@ -105,6 +105,7 @@ final class DecimalParserTests: XCTestCase {
   func testPlainDecimalsMatchTheCLibrary() {
     var rng = SplitMix(seed: 13)
     let junk: [Character] = ["a", "/", ":", " ", ".", "-", "e", "\u{7F}", "0"]
+    var plain = 0
     for _ in 0..<200_000 {
       var s = rng.below(2) == 0 ? "-" : ""
       for _ in 0..<rng.below(13) { s += String(rng.below(10)) }
@@ -119,7 +120,14 @@ final class DecimalParserTests: XCTestCase {
       if s.isEmpty || s.contains(" ") { continue }
       assertSameBits(DecimalParser.parseFloat(s), referenceFloat(s), s)
       assertSameBits(DecimalParser.parseDouble(s), referenceDouble(s), s)
+      // The encoder's shortcut gives parseDouble's value whenever it answers.
+      var text = s
+      if let v = text.withUTF8({ DecimalParser.plainDouble($0) }) {
+        plain += 1
+        assertSameBits(DecimalParser.parseDouble(s), .number(v), s)
+      }
     }
+    XCTAssertGreaterThan(plain, 50_000)
   }
 
   /// Decimals at, just above and just below the midpoint between two adjacent floats — the

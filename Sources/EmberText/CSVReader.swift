@@ -259,10 +259,8 @@ public final class CSVReader {
   func copyBatch(into copy: CSVBatchCopy) {
     let records = recordLines.count
     let fields = recordFields[records]
-    let lo = Int(bounds[0])
-    let hi = Int(bounds[2 * fields - 1])
     copy.load(
-      reader: self, bytes: buffer + lo, count: hi - lo, bounds: bounds, fields: fields, shift: Int32(lo),
+      reader: self, buffer: buffer, from: Int(bounds[0]), to: Int(bounds[2 * fields - 1]), bounds: bounds, fields: fields,
       lines: recordLines, starts: recordFields)
   }
 
@@ -598,23 +596,26 @@ public final class CSVBatchCopy: CSVRecords {
     bounds.deallocate()
   }
 
+  /// Copies `buffer[lo..<hi]` to the same offsets of its own buffer (so that the bounds are
+  /// copied as they are), the bounds of `fields` fields, and the records' lines and starts.
   func load(
-    reader: CSVReader, bytes source: UnsafeMutablePointer<UInt8>, count n: Int, bounds sourceBounds: UnsafeMutablePointer<Int32>,
-    fields: Int, shift: Int32, lines sourceLines: [Int], starts sourceStarts: [Int]
+    reader: CSVReader, buffer source: UnsafeMutablePointer<UInt8>, from lo: Int, to hi: Int,
+    bounds sourceBounds: UnsafeMutablePointer<Int32>, fields: Int, lines sourceLines: [Int], starts sourceStarts: [Int]
   ) {
     self.reader = reader
-    if n > byteCapacity {
+    if hi > byteCapacity {
       bytes.deallocate()
-      byteCapacity = max(n, 2 * byteCapacity)
+      byteCapacity = max(hi, 2 * byteCapacity)
       bytes = .allocate(capacity: byteCapacity)
     }
-    if n > 0 { bytes.update(from: source, count: n) }
+    // Raw copies (memcpy), also in Embedded Swift, where typed copies may go element by element.
+    if hi > lo { UnsafeMutableRawPointer(bytes + lo).copyMemory(from: source + lo, byteCount: hi - lo) }
     if 2 * fields > boundsCapacity {
       bounds.deallocate()
       boundsCapacity = max(2 * fields, 2 * boundsCapacity)
       bounds = .allocate(capacity: boundsCapacity)
     }
-    for i in 0..<(2 * fields) { bounds[i] = sourceBounds[i] &- shift }
+    UnsafeMutableRawPointer(bounds).copyMemory(from: sourceBounds, byteCount: 8 * fields)
     lines.removeAll(keepingCapacity: true)
     lines.append(contentsOf: sourceLines)
     starts.removeAll(keepingCapacity: true)

@@ -42,7 +42,7 @@ public final class RowText {
     var newCapacity = capacity * 2
     while newCapacity - count < n { newCapacity *= 2 }
     let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-    grown.update(from: buffer, count: count)
+    UnsafeMutableRawPointer(grown).copyMemory(from: buffer, byteCount: count)
     buffer.deallocate()
     buffer = grown
     capacity = newCapacity
@@ -64,7 +64,7 @@ public final class RowText {
   public func field(_ bytes: UnsafeBufferPointer<UInt8>) {
     guard CSVQuoting.needsQuotes(bytes, delimiter: delimiter) else {
       beginField(bytes.count)
-      if let p = bytes.baseAddress { (buffer + count).update(from: p, count: bytes.count) }
+      if let p = bytes.baseAddress { UnsafeMutableRawPointer(buffer + count).copyMemory(from: p, byteCount: bytes.count) }
       count += bytes.count
       return
     }

@@ -36,7 +36,8 @@ public final class TextOutput {
       try flush()
       if bytes.count > capacity { return try writeOut(bytes) }
     }
-    if let p = bytes.baseAddress { (buffer + count).update(from: p, count: bytes.count) }
+    // A raw copy (memcpy), also in Embedded Swift, where a typed one may go byte by byte.
+    if let p = bytes.baseAddress { UnsafeMutableRawPointer(buffer + count).copyMemory(from: p, byteCount: bytes.count) }
     count += bytes.count
   }
 
@@ -146,7 +147,7 @@ public enum FloatText {
   public static func write(_ value: Float, into out: UnsafeMutablePointer<UInt8>) -> Int {
     var text = value.description
     return text.withUTF8 { p in
-      out.update(from: p.baseAddress!, count: p.count)
+      UnsafeMutableRawPointer(out).copyMemory(from: p.baseAddress!, byteCount: p.count)
       return p.count
     }
   }

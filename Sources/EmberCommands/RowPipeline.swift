@@ -132,7 +132,7 @@ struct RowPipeline {
         break
       }
       if overlap {
-        records.copy(into: copy)
+        records.move(into: copy)
         batch.process(copy, encoder: encoder, fieldCount: header.count, kept: keptIndex, formats: true, format: format) {
           next = RowPipeline.read(reader, batch.capacity)
         }

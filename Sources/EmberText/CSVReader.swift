@@ -255,13 +255,25 @@ public final class CSVReader {
       reader: self, line: recordLines[r], count: recordFields[r + 1] - first, base: buffer, bounds: bounds + 2 * first)
   }
 
-  /// Copies the current batch (its fields' bytes, bounds and lines) into `copy`.
-  func copyBatch(into copy: CSVBatchCopy) {
-    let records = recordLines.count
-    let fields = recordFields[records]
-    copy.load(
-      reader: self, buffer: buffer, from: Int(bounds[0]), to: Int(bounds[2 * fields - 1]), bounds: bounds, fields: fields,
-      lines: recordLines, starts: recordFields)
+  /// Hands the current batch over to `copy`: the copy takes the buffers that hold it (bytes,
+  /// field bounds and flags, lines and starts) and gives the reader its previous ones, into
+  /// which only the bytes not yet read as records (normally less than one record) are copied.
+  func handOver(to copy: CSVBatchCopy) {
+    let tail = end - start
+    var (bytes, bytesCapacity) = copy.exchangeBytes(buffer, capacity: capacity)
+    if bytesCapacity < capacity {
+      bytes.deallocate()
+      bytes = .allocate(capacity: capacity + 1)
+      bytesCapacity = capacity
+    }
+    if tail > 0 { UnsafeMutableRawPointer(bytes).copyMemory(from: buffer + start, byteCount: tail) }
+    bytes[tail] = 0  // the sentinel
+    buffer = bytes
+    capacity = bytesCapacity
+    start = 0
+    end = tail
+    (bounds, flags, boundsCapacity) = copy.exchangeBounds(bounds, flags, capacity: boundsCapacity)
+    copy.exchangeRecords(&recordLines, &recordFields)
   }
 
   // MARK: - Scanning
@@ -570,10 +582,11 @@ public protocol CSVRecords {
 
 extension CSVBatch: CSVRecords {}
 
-/// A copy of a reader's batch (``CSVBatch/copy(into:)``) that stays valid while the reader
-/// reads on: its records' field bytes, bounds and lines, in buffers reused from batch to batch
-/// (they grow to the largest batch copied). Lets one thread read the next batch while others
-/// work on this one.
+/// A reader's batch handed over by ``CSVBatch/move(into:)``: it stays valid while the reader
+/// reads on, until the next batch is moved into it. The reader and the copy exchange buffers
+/// instead of copying the records (only the unread rest of the input, normally less than one
+/// record, is copied), so moving a batch costs next to nothing; memory: a second set of the
+/// reader's buffers. Lets one thread read the next batch while others work on this one.
 public final class CSVBatchCopy: CSVRecords {
   /// The number of records.
   public private(set) var count = 0
@@ -581,61 +594,67 @@ public final class CSVBatchCopy: CSVRecords {
   private var bytes: UnsafeMutablePointer<UInt8>
   private var byteCapacity = 0
   private var bounds: UnsafeMutablePointer<Int32>
-  private var boundsCapacity = 0
+  private var flags: UnsafeMutablePointer<UInt8>
+  private var boundsCapacity = 64
   private var lines: [Int] = []
   private var starts: [Int] = []
 
   /// An empty copy.
   public init() {
     bytes = .allocate(capacity: 1)
-    bounds = .allocate(capacity: 2)
+    bounds = .allocate(capacity: 2 * boundsCapacity)
+    flags = .allocate(capacity: boundsCapacity)
   }
 
   deinit {
     bytes.deallocate()
     bounds.deallocate()
+    flags.deallocate()
   }
 
-  /// Copies `buffer[lo..<hi]` to the same offsets of its own buffer (so that the bounds are
-  /// copied as they are), the bounds of `fields` fields, and the records' lines and starts.
-  func load(
-    reader: CSVReader, buffer source: UnsafeMutablePointer<UInt8>, from lo: Int, to hi: Int,
-    bounds sourceBounds: UnsafeMutablePointer<Int32>, fields: Int, lines sourceLines: [Int], starts sourceStarts: [Int]
-  ) {
-    self.reader = reader
-    if hi > byteCapacity {
-      bytes.deallocate()
-      byteCapacity = max(hi, 2 * byteCapacity)
-      bytes = .allocate(capacity: byteCapacity)
+  func exchangeBytes(_ taken: UnsafeMutablePointer<UInt8>, capacity: Int) -> (UnsafeMutablePointer<UInt8>, Int) {
+    defer {
+      bytes = taken
+      byteCapacity = capacity
     }
-    // Raw copies (memcpy), also in Embedded Swift, where typed copies may go element by element.
-    if hi > lo { UnsafeMutableRawPointer(bytes + lo).copyMemory(from: source + lo, byteCount: hi - lo) }
-    if 2 * fields > boundsCapacity {
-      bounds.deallocate()
-      boundsCapacity = max(2 * fields, 2 * boundsCapacity)
-      bounds = .allocate(capacity: boundsCapacity)
-    }
-    UnsafeMutableRawPointer(bounds).copyMemory(from: sourceBounds, byteCount: 8 * fields)
-    lines.removeAll(keepingCapacity: true)
-    lines.append(contentsOf: sourceLines)
-    starts.removeAll(keepingCapacity: true)
-    starts.append(contentsOf: sourceStarts)
-    count = sourceLines.count
+    return (bytes, byteCapacity)
   }
 
-  /// Record `r` (0-based): valid until the next copy into this one.
+  func exchangeBounds(
+    _ taken: UnsafeMutablePointer<Int32>, _ takenFlags: UnsafeMutablePointer<UInt8>, capacity: Int
+  ) -> (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<UInt8>, Int) {
+    defer {
+      bounds = taken
+      flags = takenFlags
+      boundsCapacity = capacity
+    }
+    return (bounds, flags, boundsCapacity)
+  }
+
+  func exchangeRecords(_ readerLines: inout [Int], _ readerStarts: inout [Int]) {
+    swap(&lines, &readerLines)
+    swap(&starts, &readerStarts)
+    count = lines.count
+  }
+
+  /// Record `r` (0-based): valid until the next batch is moved into this one.
   @inline(__always)
   public subscript(r: Int) -> CSVRecord {
     precondition(r >= 0 && r < count, "record index out of range")
     let first = starts[r]
     return CSVRecord(reader: reader!, line: lines[r], count: starts[r + 1] - first, base: bytes, bounds: bounds + 2 * first)
   }
+
+  fileprivate func attach(_ reader: CSVReader) { self.reader = reader }
 }
 
 extension CSVBatch {
-  /// Copies the records into `copy` (which then holds them until its next copy; this batch
-  /// must still be the reader's current one).
-  public func copy(into copy: CSVBatchCopy) { reader.copyBatch(into: copy) }
+  /// Moves the records into `copy`, which then holds them until the next move into it; this
+  /// batch (which must still be the reader's current one) is no longer valid.
+  public func move(into copy: CSVBatchCopy) {
+    copy.attach(reader)
+    reader.handOver(to: copy)
+  }
 }
 
 /// One CSV record: its fields as byte slices of the reader's buffer (quotes removed, `""`

@@ -157,9 +157,9 @@ final class CSVReaderTests: XCTestCase {
     XCTAssertThrowsError(try bad.nextBatch()) { error in XCTAssertEqual("\(error)", "b.csv:4:1: a NUL byte in the input (binary data, or a UTF-16 file?)") }
   }
 
-  /// A copy of a batch (CSVBatchCopy) keeps its records — fields, quoted and unescaped
-  /// ones too, and lines — after the reader has read the next batch (which moves its buffer).
-  func testBatchCopiesOutliveTheReadersNextBatch() throws {
+  /// A batch moved into a CSVBatchCopy keeps its records — fields, quoted and unescaped ones
+  /// too, and lines — while the reader reads the next batch (into the buffers it got back).
+  func testMovedBatchesOutliveTheReadersNextBatch() throws {
     var text = "a,b,c\n"
     for i in 0..<3000 { text += "\(i),\"q,\(i)\"\"x\",\(i % 7 == 0 ? "\"two\nlines\"" : "")\n" }
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("embertext-copy-\(UUID().uuidString).csv")
@@ -172,9 +172,10 @@ final class CSVReaderTests: XCTestCase {
       var got: [(Int, [String])] = []
       var next = try reader.nextBatch(maxRecords: maxRecords)
       while let batch = next {
-        batch.copy(into: copy)
-        next = try reader.nextBatch(maxRecords: maxRecords)  // moves on before the copy is read
-        XCTAssertEqual(copy.count, batch.count)
+        let n = batch.count
+        batch.move(into: copy)
+        next = try reader.nextBatch(maxRecords: maxRecords)  // reads on before the copy is read
+        XCTAssertEqual(copy.count, n)
         for r in 0..<copy.count { got.append((copy[r].line, try copy[r].strings())) }
       }
       XCTAssertEqual(got.map(\.1), expected.map(\.1))

@@ -64,7 +64,7 @@ public final class RowText {
   public func field(_ bytes: UnsafeBufferPointer<UInt8>) {
     guard CSVQuoting.needsQuotes(bytes, delimiter: delimiter) else {
       beginField(bytes.count)
-      if let p = bytes.baseAddress { UnsafeMutableRawPointer(buffer + count).copyMemory(from: p, byteCount: bytes.count) }
+      if let p = bytes.baseAddress { ByteCopy.copy(bytes.count, from: p, to: buffer + count) }
       count += bytes.count
       return
     }

@@ -36,8 +36,7 @@ public final class TextOutput {
       try flush()
       if bytes.count > capacity { return try writeOut(bytes) }
     }
-    // A raw copy (memcpy), also in Embedded Swift, where a typed one may go byte by byte.
-    if let p = bytes.baseAddress { UnsafeMutableRawPointer(buffer + count).copyMemory(from: p, byteCount: bytes.count) }
+    if let p = bytes.baseAddress { ByteCopy.copy(bytes.count, from: p, to: buffer + count) }
     count += bytes.count
   }
 
@@ -147,7 +146,7 @@ public enum FloatText {
   public static func write(_ value: Float, into out: UnsafeMutablePointer<UInt8>) -> Int {
     var text = value.description
     return text.withUTF8 { p in
-      UnsafeMutableRawPointer(out).copyMemory(from: p.baseAddress!, byteCount: p.count)
+      ByteCopy.copy(p.count, from: p.baseAddress!, to: out)
       return p.count
     }
   }

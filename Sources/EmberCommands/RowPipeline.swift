@@ -120,9 +120,9 @@ struct RowPipeline {
     var summary = Summary()
     let batch = Batch(session: session, rows: options.stream ? 1 : RowPipeline.batchRows, threads: options.threads)
     ProcessLifetime.batches.append(batch)
-    // With rows formatted in parallel on several threads, this thread first reads (and
-    // splits) the next batch while the others work on a copy of the current one, then joins
-    // them.
+    // With rows formatted in parallel on several threads, the current batch is moved out of
+    // the reader; this thread reads (and splits) the next batch while the others work on the
+    // current one, then joins them.
     let overlap = parallel && options.threads > 1
     let copy = CSVBatchCopy()
     var next = RowPipeline.read(reader, batch.capacity)
@@ -138,7 +138,6 @@ struct RowPipeline {
         }
       } else {
         batch.process(records, encoder: encoder, fieldCount: header.count, kept: keptIndex, formats: parallel, format: format)
-        next = .end
       }
       // In input order: refused rows first reported (or fatal), then the batch's lines.
       var good = 0

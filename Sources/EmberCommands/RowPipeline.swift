@@ -83,7 +83,11 @@ struct RowPipeline {
     let reader: CSVReader
     let first: [String]?
     do {
-      reader = try CSVReader(path: options.input, delimiter: options.delimiter)
+      // Reading overlaps the work (below) with two sets of reader buffers: half-size reads
+      // keep the memory of one default set.
+      reader = try CSVReader(
+        path: options.input, delimiter: options.delimiter,
+        chunkBytes: parallel && options.threads > 1 ? CSVReader.defaultChunkBytes / 2 : CSVReader.defaultChunkBytes)
       first = try reader.next()?.strings()
     } catch {
       throw CLIError.text(error)

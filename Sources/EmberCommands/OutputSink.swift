@@ -40,6 +40,15 @@ final class OutputSink {
     }
   }
 
+  /// Appends the lines held by `text` (rows formatted by ``RowPipeline``).
+  func write(_ text: RowText) throws(CLIError) {
+    do {
+      try out.append(text)
+    } catch {
+      throw CLIError.text(error)
+    }
+  }
+
   /// Appends one field of the current line (quoted when needed), after a separator unless it
   /// is the line's first. For per-row output without building an array of strings.
   func field(_ text: String) throws(CLIError) {

@@ -35,9 +35,10 @@ struct RowInput {
   }
 }
 
-/// Reads CSV rows, encodes them through the session's encoder and evaluates all class energies
-/// in batches split across threads (``Evaluator``); hands each row's energies (finite), in input
-/// order, to a callback. Memory is bounded by the chunk size, not the input length.
+/// Reads CSV rows, encodes them through the session's encoder, evaluates all class energies
+/// and formats each row's output line, in batches split across threads (``Evaluator``); writes
+/// the lines to the sink in input order. Memory is bounded by the batch size, not the input
+/// length; the output never depends on the thread count.
 struct RowPipeline {
   let session: EmberSession
   let options: RowInput
@@ -52,6 +53,13 @@ struct RowPipeline {
     let flags: RowFlags
   }
 
+  /// Where a row's output goes: the text of the current worker (or of the calling thread) and
+  /// `classes` floats of scratch memory of its own.
+  struct Out {
+    let text: RowText
+    let scratch: UnsafeMutablePointer<Float>
+  }
+
   /// What a run saw, for the closing note.
   struct Summary {
     var rows = 0
@@ -59,17 +67,27 @@ struct RowPipeline {
     var unknownCategoryRows = 0
   }
 
-  /// `prepare`, when given, sees each chunk's encoded rows (n×d) after its energies and before
-  /// its rows are emitted (for per-row work that is done in parallel, e.g. explanations).
+  /// Writes the header line (`emitHeader`, given the `--keep` names), then every good row's
+  /// line: `format` appends it to `out.text` from the row, its energies (C values) and its
+  /// encoded values (d values). With `parallel`, `format` runs on the worker threads, each row
+  /// right after its energies (it must only read shared state; its `out` is the worker's
+  /// own); otherwise on the calling thread, in input order, after `prepare` (when given) has
+  /// seen the batch's good encoded rows (n×d, for per-batch work such as explanations).
   func run(
     header emitHeader: ([String]) throws(CLIError) -> Void,
+    sink: OutputSink,
+    parallel: Bool,
     prepare: ((UnsafePointer<Float>, Int) -> Void)? = nil,
-    row emit: (Row, UnsafePointer<Float>, UnsafePointer<Float>) throws(CLIError) -> Void
+    row format: (Row, UnsafePointer<Float>, UnsafePointer<Float>, Out) -> Void
   ) throws(CLIError) -> Summary {
     let reader: CSVReader
     let first: [String]?
     do {
-      reader = try CSVReader(path: options.input, delimiter: options.delimiter)
+      // Reading overlaps the work (below) with two sets of reader buffers: half-size reads
+      // keep the memory of one default set.
+      reader = try CSVReader(
+        path: options.input, delimiter: options.delimiter,
+        chunkBytes: parallel && options.threads > 1 ? CSVReader.defaultChunkBytes / 2 : CSVReader.defaultChunkBytes)
       first = try reader.next()?.strings()
     } catch {
       throw CLIError.text(error)
@@ -106,17 +124,26 @@ struct RowPipeline {
     var summary = Summary()
     let batch = Batch(session: session, rows: options.stream ? 1 : RowPipeline.batchRows, threads: options.threads)
     ProcessLifetime.batches.append(batch)
+    // With rows formatted in parallel on several threads, the current batch is moved out of
+    // the reader; this thread reads (and splits) the next batch while the others work on the
+    // current one, then joins them.
+    let overlap = parallel && options.threads > 1
+    let copy = CSVBatchCopy()
+    var next = RowPipeline.read(reader, batch.capacity)
     while true {
-      let records: CSVBatch
-      do {
-        guard let r = try reader.nextBatch(maxRecords: batch.capacity) else { break }
-        records = r
-      } catch {
-        // A syntax error (or an over-long record) leaves the reader mid-record: always fatal.
-        throw CLIError.text(error)
+      guard case .records(let records) = next else {
+        if case .failure(let error) = next { throw error }
+        break
       }
-      batch.encodeAndEvaluate(records, encoder: encoder, fieldCount: header.count, kept: keptIndex)
-      // In input order: refused rows first reported (or fatal), the rest moved together.
+      if overlap {
+        records.move(into: copy)
+        batch.process(copy, encoder: encoder, fieldCount: header.count, kept: keptIndex, formats: true, format: format) {
+          next = RowPipeline.read(reader, batch.capacity)
+        }
+      } else {
+        batch.process(records, encoder: encoder, fieldCount: header.count, kept: keptIndex, formats: parallel, format: format)
+      }
+      // In input order: refused rows first reported (or fatal), then the batch's lines.
       var good = 0
       for i in 0..<records.count {
         if let failure = batch.slots[i].failure {
@@ -125,16 +152,21 @@ struct RowPipeline {
           summary.skipped += 1
           continue
         }
-        if good != i { batch.move(i, to: good) }
-        if batch.slots[good].row.flags.contains(.unknownCategory) { summary.unknownCategoryRows += 1 }
+        if batch.slots[i].row.flags.contains(.unknownCategory) { summary.unknownCategoryRows += 1 }
+        if !parallel && good != i { batch.move(i, to: good) }
         good += 1
       }
       summary.rows += good
-      guard good > 0 else { continue }
-      prepare?(batch.x, good)
-      for i in 0..<good {
-        try emit(batch.slots[i].row, batch.e + i * batch.classes, batch.x + i * batch.width)
+      if parallel {
+        for p in 0..<batch.pieces { try sink.write(batch.texts[p]) }
+      } else if good > 0 {
+        prepare?(batch.x, good)
+        let out = Out(text: batch.texts[0], scratch: batch.scratch)
+        out.text.removeAll()
+        for i in 0..<good { format(batch.slots[i].row, batch.e + i * batch.classes, batch.x + i * batch.width, out) }
+        try sink.write(out.text)
       }
+      if !overlap { next = RowPipeline.read(reader, batch.capacity) }
     }
     if summary.rows == 0 {
       throw CLIError(
@@ -148,6 +180,24 @@ struct RowPipeline {
 }
 
 extension RowPipeline {
+  /// What reading the next batch gave.
+  enum Read {
+    case records(CSVBatch)
+    case end
+    case failure(CLIError)
+  }
+
+  /// The reader's next batch of at most `rows` records. A syntax error (or an over-long
+  /// record) leaves the reader mid-record: always fatal, after the rows before it.
+  static func read(_ reader: CSVReader, _ rows: Int) -> Read {
+    do {
+      guard let r = try reader.nextBatch(maxRecords: rows) else { return .end }
+      return .records(r)
+    } catch {
+      return .failure(CLIError.text(error))
+    }
+  }
+
   /// Records read, encoded and evaluated together (one reader batch); fixed, so that what is
   /// computed together never depends on the thread count.
   static let batchRows = 1024
@@ -158,9 +208,14 @@ extension RowPipeline {
     var failure: CLIError?
   }
 
-  /// Buffers for one batch: encoded rows (n×d), energies (n×C) and row slots, plus one
-  /// evaluator per worker. Each worker encodes and evaluates a contiguous share of the
-  /// records, so the work is parallel and each buffer row is written by one thread.
+  /// Rows encoded, evaluated and formatted together by one thread: the unit of work handed
+  /// out within a batch.
+  static let pieceRows = 64
+
+  /// Buffers for one batch: encoded rows (n×d), energies (n×C), row slots, one output text per
+  /// piece of ``pieceRows`` rows, and per thread an evaluator and C floats of scratch. Threads
+  /// take the next piece until none is left; each buffer row is written by one thread, and
+  /// what a piece computes does not depend on which thread runs it.
   final class Batch {
     let capacity: Int
     let width: Int
@@ -168,6 +223,10 @@ extension RowPipeline {
     let x: UnsafeMutablePointer<Float>
     let e: UnsafeMutablePointer<Float>
     let slots: UnsafeMutablePointer<Slot>
+    /// Piece p's output lines (when formatted in parallel).
+    let texts: [RowText]
+    /// Thread w's scratch: `classes` floats at `scratch + w * classes`.
+    let scratch: UnsafeMutablePointer<Float>
     private let evaluators: [Evaluator]
 
     init(session: EmberSession, rows: Int, threads: Int) {
@@ -179,17 +238,23 @@ extension RowPipeline {
       x = .allocate(capacity: max(rows * width, 1))
       e = .allocate(capacity: max(rows * classes, 1))
       slots = .allocate(capacity: rows)
-      evaluators = (0..<max(1, threads)).map { _ in Evaluator(session) }
+      let workers = max(1, threads)
+      evaluators = (0..<workers).map { _ in Evaluator(session) }
+      texts = (0..<max(1, (rows + RowPipeline.pieceRows - 1) / RowPipeline.pieceRows)).map { _ in RowText(capacity: 256) }
+      scratch = .allocate(capacity: max(workers * classes, 1))
     }
 
-    /// Slots initialised by the last ``encodeAndEvaluate(_:encoder:fieldCount:kept:)``.
+    /// Slots initialised by the last ``process(_:encoder:fieldCount:kept:formats:format:first:)``.
     private(set) var filled = 0
+    /// The pieces of the last batch (their texts hold its lines, in order).
+    private(set) var pieces = 0
 
     deinit {
       clear()
       x.deallocate()
       e.deallocate()
       slots.deallocate()
+      scratch.deallocate()
     }
 
     /// Deinitialises the slots of the last batch.
@@ -198,16 +263,23 @@ extension RowPipeline {
       filled = 0
     }
 
-    /// Encodes every record into its slot (or records why it was refused) and evaluates the
-    /// energies of the whole share, refused slots included (their values are never used).
-    func encodeAndEvaluate(_ records: CSVBatch, encoder: RowEncoder, fieldCount: Int, kept: [Int]) {
+    /// Encodes every record into its slot (or records why it was refused), evaluates the
+    /// energies of each piece, refused slots included (their values are never used), and,
+    /// when `formats`, appends each good row's line to its piece's text. With `first`, the
+    /// calling thread runs it before it takes pieces (the records must then not be the
+    /// reader's current batch when `first` reads on).
+    func process<Records: CSVRecords>(
+      _ records: Records, encoder: RowEncoder, fieldCount: Int, kept: [Int], formats: Bool,
+      format: (Row, UnsafePointer<Float>, UnsafePointer<Float>, Out) -> Void, first: (() -> Void)? = nil
+    ) {
       clear()
       let n = records.count
       filled = n
-      let workers = min(evaluators.count, (n + 63) / 64)
-      Parallel.forEach(workers, threads: workers) { w in
-        let lo = n * w / workers
-        let hi = n * (w + 1) / workers
+      let pieceRows = RowPipeline.pieceRows
+      pieces = (n + pieceRows - 1) / pieceRows
+      Parallel.claiming(pieces, threads: evaluators.count, first: first) { p, w in
+        let lo = p * pieceRows
+        let hi = min(n, lo + pieceRows)
         for i in lo..<hi {
           let row = self.x + i * self.width
           let slot = Batch.encode(records[i], encoder: encoder, fieldCount: fieldCount, kept: kept, into: row)
@@ -216,6 +288,12 @@ extension RowPipeline {
           (self.slots + i).initialize(to: slot)
         }
         self.evaluators[w].energies(rows: self.x + lo * self.width, count: hi - lo, into: self.e + lo * self.classes)
+        guard formats else { return }
+        let out = Out(text: self.texts[p], scratch: self.scratch + w * self.classes)
+        out.text.removeAll()
+        for i in lo..<hi where self.slots[i].failure == nil {
+          format(self.slots[i].row, self.e + i * self.classes, self.x + i * self.width, out)
+        }
       }
     }
 

@@ -1,5 +1,6 @@
 import EmberFormat
 import EmberRuntime
+import EmberText
 
 // `score`, `classify`, `energy`: CSV rows in, one answer per row out, through the session.
 
@@ -37,26 +38,28 @@ extension Verb {
     try input.checkKeep(outputColumns: columns)
     let sink = try OutputSink(path: output)
     sink.flushEachLine = input.stream
-    var probabilities = [Float](repeating: 0, count: session.classCount)
     let summary = try RowPipeline(session: session, options: input).run(
       header: { (kept) throws(CLIError) in try sink.writeRow(kept + columns) },
+      sink: sink,
+      parallel: explanation == nil,
       prepare: explanation.map { e in { x, n in e.compute(x, n) } },
-      row: { (row, e, x) throws(CLIError) in
+      row: { row, e, x, out in
+        let text = out.text
         let s = session.score(e)
-        let best = probabilities.withUnsafeMutableBufferPointer { session.nearestClass(e, row: x, scratch: $0.baseAddress!) }
-        for k in row.kept { try sink.field(k) }
-        if input.stream { try sink.field(row.line) }
-        try sink.field(s)
-        if let p = session.percentile(ofScore: s) { try sink.field(p) } else { try sink.field("") }
-        try sink.field(session.isAnomaly(score: s, threshold: threshold, flags: row.flags).map { $0 ? "1" : "0" } ?? "")
-        try sink.field(labels[best])
-        if withEnergies { for c in 0..<labels.count { try sink.field(e[c]) } }
+        let best = session.nearestClass(e, row: x, scratch: out.scratch)
+        for k in row.kept { text.field(k) }
+        if input.stream { text.field(row.line) }
+        text.field(s)
+        if let p = session.percentile(ofScore: s) { text.field(p) } else { text.field("") }
+        text.field(session.isAnomaly(score: s, threshold: threshold, flags: row.flags).map { $0 ? "1" : "0" } ?? "")
+        text.field(labels[best])
+        if withEnergies { for c in 0..<labels.count { text.field(e[c]) } }
         if let explanation {
           var why: [String] = []
           explanation.append(to: &why)
-          for f in why { try sink.field(f) }
+          for f in why { text.field(f) }
         }
-        try sink.endRow()
+        text.endLine()
       })
     try sink.commit()
     noteUnknownCategories(summary, "read as missing and flagged anomalous (anomaly = 1)")
@@ -86,16 +89,19 @@ extension Verb {
     try input.checkKeep(outputColumns: columns)
     let sink = try OutputSink(path: output)
     sink.flushEachLine = input.stream
-    var probabilities = [Float](repeating: 0, count: session.classCount)
     let summary = try RowPipeline(session: session, options: input).run(
       header: { (kept) throws(CLIError) in try sink.writeRow(kept + columns) },
-      row: { (row, e, x) throws(CLIError) in
-        let best = probabilities.withUnsafeMutableBufferPointer { session.classify(e, row: x, probabilities: $0.baseAddress!) }
-        for k in row.kept { try sink.field(k) }
-        if input.stream { try sink.field(row.line) }
-        try sink.field(labels[best])
-        if !labelOnly { for c in 0..<labels.count { try sink.field(probabilities[c]) } }
-        try sink.endRow()
+      sink: sink,
+      parallel: true,
+      row: { row, e, x, out in
+        let text = out.text
+        let p = out.scratch
+        let best = session.classify(e, row: x, probabilities: p)
+        for k in row.kept { text.field(k) }
+        if input.stream { text.field(row.line) }
+        text.field(labels[best])
+        if !labelOnly { for c in 0..<labels.count { text.field(p[c]) } }
+        text.endLine()
       })
     try sink.commit()
     noteUnknownCategories(summary, "read as missing")
@@ -133,21 +139,25 @@ extension Verb {
     let evaluator = Evaluator(session)
     var g = [Float](repeating: 0, count: d)
     var e: Float = 0
+    // One evaluator for the gradients: rows are formatted on the calling thread.
     let summary = try RowPipeline(session: session, options: input).run(
       header: { (kept) throws(CLIError) in try sink.writeRow(kept + columns) },
-      row: { (row, energies, x) throws(CLIError) in
-        var out = row.kept
-        out += (0..<d).map { x[$0].description }
-        out += (0..<labels.count).map { energies[$0].description }
+      sink: sink,
+      parallel: false,
+      row: { row, energies, x, out in
+        let text = out.text
+        for k in row.kept { text.field(k) }
+        for i in 0..<d { text.field(x[i]) }
+        for c in 0..<labels.count { text.field(energies[c]) }
         if gradient {
           for c in chosen {
             g.withUnsafeMutableBufferPointer { gp in
               evaluator.energyAndGradient(classIndex: c, rows: x, count: 1, energies: &e, gradients: gp.baseAddress!)
             }
-            out += g.map { $0.description }
+            for v in g { text.field(v) }
           }
         }
-        try sink.writeRow(out)
+        text.endLine()
       })
     try sink.commit()
     noteUnknownCategories(summary, "read as missing")

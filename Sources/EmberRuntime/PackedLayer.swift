@@ -95,9 +95,7 @@ final class PackedWeights: @unchecked Sendable {
     let out = buffer.pointer
     switch layer.weights {
     case .float32(let w) where transposed:
-      for i in 0..<inputs {  // written in order
-        for o in 0..<outputs { out[i * stride + o] = w[o * inputs + i] }
-      }
+      if let source = w.baseAddress { ember_sys_transpose_floats(source, outputs, inputs, out, stride) }
     case .float32(let w):
       for o in 0..<outputs where inputs > 0 { (out + o * stride).update(from: w.baseAddress! + o * inputs, count: inputs) }
     case .float16:

@@ -22,4 +22,29 @@ public enum Parallel {
       }
     }
   }
+
+  /// Runs `body(i, worker)` for i in 0..<count on up to `threads` threads, each taking the
+  /// next unclaimed i until none is left (`worker` < `threads`: which thread runs it, 0 for
+  /// the calling one, for per-thread scratch). The calling thread first runs `first` (for
+  /// serial work that overlaps the others', e.g. reading the next input), then claims items
+  /// too. Items must be independent: which thread runs one never changes its result.
+  public static func claiming(_ count: Int, threads: Int, first: (() -> Void)? = nil, _ body: (Int, Int) -> Void) {
+    withoutActuallyEscaping(body) { body in
+      var job = body
+      withUnsafeMutablePointer(to: &job) { p in
+        let run: @convention(c) (UnsafeMutableRawPointer?, Int, Int) -> Void = { context, i, worker in
+          context!.assumingMemoryBound(to: ((Int, Int) -> Void).self).pointee(i, worker)
+        }
+        guard let first else { return ember_sys_parallel_claim(count, threads, p, run, nil, nil) }
+        withoutActuallyEscaping(first) { first in
+          var side = first
+          withUnsafeMutablePointer(to: &side) { q in
+            ember_sys_parallel_claim(count, threads, p, run, q) { context in
+              context!.assumingMemoryBound(to: (() -> Void).self).pointee()
+            }
+          }
+        }
+      }
+    }
+  }
 }

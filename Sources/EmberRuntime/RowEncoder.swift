@@ -184,7 +184,14 @@ public struct RowEncoder: Sendable {
         throw EmberRuntimeError(
           .badValue, "the row has \(row.count) fields; column \(column + 1) is absent", at: features[f].name, column: column)
       }
-      let cell = ByteText.trimmed(row.field(column))
+      let field = row.field(column)
+      // The common cell, a plain decimal (no spaces, no exponent; never a missing token), read
+      // at once; every other cell takes the steps below (same value for a plain decimal).
+      if !step.categorical, let v = DecimalParser.plainDouble(field) {
+        out[step.slotOffset] = Self.clamp((v - step.mean) / step.std)
+        continue
+      }
+      let cell = ByteText.trimmed(field)
       let missing = missingTokens.contains(cell)
       if !step.categorical {
         var value = step.impute

@@ -47,3 +47,19 @@ public struct ByteTokenSet: Sendable {
     return false
   }
 }
+
+/// Byte copies for the output path: a short run (a field, a number) byte by byte — a call to
+/// the C library's `memcpy` costs more than the copy for a few bytes — and a long one with
+/// `memcpy`. Typed `UInt8` copies (`update(from:count:)`) are avoided: in Embedded Swift they
+/// may go element by element through the type's value witness.
+@usableFromInline
+enum ByteCopy {
+  @inlinable @inline(__always)
+  static func copy(_ count: Int, from source: UnsafePointer<UInt8>, to target: UnsafeMutablePointer<UInt8>) {
+    if count <= 32 {
+      for i in 0..<count { target[i] = source[i] }
+    } else {
+      UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: count)
+    }
+  }
+}

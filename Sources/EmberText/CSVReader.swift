@@ -255,6 +255,27 @@ public final class CSVReader {
       reader: self, line: recordLines[r], count: recordFields[r + 1] - first, base: buffer, bounds: bounds + 2 * first)
   }
 
+  /// Hands the current batch over to `copy`: the copy takes the buffers that hold it (bytes,
+  /// field bounds and flags, lines and starts) and gives the reader its previous ones, into
+  /// which only the bytes not yet read as records (normally less than one record) are copied.
+  func handOver(to copy: CSVBatchCopy) {
+    let tail = end - start
+    var (bytes, bytesCapacity) = copy.exchangeBytes(buffer, capacity: capacity)
+    if bytesCapacity < capacity {
+      bytes.deallocate()
+      bytes = .allocate(capacity: capacity + 1)
+      bytesCapacity = capacity
+    }
+    if tail > 0 { UnsafeMutableRawPointer(bytes).copyMemory(from: buffer + start, byteCount: tail) }
+    bytes[tail] = 0  // the sentinel
+    buffer = bytes
+    capacity = bytesCapacity
+    start = 0
+    end = tail
+    (bounds, flags, boundsCapacity) = copy.exchangeBounds(bounds, flags, capacity: boundsCapacity)
+    copy.exchangeRecords(&recordLines, &recordFields)
+  }
+
   // MARK: - Scanning
 
   /// Scans one record from `start`. Returns the index just past it (its line break
@@ -547,6 +568,92 @@ public struct CSVBatch {
   public subscript(r: Int) -> CSVRecord {
     precondition(r >= 0 && r < count, "record index out of range")
     return reader.record(r)
+  }
+}
+
+/// Records in input order, each a ``CSVRecord``: a reader's current batch (``CSVBatch``) or a
+/// copy of one (``CSVBatchCopy``).
+public protocol CSVRecords {
+  /// The number of records.
+  var count: Int { get }
+  /// Record `r` (0-based).
+  subscript(r: Int) -> CSVRecord { get }
+}
+
+extension CSVBatch: CSVRecords {}
+
+/// A reader's batch handed over by ``CSVBatch/move(into:)``: it stays valid while the reader
+/// reads on, until the next batch is moved into it. The reader and the copy exchange buffers
+/// instead of copying the records (only the unread rest of the input, normally less than one
+/// record, is copied), so moving a batch costs next to nothing; memory: a second set of the
+/// reader's buffers. Lets one thread read the next batch while others work on this one.
+public final class CSVBatchCopy: CSVRecords {
+  /// The number of records.
+  public private(set) var count = 0
+  private var reader: CSVReader?
+  private var bytes: UnsafeMutablePointer<UInt8>
+  private var byteCapacity = 0
+  private var bounds: UnsafeMutablePointer<Int32>
+  private var flags: UnsafeMutablePointer<UInt8>
+  private var boundsCapacity = 64
+  private var lines: [Int] = []
+  private var starts: [Int] = []
+
+  /// An empty copy.
+  public init() {
+    bytes = .allocate(capacity: 1)
+    bounds = .allocate(capacity: 2 * boundsCapacity)
+    flags = .allocate(capacity: boundsCapacity)
+  }
+
+  deinit {
+    bytes.deallocate()
+    bounds.deallocate()
+    flags.deallocate()
+  }
+
+  func exchangeBytes(_ taken: UnsafeMutablePointer<UInt8>, capacity: Int) -> (UnsafeMutablePointer<UInt8>, Int) {
+    defer {
+      bytes = taken
+      byteCapacity = capacity
+    }
+    return (bytes, byteCapacity)
+  }
+
+  func exchangeBounds(
+    _ taken: UnsafeMutablePointer<Int32>, _ takenFlags: UnsafeMutablePointer<UInt8>, capacity: Int
+  ) -> (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<UInt8>, Int) {
+    defer {
+      bounds = taken
+      flags = takenFlags
+      boundsCapacity = capacity
+    }
+    return (bounds, flags, boundsCapacity)
+  }
+
+  func exchangeRecords(_ readerLines: inout [Int], _ readerStarts: inout [Int]) {
+    swap(&lines, &readerLines)
+    swap(&starts, &readerStarts)
+    count = lines.count
+  }
+
+  /// Record `r` (0-based): valid until the next batch is moved into this one.
+  @inline(__always)
+  public subscript(r: Int) -> CSVRecord {
+    precondition(r >= 0 && r < count, "record index out of range")
+    let first = starts[r]
+    return CSVRecord(reader: reader!, line: lines[r], count: starts[r + 1] - first, base: bytes, bounds: bounds + 2 * first)
+  }
+
+  fileprivate func attach(_ reader: CSVReader) { self.reader = reader }
+}
+
+extension CSVBatch {
+  /// Moves the records into `copy`, which then holds them until the next move into it; this
+  /// batch (which must still be the reader's current one) is no longer valid.
+  public func move(into copy: CSVBatchCopy) {
+    copy.attach(reader)
+    reader.handOver(to: copy)
   }
 }
 

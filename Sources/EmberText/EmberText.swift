@@ -11,6 +11,8 @@
 /// | ``DecimalParser`` | decimal text → `Float` / `Double`, correctly rounded (all digits count), classified as number / empty / NaN word / infinity word / other text / out of `Float` range; no hex; spaces and tabs around the number are ignored |
 /// | ``FloatText`` | shortest round-trip `Float` text (Swift's `description` format) into a byte buffer |
 /// | ``TextOutput`` | buffered writer to a descriptor: CSV fields quoted when needed, floats, integers |
+/// | ``RowText`` | CSV lines built in memory (one buffer per thread, written out in order by ``TextOutput``) |
+/// | ``CSVBatchCopy`` | a reader's batch moved out of it (``CSVBatch/move(into:)``), valid while the reader reads on |
 /// | ``TextError`` | the one error type: a ``TextError/Code``, a message, file, line, field |
 /// | ``TextSnippet`` / ``ByteText`` / ``ByteTokenSet`` | short escaped excerpts for messages; trimming and comparing byte slices; exact token sets (the runtime's missing-value list) |
 ///

@@ -36,8 +36,15 @@ public final class TextOutput {
       try flush()
       if bytes.count > capacity { return try writeOut(bytes) }
     }
-    if let p = bytes.baseAddress { (buffer + count).update(from: p, count: bytes.count) }
+    if let p = bytes.baseAddress { ByteCopy.copy(bytes.count, from: p, to: buffer + count) }
     count += bytes.count
+  }
+
+  /// Appends the lines held by `text` (see ``RowText``); writes the buffer out when
+  /// ``flushesEachLine``.
+  public func append(_ text: RowText) throws(TextError) {
+    try append(text.bytes)
+    if flushesEachLine { try flush() }
   }
 
   /// Appends one byte.
@@ -76,12 +83,7 @@ public final class TextOutput {
   /// Appends one CSV field: as it is, or in double quotes with `"` doubled when it contains
   /// the delimiter, a quote, CR or LF.
   public func appendField(_ bytes: UnsafeBufferPointer<UInt8>) throws(TextError) {
-    var needsQuotes = false
-    for b in bytes where b == delimiter || b == 0x22 || b == 0x0A || b == 0x0D {
-      needsQuotes = true
-      break
-    }
-    guard needsQuotes else { return try append(bytes) }
+    guard CSVQuoting.needsQuotes(bytes, delimiter: delimiter) else { return try append(bytes) }
     try append(byte: 0x22)
     for b in bytes {
       if b == 0x22 { try append(byte: 0x22) }
@@ -144,7 +146,7 @@ public enum FloatText {
   public static func write(_ value: Float, into out: UnsafeMutablePointer<UInt8>) -> Int {
     var text = value.description
     return text.withUTF8 { p in
-      out.update(from: p.baseAddress!, count: p.count)
+      ByteCopy.copy(p.count, from: p.baseAddress!, to: out)
       return p.count
     }
   }

@@ -52,3 +52,18 @@ size_t ember_sys_scan_floats(const float *values, size_t n, float *max_abs) {
   memcpy(max_abs, &m, sizeof m);
   return n;
 }
+
+void ember_sys_transpose_floats(const float *src, size_t rows, size_t cols, float *dst, size_t dst_stride) {
+  // Tiles of 16 × 16: the tile's source lines and destination lines both stay in L1, so
+  // every cache line is read and written once instead of once per element.
+  enum { TILE = 16 };
+  for (size_t r0 = 0; r0 < rows; r0 += TILE) {
+    size_t r1 = rows - r0 < TILE ? rows : r0 + TILE;
+    for (size_t c0 = 0; c0 < cols; c0 += TILE) {
+      size_t c1 = cols - c0 < TILE ? cols : c0 + TILE;
+      for (size_t c = c0; c < c1; c++) {
+        for (size_t r = r0; r < r1; r++) dst[c * dst_stride + r] = src[r * cols + c];
+      }
+    }
+  }
+}

@@ -14,19 +14,36 @@ int ember_sys_cpu_count(void) {
 }
 
 // One job at a time: `generation` counts jobs; a worker w < workers runs its share of the
-// current job, then reports. The caller runs worker 0's share itself.
+// current job (or claims items of a claimed job), then reports. The caller is worker 0.
 #define MAX_POOL 255
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;   // serialises callers
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t work_done = PTHREAD_COND_INITIALIZER;
-static size_t started;          // pool threads running (worker ids 1...started)
+static size_t started;          // pool threads running (ids 1...started)
 static unsigned long generation;
 static size_t job_count, job_workers, pending;
 static void *job_context;
 static void (*job_body)(void *, size_t);
 
+// A claimed job (job_body NULL): every participant takes the next unclaimed item until none
+// is left; body(context, i, worker) is told which participant runs it.
+static size_t claim_next;
+static void (*claim_body)(void *, size_t, size_t);
+
+static void claim(size_t worker) {
+  for (;;) {
+    size_t i = __atomic_fetch_add(&claim_next, 1, __ATOMIC_RELAXED);
+    if (i >= job_count) return;
+    claim_body(job_context, i, worker);
+  }
+}
+
 static void run_share(size_t w) {
+  if (!job_body) {
+    claim(w);
+    return;
+  }
   for (size_t i = w; i < job_count; i += job_workers) job_body(job_context, i);
 }
 
@@ -46,6 +63,40 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
+// Starts `pool` pool threads (ids 1...pool) if fewer run; returns how many run. Holds state_lock.
+static size_t start_pool(size_t pool) {
+  while (started < pool) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 1 << 20);
+    int failed = pthread_create(&t, &attr, worker_main, (void *)(started + 1));
+    pthread_attr_destroy(&attr);
+    if (failed) break;
+    started++;
+  }
+  return started < pool ? started : pool;
+}
+
+// Posts a job to the pool (state_lock held on entry, released on return).
+static void post(size_t count, size_t workers, void *context, void (*body)(void *, size_t)) {
+  job_count = count;
+  job_workers = workers;
+  job_context = context;
+  job_body = body;
+  pending = workers - 1;
+  generation++;
+  pthread_cond_broadcast(&work_ready);
+  pthread_mutex_unlock(&state_lock);
+}
+
+static void wait_done(void) {
+  pthread_mutex_lock(&state_lock);
+  while (pending > 0) pthread_cond_wait(&work_done, &state_lock);
+  pthread_mutex_unlock(&state_lock);
+}
+
 void ember_sys_parallel_for(size_t count, size_t threads, void *context, void (*body)(void *, size_t)) {
   size_t workers = threads < count ? threads : count;
   if (workers > MAX_POOL + 1) workers = MAX_POOL + 1;
@@ -60,30 +111,30 @@ void ember_sys_parallel_for(size_t count, size_t threads, void *context, void (*
     return;
   }
   pthread_mutex_lock(&state_lock);
-  while (started < workers - 1) {
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 1 << 20);
-    int failed = pthread_create(&t, &attr, worker_main, (void *)(started + 1));
-    pthread_attr_destroy(&attr);
-    if (failed) break;
-    started++;
-  }
-  if (workers - 1 > started) workers = started + 1;  // fewer threads than asked: still correct
-  job_count = count;
-  job_workers = workers;
-  job_context = context;
-  job_body = body;
-  pending = workers - 1;
-  generation++;
-  pthread_cond_broadcast(&work_ready);
-  pthread_mutex_unlock(&state_lock);
+  workers = start_pool(workers - 1) + 1;  // fewer threads than asked: still correct
+  post(count, workers, context, body);
   run_share(0);
+  wait_done();
+  pthread_mutex_unlock(&pool_lock);
+}
+
+void ember_sys_parallel_claim(size_t count, size_t threads, void *context, void (*body)(void *, size_t, size_t),
+                              void *side_context, void (*side)(void *)) {
+  size_t workers = threads < count ? threads : count;
+  if (workers > MAX_POOL + 1) workers = MAX_POOL + 1;
+  if (workers <= 1 || pthread_mutex_trylock(&pool_lock) != 0) {
+    if (side) side(side_context);
+    for (size_t i = 0; i < count; i++) body(context, i, 0);
+    return;
+  }
   pthread_mutex_lock(&state_lock);
-  while (pending > 0) pthread_cond_wait(&work_done, &state_lock);
-  pthread_mutex_unlock(&state_lock);
+  workers = start_pool(workers - 1) + 1;
+  claim_body = body;
+  __atomic_store_n(&claim_next, 0, __ATOMIC_RELAXED);
+  post(count, workers, context, NULL);
+  if (side) side(side_context);
+  claim(0);
+  wait_done();
   pthread_mutex_unlock(&pool_lock);
 }
 

@@ -157,6 +157,32 @@ final class CSVReaderTests: XCTestCase {
     XCTAssertThrowsError(try bad.nextBatch()) { error in XCTAssertEqual("\(error)", "b.csv:4:1: a NUL byte in the input (binary data, or a UTF-16 file?)") }
   }
 
+  /// A batch moved into a CSVBatchCopy keeps its records — fields, quoted and unescaped ones
+  /// too, and lines — while the reader reads the next batch (into the buffers it got back).
+  func testMovedBatchesOutliveTheReadersNextBatch() throws {
+    var text = "a,b,c\n"
+    for i in 0..<3000 { text += "\(i),\"q,\(i)\"\"x\",\(i % 7 == 0 ? "\"two\nlines\"" : "")\n" }
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("embertext-copy-\(UUID().uuidString).csv")
+    try Data(text.utf8).write(to: url)
+    defer { try? FileManager.default.removeItem(at: url) }
+    let expected = try readAll(text)
+    for (chunk, maxRecords) in [(64, 5), (1000, 100), (1 << 18, 1024)] {
+      let reader = try CSVReader(path: url.path, chunkBytes: chunk)
+      let copy = CSVBatchCopy()
+      var got: [(Int, [String])] = []
+      var next = try reader.nextBatch(maxRecords: maxRecords)
+      while let batch = next {
+        let n = batch.count
+        batch.move(into: copy)
+        next = try reader.nextBatch(maxRecords: maxRecords)  // reads on before the copy is read
+        XCTAssertEqual(copy.count, n)
+        for r in 0..<copy.count { got.append((copy[r].line, try copy[r].strings())) }
+      }
+      XCTAssertEqual(got.map(\.1), expected.map(\.1))
+      XCTAssertEqual(got.map(\.0), expected.map(\.0))
+    }
+  }
+
   func testByteTokenSetMatchesExactly() {
     let set = ByteTokenSet(["", "NA", "N/A", "?", "nan"])
     for (s, want) in [("", true), ("NA", true), ("N/A", true), ("?", true), ("nan", true), ("na", false), ("NAN", false), ("NA ", false), ("x", false)] {

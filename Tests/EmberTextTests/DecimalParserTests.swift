@@ -98,6 +98,38 @@ final class DecimalParserTests: XCTestCase {
     }
   }
 
+  /// Plain decimals (no exponent: the fast path, whose fraction is read eight bytes at a time
+  /// when 1–8 digits end a field of ≥ 8 bytes), with 0–12 digits on each side of the point,
+  /// and the same with one byte replaced by a non-digit, against Float(String) and
+  /// Double(String).
+  func testPlainDecimalsMatchTheCLibrary() {
+    var rng = SplitMix(seed: 13)
+    let junk: [Character] = ["a", "/", ":", " ", ".", "-", "e", "\u{7F}", "0"]
+    var plain = 0
+    for _ in 0..<200_000 {
+      var s = rng.below(2) == 0 ? "-" : ""
+      for _ in 0..<rng.below(13) { s += String(rng.below(10)) }
+      if rng.below(8) != 0 { s += "." }
+      for _ in 0..<rng.below(13) { s += String(rng.below(10)) }
+      if rng.below(4) == 0, !s.isEmpty {
+        var chars = Array(s)
+        chars[rng.below(chars.count)] = junk[rng.below(junk.count)]
+        s = String(chars)
+      }
+      // Empty text and spaces are classified (and trimmed) where the C library says "no number".
+      if s.isEmpty || s.contains(" ") { continue }
+      assertSameBits(DecimalParser.parseFloat(s), referenceFloat(s), s)
+      assertSameBits(DecimalParser.parseDouble(s), referenceDouble(s), s)
+      // The encoder's shortcut gives parseDouble's value whenever it answers.
+      var text = s
+      if let v = text.withUTF8({ DecimalParser.plainDouble($0) }) {
+        plain += 1
+        assertSameBits(DecimalParser.parseDouble(s), .number(v), s)
+      }
+    }
+    XCTAssertGreaterThan(plain, 50_000)
+  }
+
   /// Decimals at, just above and just below the midpoint between two adjacent floats — the
   /// cases where rounding is decided by the last of up to ~110 significant digits.
   func testHalfwayCasesAndTheirNeighbours() {

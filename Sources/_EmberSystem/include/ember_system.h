@@ -123,6 +123,15 @@ int ember_sys_cpu_count(void);
 /// from inside a body) the loop runs inline on the calling thread instead: never a deadlock.
 void ember_sys_parallel_for(size_t count, size_t threads, void *context, void (*body)(void *context, size_t i));
 
+/// Runs body(context, i, worker) for every i in [0, count) on up to `threads` threads that
+/// each take the next unclaimed i until none is left (`worker`: which of them runs it, 0 for
+/// the calling thread, < threads). The calling thread first runs side(side_context) when `side`
+/// is not NULL, then claims items too; returns when every call has returned. While the pool is
+/// busy, runs `side` and then the loop inline.
+void ember_sys_parallel_claim(size_t count, size_t threads, void *context,
+                              void (*body)(void *context, size_t i, size_t worker), void *side_context,
+                              void (*side)(void *side_context));
+
 /// A mutex for callers that cannot use pthread types (Embedded Swift). Never fails.
 typedef struct ember_sys_mutex ember_sys_mutex;
 ember_sys_mutex *ember_sys_mutex_new(void);
@@ -187,6 +196,11 @@ const char *ember_sys_getenv(const char *name);
 /// The index of the first value of values[0..<n] that is NaN or ±∞, or n when all are
 /// finite; then *max_abs receives the largest magnitude (0 for n = 0). O(n), vectorised.
 size_t ember_sys_scan_floats(const float *values, size_t n, float *max_abs);
+
+/// Writes the transpose of the row-major rows × cols matrix `src` into `dst`: element (r, c)
+/// goes to dst[c * dst_stride + r] (dst_stride ≥ rows); other elements of `dst` are left as
+/// they are. A copy, bit for bit, in cache-sized tiles. O(rows · cols).
+void ember_sys_transpose_floats(const float *src, size_t rows, size_t cols, float *dst, size_t dst_stride);
 
 /// Splits a run of unquoted CSV fields that starts at a field start `start` (< `end`;
 /// `buffer[end]` must be readable and is normally the reader's NUL sentinel): each

@@ -352,6 +352,18 @@ def n_real_sizes(ds: Dataset, sizes=N_REAL) -> list[int]:
     return [n for n in sizes if n <= len(pool)]
 
 
+def protocol_splits(names, sizes, repeats: int):
+    """(dataset name, N_real, repeat) of every protocol split of ``names`` at ``sizes`` (those
+    the dataset's pool can supply), in order."""
+    for name in names:
+        ds = load(name)
+        for n in sizes:
+            if n not in n_real_sizes(ds):
+                continue
+            for rep in range(repeats):
+                yield name, n, rep
+
+
 def real_split(ds: Dataset, pool: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(train, validation) indices: ``n`` stratified rows from ``pool``, split 4:1 (round(n/5)
     validation rows spread over the classes by share, every class keeping ≥ 1 training row)."""

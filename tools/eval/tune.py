@@ -96,16 +96,9 @@ def main():
     ap.add_argument("--json")
     a = ap.parse_args()
     sample_configs = {k: SAMPLE_CONFIGS[k] for k in a.configs.split(",")}
-    jobs = []
-    for name in a.datasets.split(","):
-        ds = D.load(name)
-        for n in [int(s) for s in a.sizes.split(",")]:
-            if n not in D.n_real_sizes(ds):
-                continue
-            for rep in range(a.repeats):
-                jobs.append(dict(dataset=name, n=n, repeat=rep, ember=os.path.abspath(a.ember),
-                                 downstream=a.downstream.split(","), sample_configs=sample_configs,
-                                 train_configs=TRAIN_CONFIGS))
+    jobs = [dict(dataset=name, n=n, repeat=rep, ember=os.path.abspath(a.ember), downstream=a.downstream.split(","),
+                 sample_configs=sample_configs, train_configs=TRAIN_CONFIGS)
+            for name, n, rep in D.protocol_splits(a.datasets.split(","), [int(s) for s in a.sizes.split(",")], a.repeats)]
     records = []
     with ProcessPoolExecutor(a.jobs) as ex:
         for r in ex.map(task, jobs):

@@ -202,16 +202,9 @@ def main():
         else:
             table(json.load(open(a.from_json)))
         return
-    jobs = []
-    for name in a.datasets.split(","):
-        ds = D.load(name)
-        for n in [int(s) for s in a.sizes.split(",")]:
-            if n not in D.n_real_sizes(ds):
-                continue
-            for rep in range(a.repeats):
-                jobs.append(dict(dataset=name, n=n, repeat=rep, rules=a.rules.split(","), fidelity=a.fidelity.split(","),
-                                 ember=os.path.abspath(a.ember) if a.ember else None,
-                                 sample_args=a.sample_args.split()))
+    jobs = [dict(dataset=name, n=n, repeat=rep, rules=a.rules.split(","), fidelity=a.fidelity.split(","),
+                 ember=os.path.abspath(a.ember) if a.ember else None, sample_args=a.sample_args.split())
+            for name, n, rep in D.protocol_splits(a.datasets.split(","), [int(s) for s in a.sizes.split(",")], a.repeats)]
     records = []
     log = open(a.json + "l", "w") if a.json else None
     with ProcessPoolExecutor(a.jobs) as ex:

@@ -172,11 +172,7 @@ final class ConditionalPattern: @unchecked Sendable {
 
   /// Whether every region's decoded category (first largest slot of `row`) is allowed.
   func meetsRegions(_ row: UnsafePointer<Float>) -> Bool {
-    for g in regions {
-      var best = 0
-      for s in 1..<Swift.max(1, g.count) where row[g.offset + s] > row[g.offset + best] { best = s }
-      if !g.allowed.contains(best) { return false }
-    }
+    for g in regions where !g.allowed.contains(RowDecoder.largestSlot(row + g.offset, count: g.count)) { return false }
     return true
   }
 

@@ -45,9 +45,15 @@ public struct RowDecoder: Sendable {
   /// value (the first on ties).
   @inline(__always)
   public func category(_ f: Int, of row: UnsafePointer<Float>) -> Int {
-    let spec = features[f]
+    RowDecoder.largestSlot(row + features[f].slotOffset, count: features[f].slotCount)
+  }
+
+  /// Index of the largest of `count` slots (the first on ties; 0 when `count` ≤ 1): how a
+  /// categorical feature's slots decode, wherever a category is read from encoded values.
+  @inline(__always)
+  static func largestSlot(_ slots: UnsafePointer<Float>, count: Int) -> Int {
     var best = 0
-    for s in 1..<spec.slotCount where row[spec.slotOffset + s] > row[spec.slotOffset + best] { best = s }
+    for s in 1..<Swift.max(1, count) where slots[s] > slots[best] { best = s }
     return best
   }
 

@@ -335,8 +335,7 @@ extension EmberSession {
       if spec.kind == .categorical, let row {
         for s in 0..<spec.slotCount { free.append(spec.slotOffset + s) }
         guard !missing[f] else { continue }
-        var observed = 0
-        for s in 1..<Swift.max(1, spec.slotCount) where row[spec.slotOffset + s] > row[spec.slotOffset + observed] { observed = s }
+        let observed = RowDecoder.largestSlot(row + spec.slotOffset, count: spec.slotCount)
         regions.append(.init(offset: spec.slotOffset, count: spec.slotCount, allowed: [observed]))
       } else if missing[f] {
         if spec.kind == .categorical {

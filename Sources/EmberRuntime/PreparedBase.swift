@@ -138,8 +138,11 @@ final class PreparedBase: @unchecked Sendable {
     ek_gemm(n, d, d, mbar, dPad, lowerT.pointer, dPad, nil, g, dPad)
   }
 
-  /// Draws one point from the base (component by weight, then m_j + L⁻ᵀ z), in double.
-  func draw(using rng: inout RandomSource, into out: UnsafeMutablePointer<Float>) {
+  /// Draws one point from the base at temperature `temperature` (component j by weight, then
+  /// m_j + √T · L⁻ᵀ z with z ~ N(0, I)), in double: each component's covariance is scaled by
+  /// T, its mean and weight are not. T = 1 is the base itself (the same bytes as an untempered
+  /// draw). O(d²).
+  func draw(using rng: inout RandomSource, into out: UnsafeMutablePointer<Float>, temperature: Float = 1) {
     var j = 0
     if k > 1 {
       let u = Float(rng.nextUniform())
@@ -155,6 +158,10 @@ final class PreparedBase: @unchecked Sendable {
     }
     var z = [Double](repeating: 0, count: d)
     for i in 0..<d { z[i] = rng.nextNormal() }
+    if temperature != 1 {
+      let scale = Double(temperature).squareRoot()
+      for i in 0..<d { z[i] *= scale }
+    }
     // Solve Lᵀ u = z (Lᵀ upper triangular): back substitution.
     var u = [Double](repeating: 0, count: d)
     for i in stride(from: d - 1, through: 0, by: -1) {

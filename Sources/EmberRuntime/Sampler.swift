@@ -242,7 +242,7 @@ final class ChainBlock: @unchecked Sendable {
       let k = rngs[i].nextInt(below: rows.count / d)
       for j in 0..<d { row[j] = rows[k * d + j] + settings.initNoise * rngs[i].nextNormalFloat() }
     case .base:
-      prepared.base!.draw(using: &rngs[i], into: row)
+      prepared.base!.draw(using: &rngs[i], into: row, temperature: settings.temperature)
     case .interpolate(let rows, let neighbours, let k):
       let a = rngs[i].nextInt(below: rows.count / d)
       let b = Int(neighbours[a * k + rngs[i].nextInt(below: k)])
@@ -274,9 +274,12 @@ final class ChainBlock: @unchecked Sendable {
     return false
   }
 
-  /// Log importance weights w(x) = E_base(x) − E(x) of `n` rows (the target over the base, up to
-  /// a constant), into `out`.
-  private func logWeights(_ rows: AlignedBuffer, _ n: Int, _ classIndex: Int, _ prepared: PreparedClass, into out: AlignedBuffer) {
+  /// Log importance weights w(x) = (E_base(x) − E(x)) / T of `n` rows (the target over the
+  /// tempered base, up to a constant; see ``independenceSteps(classIndex:count:proposals:temperature:prepared:)``),
+  /// into `out`. T = 1 divides by one: the same bytes as the untempered weights.
+  private func logWeights(
+    _ rows: AlignedBuffer, _ n: Int, _ classIndex: Int, _ prepared: PreparedClass, temperature: Float, into out: AlignedBuffer
+  ) {
     energy.energy(
       classIndex: classIndex, rows: rows.pointer, count: n, into: out.pointer, gradients: nil, workspace: workspace)
     let baseEnergy = proposalGrad.pointer  // scratch: n ≤ batch ≤ batch·gs
@@ -284,18 +287,22 @@ final class ChainBlock: @unchecked Sendable {
     prepared.base!.evaluate(
       rows: rows.pointer, count: n, workspace: workspace.classes[classIndex].base!, energies: baseEnergy, stride: 1,
       gradients: nil)
-    for i in 0..<n { out.pointer[i] = baseEnergy[i] - out.pointer[i] }
+    for i in 0..<n { out.pointer[i] = (baseEnergy[i] - out.pointer[i]) / temperature }
   }
 
-  /// Independence Metropolis–Hastings from the base: each chain proposes a fresh draw y from the
-  /// base and moves there with probability min(1, e^{w(y) − w(x)}), `proposals` times. The base
-  /// is the proposal distribution, so the chain targets e^{−E} exactly, with no step size.
-  private func independenceSteps(classIndex: Int, count n: Int, proposals: Int, prepared: PreparedClass) {
-    logWeights(x, n, classIndex, prepared, into: e)
+  /// Independence Metropolis–Hastings from the tempered base: each chain proposes a fresh draw
+  /// y from q_T (the base with every component's covariance × T, ``PreparedBase/draw(using:into:temperature:)``)
+  /// and moves there with probability min(1, e^{w(y) − w(x)}), w = (E_base − E)/T, `proposals`
+  /// times. The chain's target is q_T(x) · e^{−(E(x) − E_base(x))/T}: the base at temperature T
+  /// times the network's residual at temperature T. For a one-component (Gaussian) base,
+  /// q_T ∝ e^{−E_base/T}, so this is exactly e^{−E/T}; T = 1 is exactly e^{−E} for any base
+  /// (the same bytes as before temperatures applied here). No step size.
+  private func independenceSteps(classIndex: Int, count n: Int, proposals: Int, temperature: Float, prepared: PreparedClass) {
+    logWeights(x, n, classIndex, prepared, temperature: temperature, into: e)
     let yp = proposal.pointer
     for _ in 0..<proposals {
-      for i in 0..<n { prepared.base!.draw(using: &rngs[i], into: yp + i * d) }
-      logWeights(proposal, n, classIndex, prepared, into: proposalE)
+      for i in 0..<n { prepared.base!.draw(using: &rngs[i], into: yp + i * d, temperature: temperature) }
+      logWeights(proposal, n, classIndex, prepared, temperature: temperature, into: proposalE)
       for i in 0..<n {
         let delta = proposalE.pointer[i] - e.pointer[i]
         let u = Float(rngs[i].nextUniform())
@@ -370,7 +377,8 @@ final class ChainBlock: @unchecked Sendable {
     rngs = streams.map { RandomSource(seed: seed, stream: UInt64(classIndex), $0) }
     for i in 0..<n { start(i, source, settings, prepared) }
     if case .base = source, settings.proposals > 0 {
-      independenceSteps(classIndex: classIndex, count: n, proposals: settings.proposals, prepared: prepared)
+      independenceSteps(
+        classIndex: classIndex, count: n, proposals: settings.proposals, temperature: settings.temperature, prepared: prepared)
     }
     let eps = settings.stepSize
     let sigma = settings.sigma

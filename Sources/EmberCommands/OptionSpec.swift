@@ -223,7 +223,8 @@ extension OptionSpec {
     "noise", help: "Per-step noise standard deviation (default: the model's, or √(2εT)).",
     kind: .number(low: 0, high: Double(SamplerDefaults.maximumNoise), lowOpen: false))
   public static let temperature = OptionSpec(
-    "temperature", help: "Temperature T (Langevin, MALA).",
+    "temperature",
+    help: "Temperature T (default: the model's): Langevin/MALA target e^(−E/T); chains from the base draw with each base component's covariance × T and weigh independence proposals by (E_base − E)/T. T < 1 concentrates rows, T = 1 is the fitted energy.",
     kind: .number(low: 0, high: Double(SamplerDefaults.maximumTemperature), lowOpen: true))
   public static let initNoise = OptionSpec(
     "init-noise", help: "Noise added to starting rows (standard deviation, encoded units).",

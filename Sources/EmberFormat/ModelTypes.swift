@@ -228,7 +228,10 @@ public struct SamplerDefaults: Equatable, Sendable {
   public var stepSize: Float
   /// Per-step noise standard deviation; negative means √(2·ε·T).
   public var noiseScale: Float
-  /// Temperature T (Langevin, MALA).
+  /// Temperature T: Langevin and MALA target e^{−E/T}; chains that start from the base draw
+  /// from it with every component's covariance × T, and its independence proposals weigh by
+  /// (E_base − E)/T (the target is q_T · e^{−(E − E_base)/T}, q_T the tempered base; exactly
+  /// e^{−E/T} for a one-component base). 1 = the fitted energy.
   public var temperature: Float
   /// Standard deviation of the noise added to starting points.
   public var initNoise: Float

@@ -69,7 +69,9 @@ public struct SamplingStats: Sendable, Equatable {
 }
 
 /// Runs SGLD-family chains on one class's energy: TabEBM's Algorithm 1 (each chain's own
-/// gradient), unadjusted Langevin at temperature T, or MALA. Chain g of class c draws from the
+/// gradient), unadjusted Langevin at temperature T, or MALA; chains from the base start at a
+/// draw of the base at temperature T and may first take independence proposals from it
+/// (``SamplerDefaults/temperature``). Chain g of class c draws from the
 /// stream (seed, c, g), so output depends only on the seed, never on threads or blocking.
 /// Memory is O(threads · block · widest layer), independent of the number of samples.
 public final class Sampler: @unchecked Sendable {

@@ -13,7 +13,8 @@ public struct SamplerOverrides: Sendable, Equatable {
   public var stepSize: Float?
   /// Per-step noise σ, [0, 100]; negative: √(2εT).
   public var noise: Float?
-  /// Temperature T, (0, 1e6].
+  /// Temperature T, (0, 1e6]: Langevin/MALA steps and chains started from the base (draws with
+  /// covariance × T, independence proposals weighed by (E_base − E)/T; ``SamplerDefaults/temperature``).
   public var temperature: Float?
   /// Noise added to starting rows (encoded units), [0, 100].
   public var initNoise: Float?

@@ -249,7 +249,7 @@ typedef struct ember_sampler_options {
   int32_t steps;          /**< Update steps per chain, 0…1000000, or -1. */
   float step_size;        /**< Gradient step ε in (0, 100], or NaN. */
   float noise_scale;      /**< Per-step noise σ in [0, 100]; negative = √(2εT); NaN = the file's. */
-  float temperature;      /**< T in (0, 1e6], or NaN. */
+  float temperature;      /**< T in (0, 1e6], or NaN: Langevin/MALA and base starts (covariance × T). */
   float init_noise;       /**< σ of noise added to starting rows, [0, 100], or NaN. */
   float grad_clip;        /**< Gradient-norm clip, [0, 1e6] (0 = none), or NaN. */
   int32_t init;           /**< EMBER_INIT_*, or -1. */

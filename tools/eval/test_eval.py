@@ -428,3 +428,24 @@ def test_ember_variant_flag_adds_a_method():
 def test_report_mean_std():
     assert R.mean_std([1.0, 3.0]) == "2.000 ± 1.414"
     assert R.mean_std([float("nan")]) == "–"
+
+
+def test_paired_differences_are_split_by_split_with_their_standard_error():
+    import paired as PD
+    recs = []
+    # Two tuning datasets, N 20/50, 2 repeats; b − a = +1 point on iris, −0.5 / +0.5 on wine.
+    for ds, gap in (("iris", (1.0, 1.0)), ("wine", (-0.5, 0.5))):
+        for n in (20, 50):
+            for rep in (0, 1):
+                base = 0.01 * (n + rep)
+                for model in ("lr", "rf"):
+                    recs.append(dict(kind="utility", dataset=ds, n=n, repeat=rep, method="a", model=model, delta=base))
+                    recs.append(dict(kind="utility", dataset=ds, n=n, repeat=rep, method="b", model=model,
+                                     delta=base + gap[rep] / 100))
+    d = PD.split_deltas(recs, "tune")
+    mean, se, k, wins, nds = PD.paired(d, "b", "a")
+    diffs = np.array([1, 1, 1, 1, -0.5, 0.5, -0.5, 0.5])
+    assert k == 8 and nds == 2 and wins == 1
+    assert mean == pytest.approx(diffs.mean())
+    assert se == pytest.approx(diffs.std(ddof=1) / np.sqrt(8))
+    assert PD.half_mean(d, "b") - PD.half_mean(d, "a") == pytest.approx(0.5)

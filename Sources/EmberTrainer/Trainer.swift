@@ -95,7 +95,8 @@ public enum Trainer {
     var classes: [ClassSpec] = (0..<(base?.classes.count ?? 0)).map { base!.classSpec($0) }
     // Chosen on the evaluation's TUNING half (docs/TUNING.md). Without stored rows (the
     // default): chains start from the base and take 100 independence Metropolis–Hastings
-    // proposals from it — exact for the fitted energy, no step size to tune. With
+    // proposals from it — exact for the fitted energy, no step size to tune; T = 1 (round 6:
+    // tempered base starts, T 0.4–0.8, gained nothing clear with the class filter). With
     // --keep-starting-rows: SMOTE-style starts between a stored row and a near neighbour, then
     // 10 Langevin steps at T = 1.
     let sampler =

@@ -35,6 +35,13 @@ func samplerRequest(_ opts: UnsafePointer<ember_sampler_options>?) throws(APIErr
     o.initialization = i
   }
   if !v.divergence_limit.isNaN { o.divergenceLimit = v.divergence_limit }
+  switch Int(v.class_filter) {
+  case ..<0: break
+  case Int(EMBER_CLASS_FILTER_OFF): o.classFilter = .off
+  case Int(EMBER_CLASS_FILTER_BALANCED): o.classFilter = .balanced
+  default:
+    throw APIError(.invalidArgument, "opts->class_filter \(v.class_filter) is not a class filter (0 off, 1 balanced, -1 the default)")
+  }
   try runtime { () throws(EmberRuntimeError) in try o.validate() }
   let threads = max(1, Int(v.threads))
   try runtime { () throws(EmberRuntimeError) in try EmberSession.checkThreads(threads, option: "threads") }
@@ -47,7 +54,8 @@ public func ember_sampler_options_init(_ opts: UnsafeMutablePointer<ember_sample
   guard let opts else { return }
   opts.pointee = ember_sampler_options(
     struct_size: UInt32(MemoryLayout<ember_sampler_options>.size), kind: -1, steps: -1, step_size: .nan,
-    noise_scale: .nan, temperature: .nan, init_noise: .nan, grad_clip: .nan, init: -1, threads: 1, divergence_limit: .nan)
+    noise_scale: .nan, temperature: .nan, init_noise: .nan, grad_clip: .nan, init: -1, threads: 1, divergence_limit: .nan,
+    class_filter: -1)
 }
 
 /// `size_t ember_sampler_options_size(void)`: sizeof(ember_sampler_options) this library expects.

@@ -235,6 +235,11 @@ ember_status ember_explain(const ember_model *model, const float *rows, size_t n
 
 /** Sampler algorithms (ember_sampler_options.kind). */
 enum { EMBER_SAMPLER_TABEBM = 0, EMBER_SAMPLER_LANGEVIN = 1, EMBER_SAMPLER_MALA = 2 };
+/** Class filters (ember_sampler_options.class_filter). BALANCED (the default): a row of class c
+ *  is kept only where c has the least energy (the most probable class with equal priors);
+ *  rejected chains run again from fresh streams, at most 16 runs (as `ember sample`). OFF: every
+ *  chain's row. */
+enum { EMBER_CLASS_FILTER_OFF = 0, EMBER_CLASS_FILTER_BALANCED = 1 };
 /** Chain starts (ember_sampler_options.init). */
 /** INTERPOLATE: SMOTE-style, between a stored row and one of its 5 nearest stored rows. */
 enum { EMBER_INIT_STARTING_ROWS = 0, EMBER_INIT_BASE = 1, EMBER_INIT_INTERPOLATE = 2 };
@@ -242,7 +247,7 @@ enum { EMBER_INIT_STARTING_ROWS = 0, EMBER_INIT_BASE = 1, EMBER_INIT_INTERPOLATE
 /** Overrides of a class's sampler defaults. Initialise with ember_sampler_options_init,
  *  which sets every field to "use the file's value", then set what you want to change.
  *  Values outside the ranges below are EMBER_E_INVALID_ARGUMENT (the same ranges as the
- *  `ember sample` options). All fields are 4 bytes wide (44 bytes in this version). */
+ *  `ember sample` options). All fields are 4 bytes wide (48 bytes in this version). */
 typedef struct ember_sampler_options {
   uint32_t struct_size;   /**< sizeof(ember_sampler_options), set by ember_sampler_options_init. */
   int32_t kind;           /**< EMBER_SAMPLER_*, or -1 for the file's. */
@@ -256,6 +261,7 @@ typedef struct ember_sampler_options {
   int32_t threads;        /**< Worker threads, ≤ 1024 (≤ 0 means 1; at most the cores are used).
                                Output never depends on it. */
   float divergence_limit; /**< Chains leaving |x_i| ≤ limit (encoded units) restart; (0, 1e6]; NaN = 100. */
+  int32_t class_filter;   /**< EMBER_CLASS_FILTER_*, or -1 for the default (BALANCED). */
 } ember_sampler_options;
 
 /** What a sampling call did (summed over classes). */

@@ -109,6 +109,7 @@ class SamplerOptions(ct.Structure):
         ("init", ct.c_int32),
         ("threads", ct.c_int32),
         ("divergence_limit", ct.c_float),
+        ("class_filter", ct.c_int32),
     ]
 
 

@@ -29,6 +29,7 @@ __all__ = ["Model", "load"]
 _KINDS = {0: "numeric", 1: "integer", 2: "categorical"}
 _SAMPLERS = {"tabebm": 0, "langevin": 1, "mala": 2}
 _INITS = {"stored": 0, "starting_rows": 0, "base": 1, "interpolate": 2}
+_CLASS_FILTERS = {"off": 0, "balanced": 1}
 _SAMPLER_FIELDS = {"steps", "step_size", "noise_scale", "temperature", "init_noise", "grad_clip", "threads",
                    "divergence_limit"}
 
@@ -508,11 +509,15 @@ class Model:
                 o.kind = _SAMPLERS[value] if isinstance(value, str) else int(value)
             elif key in ("init", "init_from"):
                 o.init = _INITS[value] if isinstance(value, str) else int(value)
+            elif key == "class_filter":
+                if value not in _CLASS_FILTERS:
+                    raise ValueError(f"class_filter must be one of {', '.join(_CLASS_FILTERS)}, not {value!r}")
+                o.class_filter = _CLASS_FILTERS[value]
             elif key in _SAMPLER_FIELDS:
                 setattr(o, key, value)
             else:
                 raise TypeError(f"unknown sampler option {key!r} (sampler, steps, step_size, noise_scale, "
-                                f"temperature, init_noise, grad_clip, init, threads, divergence_limit)")
+                                f"temperature, init_noise, grad_clip, init, threads, divergence_limit, class_filter)")
         return o
 
     def sample_counts(self, n: int) -> list:
@@ -555,7 +560,9 @@ class Model:
         seed gives the same rows as ``ember sample --seed``. Sampler overrides: ``sampler``
         ("tabebm", "langevin", "mala"), ``steps``, ``step_size``, ``noise_scale``,
         ``temperature``, ``init_noise``, ``grad_clip``, ``init`` ("stored", "base",
-        "interpolate"), ``threads`` (never changes the rows), ``divergence_limit``."""
+        "interpolate"), ``threads`` (never changes the rows), ``divergence_limit``, ``class_filter``
+        ("balanced", the default: a row of class c is kept only where c is the most probable class
+        with equal priors, as ``ember sample``; "off": every chain's row)."""
         rows, classes = self.sample_encoded(n, cls, seed, **sampler)
         return self.decode(rows, classes)
 

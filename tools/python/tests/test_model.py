@@ -209,6 +209,18 @@ def test_sample_options(model):
         model.sample(5, bogus=1)
 
 
+def test_class_filter_option(model):
+    default, _ = model.sample_encoded(300, seed=9)
+    balanced, _ = model.sample_encoded(300, seed=9, class_filter="balanced")
+    off, _ = model.sample_encoded(300, seed=9, class_filter="off")
+    np.testing.assert_array_equal(default, balanced)
+    # Rows the filter accepted at their first run are the unfiltered rows; the others differ.
+    same = (off == balanced).all(axis=1)
+    assert same.sum() > 150
+    with pytest.raises(ValueError):
+        model.sample(5, class_filter="strict")
+
+
 def test_threads_share_one_model(model):
     rng = np.random.default_rng(3)
     X = pd.DataFrame({"temperature": rng.normal(60, 20, 500), "vibration": rng.normal(0.5, 0.4, 500),

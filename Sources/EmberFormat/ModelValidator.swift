@@ -42,9 +42,17 @@ enum ModelValidator {
         return
       }
       // One pass (row sums in input order, column sums in output order); float32 weights in
-      // place are read directly, not through the accessor.
+      // place are summed by C (same order, same sums), others read through the accessor.
       var top: Float = 0
       var rowMax = 0.0
+      if let floats, let base = floats.baseAddress {
+        var colMax = 0.0
+        cols.withUnsafeMutableBufferPointer { cols in
+          ember_sys_abs_sums(base, outputs, inputs, cols.baseAddress, &top, &rowMax, &colMax)
+        }
+        (maxAbsWeight, maxRowAbsSum, maxColAbsSum) = (top, rowMax, colMax)
+        return
+      }
       cols.withUnsafeMutableBufferPointer { cols in
         func visit(_ w: (Int) -> Float) {
           // Four rows at a time: four independent row sums, each column still summed in
@@ -77,7 +85,7 @@ enum ModelValidator {
             rowMax = max(rowMax, row)
           }
         }
-        if let floats { visit { floats[$0] } } else { visit(weight) }
+        visit(weight)
       }
       maxAbsWeight = top
       maxRowAbsSum = rowMax

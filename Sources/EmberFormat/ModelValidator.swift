@@ -36,15 +36,25 @@ enum ModelValidator {
       guard badWeight == nil else { return }
       let (product, overflow) = inputs.multipliedReportingOverflow(by: outputs)
       // Only when the weights are all there (product > 0: an empty layer of huge width allocates nothing).
-      var cols = [Double](repeating: 0, count: !overflow && product > 0 && weightCount == product ? inputs : 0)
-      guard !cols.isEmpty else {
+      let complete = !overflow && product > 0 && weightCount == product
+      guard complete else {
         for k in 0..<weightCount { maxAbsWeight = max(maxAbsWeight, abs(weight(k))) }
         return
       }
       // One pass (row sums in input order, column sums in output order); float32 weights in
-      // place are read directly, not through the accessor.
+      // place are summed by C (same order, same sums; the column sums in temporary storage, on
+      // the stack when small), others read through the accessor.
       var top: Float = 0
       var rowMax = 0.0
+      if let floats, let base = floats.baseAddress {
+        var colMax = 0.0
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: inputs) { cols in
+          ember_sys_abs_sums(base, outputs, inputs, cols.baseAddress, &top, &rowMax, &colMax)
+        }
+        (maxAbsWeight, maxRowAbsSum, maxColAbsSum) = (top, rowMax, colMax)
+        return
+      }
+      var cols = [Double](repeating: 0, count: inputs)
       cols.withUnsafeMutableBufferPointer { cols in
         func visit(_ w: (Int) -> Float) {
           // Four rows at a time: four independent row sums, each column still summed in
@@ -77,7 +87,7 @@ enum ModelValidator {
             rowMax = max(rowMax, row)
           }
         }
-        if let floats { visit { floats[$0] } } else { visit(weight) }
+        visit(weight)
       }
       maxAbsWeight = top
       maxRowAbsSum = rowMax
@@ -104,7 +114,22 @@ enum ModelValidator {
     /// Row of the first non-positive Cholesky pivot: the precision is not positive definite.
     var notPositiveDefinite: Int?
 
+    /// Facts of a base given as arrays (a spec).
     init(components: Int, means: [Float], logWeights: [Float], precision: [Float], logDet: Double, width d: Int) {
+      self = means.withUnsafeBufferPointer { m in
+        logWeights.withUnsafeBufferPointer { w in
+          precision.withUnsafeBufferPointer { p in
+            BaseFacts(components: components, means: m, logWeights: w, precision: p, logDet: logDet, width: d)
+          }
+        }
+      }
+    }
+
+    /// Facts of a base read in place (a file view, or a spec's arrays).
+    init(
+      components: Int, means: UnsafeBufferPointer<Float>, logWeights: UnsafeBufferPointer<Float>,
+      precision: UnsafeBufferPointer<Float>, logDet: Double, width d: Int
+    ) {
       self.components = components
       self.means = means.count
       self.logWeights = logWeights.count
@@ -204,7 +229,8 @@ enum ModelValidator {
   static func validate(_ model: EmberModel) throws(EmberFormatError) {
     let d = model.encodedWidth
     let classes = model.classes.map { c in
-      ClassFacts(
+      let startScan = scan(c.startingRows)
+      return ClassFacts(
         label: c.label, prior: c.prior, output: c.output,
         layers: c.layers.map { l in
           var bad: Int? = nil
@@ -221,12 +247,12 @@ enum ModelValidator {
         },
         base: c.base.map { g in
           BaseFacts(
-            components: g.components, means: Array(g.means), logWeights: Array(g.logWeights),
-            precision: Array(g.precision), logDet: g.logDetCovariance, width: d)
+            components: g.components, means: g.means, logWeights: g.logWeights,
+            precision: g.precision, logDet: g.logDetCovariance, width: d)
         },
         networkScale: c.networkScale, calibration: c.calibration, sampler: c.sampler,
-        startingCount: c.startingRows.count, badStart: firstNonFinite(c.startingRows),
-        maxAbsStart: maxAbs(c.startingRows), offset: c.offset)
+        startingCount: c.startingRows.count, badStart: startScan.bad, maxAbsStart: startScan.maxAbs,
+        offset: c.offset)
     }
     try check(
       features: model.features, encodedWidth: model.encodedWidth, temperature: model.temperature,
@@ -242,7 +268,7 @@ enum ModelValidator {
 
   /// Cholesky of the d×d matrix `p` in double precision: the row of the first pivot that is not
   /// positive (not positive definite), or nil. O(d³).
-  static func choleskyFailure(_ p: [Float], _ d: Int) -> Int? {
+  static func choleskyFailure(_ p: UnsafeBufferPointer<Float>, _ d: Int) -> Int? {
     var l = [Double](repeating: 0, count: d * d)
     for i in 0..<d {
       for j in 0...i {
@@ -264,6 +290,14 @@ enum ModelValidator {
     var top: Float = 0
     let i = ember_sys_scan_floats(values.baseAddress, values.count, &top)
     return i == values.count ? nil : i
+  }
+
+  /// ``firstNonFinite(_:)`` and, when all are finite, ``maxAbs(_:)`` of values in place, in one
+  /// vectorised pass (`maxAbs` is ∞ when one is not finite).
+  static func scan(_ values: UnsafeBufferPointer<Float>) -> (bad: Int?, maxAbs: Float) {
+    var top: Float = 0
+    let i = ember_sys_scan_floats(values.baseAddress, values.count, &top)
+    return i == values.count ? (nil, top) : (i, .infinity)
   }
 
   /// ``maxAbs(_:)`` of values in place (a file view; callers check finiteness first), vectorised.

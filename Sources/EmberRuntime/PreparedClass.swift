@@ -67,7 +67,7 @@ final class PreparedClass: @unchecked Sendable {
       } else {
         let last = layers[layers.count - 1]
         let z = w.activations[layers.count - 1].pointer
-        let dz = w.derivatives[layers.count - 1].pointer
+        let dz = wantGradient ? w.derivatives[layers.count - 1].pointer : z  // written only for gradients
         for i in 0..<n {
           let row = z + i * last.outPad
           var top = -Float.infinity
@@ -135,28 +135,32 @@ final class PreparedClass: @unchecked Sendable {
   }
 }
 
-/// Scratch buffers for evaluating one class at up to `batch` rows.
+/// Scratch buffers for evaluating one class at up to `batch` rows. The buffers only gradients
+/// use are made on first use: scoring and classifying never allocate them (fewer system calls
+/// at start-up).
 final class ClassWorkspace: @unchecked Sendable {
   let batch: Int
   let activations: [AlignedBuffer]
-  let derivatives: [AlignedBuffer]
   let logits: AlignedBuffer
   let outputGradient: AlignedBuffer
-  let gradientA: AlignedBuffer
-  let gradientB: AlignedBuffer
   let base: BaseWorkspace?
-  let baseGradient: AlignedBuffer
+  private let outPads: [Int]
+  private let widest: Int
+  private let basePad: Int?
 
   init(_ c: PreparedClass, batch: Int) {
     self.batch = batch
     activations = c.layers.map { AlignedBuffer(count: batch * $0.outPad) }
-    derivatives = c.layers.map { AlignedBuffer(count: batch * $0.outPad) }
     logits = AlignedBuffer(count: batch)
     outputGradient = AlignedBuffer(count: batch)
-    let widest = c.layers.map { max($0.inPad, $0.outPad) }.max() ?? 16
-    gradientA = AlignedBuffer(count: batch * widest)
-    gradientB = AlignedBuffer(count: batch * widest)
     base = c.base.map { BaseWorkspace(batch: batch, d: c.d, k: $0.k) }
-    baseGradient = AlignedBuffer(count: c.base == nil ? 1 : batch * padded(c.d))
+    outPads = c.layers.map { $0.outPad }
+    widest = c.layers.map { max($0.inPad, $0.outPad) }.max() ?? 16
+    basePad = c.base == nil ? nil : padded(c.d)
   }
+
+  lazy var derivatives: [AlignedBuffer] = outPads.map { AlignedBuffer(count: batch * $0) }
+  lazy var gradientA = AlignedBuffer(count: batch * widest)
+  lazy var gradientB = AlignedBuffer(count: batch * widest)
+  lazy var baseGradient = AlignedBuffer(count: basePad.map { batch * $0 } ?? 1)
 }

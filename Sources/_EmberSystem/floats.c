@@ -3,54 +3,96 @@
 
 #include <string.h>
 
-// Eight lanes of |v| bits, kept in a plain array so that the compiler vectorises the loops
-// (SSE2 on any x86_64, NEON on ARM) without intrinsics.
-#define LANES 8
+// |v| as bits, four lanes to a vector (SSE2 on any x86_64, NEON on ARM; vector extensions, no
+// intrinsics). For finite values the bits are ≥ 0 as int32 and ordered as the magnitudes, so
+// signed compares give both the maximum and the test for NaN/±∞ (bits ≥ those of infinity).
+typedef int32_t ember_v4i __attribute__((vector_size(16)));
 
 size_t ember_sys_scan_floats(const float *values, size_t n, float *max_abs) {
-  // |v| as bits: for finite values their order is the order of the magnitudes, and a value
-  // is not finite exactly when its bits are ≥ those of infinity, i.e. when adding 2^23 sets
-  // the sign bit. Blocks of 64 without branches; the first bad index is looked up only after
-  // a block holds one.
-  const uint32_t inf = 0x7F800000u;
-  uint32_t top[LANES] = {0};
+  const int32_t inf = 0x7F800000;
+  ember_v4i top0 = {0, 0, 0, 0}, top1 = top0;
+  int32_t top = 0;
   size_t i = 0;
+  // Blocks of 256 without branches; the first bad index is looked up only after a block holds one.
   while (i < n) {
-    size_t stop = n - i < 64 ? n : i + 64;
-    uint32_t bad[LANES] = {0}, block[LANES] = {0};
+    size_t stop = n - i < 256 ? n : i + 256;
+    ember_v4i bad = {0, 0, 0, 0};
+    int32_t tailBad = 0;
     size_t j = i;
-    for (; j + LANES <= stop; j += LANES) {
-      uint32_t bits[LANES];
-      memcpy(bits, values + j, sizeof bits);
-      for (int k = 0; k < LANES; k++) {
-        uint32_t a = bits[k] & 0x7FFFFFFFu;
-        bad[k] |= (a + 0x00800000u) & 0x80000000u;
-        block[k] = a > block[k] ? a : block[k];
-      }
+    for (; j + 8 <= stop; j += 8) {
+      ember_v4i x0, x1;
+      memcpy(&x0, values + j, sizeof x0);
+      memcpy(&x1, values + j + 4, sizeof x1);
+      x0 &= 0x7FFFFFFF;
+      x1 &= 0x7FFFFFFF;
+      bad |= (x0 >= inf) | (x1 >= inf);
+      ember_v4i m0 = x0 > top0, m1 = x1 > top1;
+      top0 = (x0 & m0) | (top0 & ~m0);
+      top1 = (x1 & m1) | (top1 & ~m1);
     }
     for (; j < stop; j++) {
-      uint32_t bits;
-      memcpy(&bits, values + j, sizeof bits);
-      uint32_t a = bits & 0x7FFFFFFFu;
-      bad[0] |= (a + 0x00800000u) & 0x80000000u;
-      block[0] = a > block[0] ? a : block[0];
+      int32_t a;
+      memcpy(&a, values + j, sizeof a);
+      a &= 0x7FFFFFFF;
+      tailBad |= a >= inf;
+      top = a > top ? a : top;
     }
-    uint32_t any = 0;
-    for (int k = 0; k < LANES; k++) any |= bad[k];
-    if (any) {
+    if (tailBad | bad[0] | bad[1] | bad[2] | bad[3]) {
       for (j = i; j < stop; j++) {
-        uint32_t bits;
-        memcpy(&bits, values + j, sizeof bits);
-        if ((bits & 0x7FFFFFFFu) >= inf) return j;
+        int32_t a;
+        memcpy(&a, values + j, sizeof a);
+        if ((a & 0x7FFFFFFF) >= inf) return j;
       }
     }
-    for (int k = 0; k < LANES; k++) top[k] = block[k] > top[k] ? block[k] : top[k];
     i = stop;
   }
-  uint32_t m = 0;
-  for (int k = 0; k < LANES; k++) m = top[k] > m ? top[k] : m;
-  memcpy(max_abs, &m, sizeof m);
+  for (int k = 0; k < 4; k++) {
+    top = top0[k] > top ? top0[k] : top;
+    top = top1[k] > top ? top1[k] : top;
+  }
+  memcpy(max_abs, &top, sizeof top);
   return n;
+}
+
+void ember_sys_abs_sums(const float *w, size_t outputs, size_t inputs, double *cols, float *max_abs,
+                        double *max_row, double *max_col) {
+  // Eight rows at a time: eight independent row sums (each in input order) and each column
+  // summed in output order, as one running sum per column.
+  float top = 0;
+  double rowMax = 0;
+  for (size_t i = 0; i < inputs; i++) cols[i] = 0;
+  size_t o = 0;
+  for (; o + 8 <= outputs; o += 8) {
+    double r[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    const float *row = w + o * inputs;
+    for (size_t i = 0; i < inputs; i++) {
+      double c = cols[i];
+      for (int k = 0; k < 8; k++) {
+        float a = __builtin_fabsf(row[k * inputs + i]);
+        top = a > top ? a : top;
+        r[k] += (double)a;
+        c += (double)a;
+      }
+      cols[i] = c;
+    }
+    for (int k = 0; k < 8; k++) rowMax = r[k] > rowMax ? r[k] : rowMax;
+  }
+  for (; o < outputs; o++) {
+    double r = 0;
+    const float *row = w + o * inputs;
+    for (size_t i = 0; i < inputs; i++) {
+      float a = __builtin_fabsf(row[i]);
+      top = a > top ? a : top;
+      r += (double)a;
+      cols[i] += (double)a;
+    }
+    rowMax = r > rowMax ? r : rowMax;
+  }
+  double colMax = 0;
+  for (size_t i = 0; i < inputs; i++) colMax = cols[i] > colMax ? cols[i] : colMax;
+  *max_abs = top;
+  *max_row = rowMax;
+  *max_col = colMax;
 }
 
 void ember_sys_transpose_floats(const float *src, size_t rows, size_t cols, float *dst, size_t dst_stride) {

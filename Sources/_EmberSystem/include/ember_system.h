@@ -197,6 +197,13 @@ const char *ember_sys_getenv(const char *name);
 /// finite; then *max_abs receives the largest magnitude (0 for n = 0). O(n), vectorised.
 size_t ember_sys_scan_floats(const float *values, size_t n, float *max_abs);
 
+/// For the row-major outputs × inputs matrix `w` (all values finite): the largest |w|, the
+/// largest row sum Σ_i |w_oi| and the largest column sum Σ_o |w_oi|, each sum in double and in
+/// index order (rows over inputs, columns over outputs); `cols` is scratch for `inputs`
+/// doubles. O(outputs · inputs).
+void ember_sys_abs_sums(const float *w, size_t outputs, size_t inputs, double *cols, float *max_abs,
+                        double *max_row, double *max_col);
+
 /// Writes the transpose of the row-major rows × cols matrix `src` into `dst`: element (r, c)
 /// goes to dst[c * dst_stride + r] (dst_stride ≥ rows); other elements of `dst` are left as
 /// they are. A copy, bit for bit, in cache-sized tiles. O(rows · cols).

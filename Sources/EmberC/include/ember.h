@@ -237,9 +237,10 @@ ember_status ember_explain(const ember_model *model, const float *rows, size_t n
 enum { EMBER_SAMPLER_TABEBM = 0, EMBER_SAMPLER_LANGEVIN = 1, EMBER_SAMPLER_MALA = 2 };
 /** Class filters (ember_sampler_options.class_filter). BALANCED (the default): a row of class c
  *  is kept only where c has the least energy (the most probable class with equal priors);
- *  rejected chains run again from fresh streams, at most 16 runs (as `ember sample`). OFF: every
- *  chain's row. */
-enum { EMBER_CLASS_FILTER_OFF = 0, EMBER_CLASS_FILTER_BALANCED = 1 };
+ *  rejected chains run again from fresh streams, at most 16 runs (as `ember sample`). READOUT:
+ *  kept only where the file's classification read-out (ember_classify's logits) with the class
+ *  priors taken out picks c; re-runs as BALANCED. OFF: every chain's row. */
+enum { EMBER_CLASS_FILTER_OFF = 0, EMBER_CLASS_FILTER_BALANCED = 1, EMBER_CLASS_FILTER_READOUT = 2 };
 /** Chain starts (ember_sampler_options.init). */
 /** INTERPOLATE: SMOTE-style, between a stored row and one of its 5 nearest stored rows. */
 enum { EMBER_INIT_STARTING_ROWS = 0, EMBER_INIT_BASE = 1, EMBER_INIT_INTERPOLATE = 2 };

@@ -2,8 +2,9 @@ import EmberFormat
 import XCTest
 @testable import EmberRuntime
 
-/// The class filter of sampling (``ClassFilter``): rows of class c are kept only where c has
-/// the least energy, the same rows for any thread count or block size.
+/// The class filters of sampling (``ClassFilter``): rows of class c are kept only where c has
+/// the least energy (balanced) or where the classification read-out with equal priors picks c
+/// (readout, the default), the same rows for any thread count or block size.
 final class ClassFilterTests: XCTestCase {
   /// Two overlapping base-only Gaussian classes in 2-d: "wide" N((0, 0), 2²·I) with prior 0.9,
   /// "narrow" N((1, 0), 0.5²·I) with prior 0.1. Rows of "wide" near (1, 0) are likelier under
@@ -91,8 +92,9 @@ final class ClassFilterTests: XCTestCase {
     XCTAssertGreaterThan(same, 400)
   }
 
-  func testSessionFiltersByDefaultAndOffRestoresTheUnfilteredRows() throws {
-    let session = try EmberSession(try overlappingFile())
+  func testSessionFiltersByTheReadoutByDefaultAndOffRestoresTheUnfilteredRows() throws {
+    // Offsets make the read-out's answer differ from the least energy.
+    let session = try EmberSession(try overlappingFile(offsets: [0.8, -0.5]))
     let energy = session.energy
     func rows(_ filter: ClassFilter?) throws -> [Float] {
       var o = SamplerOverrides()
@@ -106,9 +108,12 @@ final class ClassFilterTests: XCTestCase {
       return out
     }
     let byDefault = try rows(nil)
-    XCTAssertEqual(byDefault, try rows(.balanced))
-    XCTAssertEqual(inconsistent(energy, byDefault, classIndex: 0), 0)
-    XCTAssertNotEqual(try rows(.off), byDefault)
+    XCTAssertEqual(byDefault, try rows(.readout))
+    XCTAssertEqual(classifyWithEqualPriors(session, byDefault).filter { $0 != 0 }.count, 0)
+    let balanced = try rows(.balanced)
+    XCTAssertTrue(balanced != byDefault)
+    XCTAssertEqual(inconsistent(energy, balanced, classIndex: 0), 0)
+    XCTAssertTrue(try rows(.off) != byDefault)
   }
 
   // MARK: readout

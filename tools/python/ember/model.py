@@ -561,9 +561,9 @@ class Model:
         ("tabebm", "langevin", "mala"), ``steps``, ``step_size``, ``noise_scale``,
         ``temperature``, ``init_noise``, ``grad_clip``, ``init`` ("stored", "base",
         "interpolate"), ``threads`` (never changes the rows), ``divergence_limit``, ``class_filter``
-        ("balanced", the default: a row of class c is kept only where c is the most probable class
-        with equal priors, as ``ember sample``; "readout": where the file's classification read-out
-        picks c with equal priors; "off": every chain's row)."""
+        ("readout", the default: a row of class c is kept only where the file's classification
+        read-out picks c with equal priors, as ``ember sample``; "balanced": where c has the least
+        energy; "off": every chain's row)."""
         rows, classes = self.sample_encoded(n, cls, seed, **sampler)
         return self.decode(rows, classes)
 

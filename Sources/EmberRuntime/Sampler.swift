@@ -37,7 +37,7 @@ public enum ClassFilter: String, Sendable, CaseIterable {
   case readout
 
   /// The default of `ember sample`, the C API and Python (chosen on the evaluation's tuning
-  /// half, docs/TUNING.md round 7).
+  /// half, docs/TUNING.md round 6, "Class filter on the read-out").
   public static let `default` = ClassFilter.readout
 }
 

@@ -39,8 +39,9 @@ func samplerRequest(_ opts: UnsafePointer<ember_sampler_options>?) throws(APIErr
   case ..<0: break
   case Int(EMBER_CLASS_FILTER_OFF): o.classFilter = .off
   case Int(EMBER_CLASS_FILTER_BALANCED): o.classFilter = .balanced
+  case Int(EMBER_CLASS_FILTER_READOUT): o.classFilter = .readout
   default:
-    throw APIError(.invalidArgument, "opts->class_filter \(v.class_filter) is not a class filter (0 off, 1 balanced, -1 the default)")
+    throw APIError(.invalidArgument, "opts->class_filter \(v.class_filter) is not a class filter (0 off, 1 balanced, 2 readout, -1 the default)")
   }
   try runtime { () throws(EmberRuntimeError) in try o.validate() }
   let threads = max(1, Int(v.threads))

@@ -238,7 +238,7 @@ extension OptionSpec {
     kind: .choice(InitChoice.allCases.map { $0.rawValue }))
   public static let classFilter = OptionSpec(
     "class-filter",
-    help: "Keep a row of class c only when c has the least energy there, i.e. is the most probable class under equal priors (balanced); a rejected chain is re-run from a fresh stream (16 runs at most, then its first row is kept). off keeps every chain's row.",
+    help: "Keep a row of class c only where the file's classification read-out (as `ember classify`, priors taken out) picks c (readout), or only where c has the least energy, the most probable class under equal priors with the raw energies (balanced); a rejected chain is re-run from a fresh stream (16 runs at most, then its first row is kept). off keeps every chain's row.",
     kind: .choice(ClassFilter.allCases.map { $0.rawValue }), default: ClassFilter.default.rawValue)
   public static let initCSV = OptionSpec(
     "init-csv", help: "Start chains at rows of this CSV (its target column, if present, picks rows per class).")

@@ -29,9 +29,16 @@ public enum ClassFilter: String, Sendable, CaseIterable {
   /// all, and keeps its first row when no attempt is accepted (counted in
   /// ``SamplingStats/filterFallbacks``). A model of one class accepts every row.
   case balanced
+  /// Only rows that the file's classification read-out assigns to class c with equal priors:
+  /// c is the first largest of logit_c − log π_c, where logit_c is what `ember classify` uses
+  /// (−E_c/T + log π_c + offset_c, or the stacked read-out when the file carries one;
+  /// ``EnergyReadout/balancedClass(_:row:scratch:)``). Re-runs and fallbacks as ``balanced``;
+  /// a row with no finite logit is never kept.
+  case readout
 
-  /// The default of `ember sample`, the C API and Python.
-  public static let `default` = ClassFilter.balanced
+  /// The default of `ember sample`, the C API and Python (chosen on the evaluation's tuning
+  /// half, docs/TUNING.md round 6, "Class filter on the read-out").
+  public static let `default` = ClassFilter.readout
 }
 
 /// What a sampling run did.
@@ -218,6 +225,9 @@ final class ChainBlock: @unchecked Sendable {
   let kept: AlignedBuffer
   /// Every class's energy of the block's rows (batch × C), for the class filter.
   let classEnergies: AlignedBuffer
+  /// The classification read-out (``ClassFilter/readout``) and its C-float scratch.
+  let readout: EnergyReadout
+  let logitScratch: AlignedBuffer
   var rngs: [RandomSource] = []
   var stats = SamplingStats()
 
@@ -235,6 +245,8 @@ final class ChainBlock: @unchecked Sendable {
     proposalE = AlignedBuffer(count: batch)
     kept = AlignedBuffer(count: batch * d)
     classEnergies = AlignedBuffer(count: batch * energy.classCount)
+    readout = EnergyReadout(energy)
+    logitScratch = AlignedBuffer(count: energy.classCount)
   }
 
   private func start(_ i: Int, _ source: Sampler.StartPlan, _ settings: SamplerDefaults, _ prepared: PreparedClass) {
@@ -328,9 +340,9 @@ final class ChainBlock: @unchecked Sendable {
     let n = chains.count
     run(classIndex: classIndex, streams: chains.map { UInt64($0) }, seed: seed, settings: settings, source: source, prepared: prepared, limit: limit)
     kept.pointer.update(from: x.pointer, count: n * d)
-    guard filter == .balanced, energy.classCount > 1 else { return }
+    guard filter != .off, energy.classCount > 1 else { return }
     var total = stats
-    var ok = consistent(n, classIndex)
+    var ok = consistent(n, classIndex, filter)
     var pending = (0..<n).filter { !ok[$0] }
     var attempt = 1
     while !pending.isEmpty, attempt < Sampler.filterAttempts {
@@ -339,7 +351,7 @@ final class ChainBlock: @unchecked Sendable {
       run(classIndex: classIndex, streams: streams, seed: seed, settings: settings, source: source, prepared: prepared, limit: limit)
       total.merge(stats)
       var still: [Int] = []
-      ok = consistent(pending.count, classIndex)
+      ok = consistent(pending.count, classIndex, filter)
       for (k, i) in pending.enumerated() {
         if ok[k] {
           (kept.pointer + i * d).update(from: x.pointer + k * d, count: d)
@@ -356,12 +368,19 @@ final class ChainBlock: @unchecked Sendable {
     stats = total
   }
 
-  /// For chain rows 0..<n of ``x``: whether class `classIndex` has the least energy (every
-  /// class's energy evaluated; a row whose own energy is not finite is never consistent).
-  private func consistent(_ n: Int, _ classIndex: Int) -> [Bool] {
+  /// For chain rows 0..<n of ``x``: whether `filter` keeps them for class `classIndex` —
+  /// ``ClassFilter/balanced``: the class has the least energy (a row whose own energy is not
+  /// finite is never consistent); ``ClassFilter/readout``: the read-out's class with equal
+  /// priors is `classIndex`. Every class's energy is evaluated.
+  private func consistent(_ n: Int, _ classIndex: Int, _ filter: ClassFilter) -> [Bool] {
     let count = energy.classCount
     let e = classEnergies.pointer
     energy.energies(rows: x.pointer, count: n, into: e, workspace: workspace)
+    if filter == .readout {
+      return (0..<n).map { i in
+        readout.balancedClass(e + i * count, row: x.pointer + i * d, scratch: logitScratch.pointer) == classIndex
+      }
+    }
     return (0..<n).map { i in
       let own = e[i * count + classIndex]
       guard own.isFinite else { return false }

@@ -88,9 +88,21 @@ public struct EnergyReadout: Sendable {
     return top.isFinite ? best : mostProbablePrior
   }
 
-  /// The class logits into `p` (NaN read as −∞), the index of the first largest and its value.
+  /// The most probable class with equal priors: the first largest of logit_c − log π_c (the
+  /// file's read-out — calibrated or stacked — with the class priors taken out), or nil when no
+  /// class's logit is finite. `scratch` holds C floats. O(C²) with a stacked read-out, O(C) else.
   @inline(__always)
-  func logits(_ e: UnsafePointer<Float>, row x: UnsafePointer<Float>?, into p: UnsafeMutablePointer<Float>) -> (Int, Float) {
+  public func balancedClass(_ e: UnsafePointer<Float>, row x: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>) -> Int? {
+    let (best, top) = logits(e, row: x, into: scratch, equalPriors: true)
+    return top.isFinite ? best : nil
+  }
+
+  /// The class logits into `p` (NaN read as −∞), the index of the first largest and its value;
+  /// `equalPriors` subtracts log π_c from every logit (the posterior under equal priors).
+  @inline(__always)
+  func logits(
+    _ e: UnsafePointer<Float>, row x: UnsafePointer<Float>?, into p: UnsafeMutablePointer<Float>, equalPriors: Bool = false
+  ) -> (Int, Float) {
     var top = -Float.infinity
     var best = 0
     let count = logPriors.count
@@ -105,6 +117,7 @@ public struct EnergyReadout: Sendable {
       } else {
         logit = -e[c] / temperature + logPriors[c] + offsets[c]
       }
+      if equalPriors { logit -= logPriors[c] }
       if logit.isNaN { logit = -.infinity }  // overflowing energies (∞ − ∞): never the answer
       p[c] = logit
       if logit > top {

@@ -24,8 +24,8 @@ public struct SamplerOverrides: Sendable, Equatable {
   public var initialization: ChainInit?
   /// Chains leaving |x_i| ≤ limit (encoded units) restart; (0, 1e6].
   public var divergenceLimit: Float?
-  /// Which rows are kept (nil: ``ClassFilter/default``, rows whose balanced posterior's most
-  /// probable class is the class sampled). Not a file setting: it needs every class's energy.
+  /// Which rows are kept (nil: ``ClassFilter/default``, rows whose classification read-out
+  /// with equal priors picks the class sampled). Not a file setting: it needs every class's energy.
   public var classFilter: ClassFilter?
 
   /// No overrides.

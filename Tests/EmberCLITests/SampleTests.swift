@@ -81,6 +81,10 @@ final class SampleTests: BlobModelTestCase {
     let stuckOff = try runEmber(fixed + ["--init-noise", "0", "--class-filter", "off"])
     XCTAssertEqual(stuckOff.stdout, stuck.stdout)
     XCTAssertFalse(stuckOff.stderr.contains("class filter"), stuckOff.stderr)
+    // The read-out filter (`ember classify`'s answer with equal priors) also says b there.
+    let stuckReadout = try runEmber(fixed + ["--init-noise", "0", "--class-filter", "readout"])
+    XCTAssertEqual(stuckReadout.status, 0, stuckReadout.stderr)
+    XCTAssertTrue(stuckReadout.stderr.contains("class filter: 160 rejected, 10 kept unfiltered"), stuckReadout.stderr)
     // Noisy starts: re-run chains that land on a's side are kept, so the rows move towards a.
     func meanX(_ r: EmberRun) -> Double {
       let rows = parseCSV(r.stdout).rows

@@ -345,14 +345,16 @@ int main(int argc, char **argv) {
   EXPECT(ember_sample(model, 2, 5, 1, NULL, b, NULL, NULL) == EMBER_E_UNKNOWN_CLASS, "class out of range");
   EXPECT(ember_sample(model, -2, 5, 1, NULL, b, NULL, NULL) == EMBER_E_INVALID_ARGUMENT, "class -2");
   EXPECT(ember_sample(model, 0, 5, 1, NULL, NULL, NULL, NULL) == EMBER_E_INVALID_ARGUMENT, "NULL output");
-  /* The class filter: -1 (the default) is BALANCED; OFF keeps every chain's first run, so a
+  /* The class filter: -1 (the default) is READOUT; OFF keeps every chain's first run, so a
      row the filter accepted at its first run is the same row in both. */
   float *c = malloc(S * d * sizeof(float));
   ember_sampler_options_init(&opts);
   EXPECT(opts.class_filter == -1, "class_filter starts at the default");
-  opts.class_filter = EMBER_CLASS_FILTER_BALANCED;
+  opts.class_filter = EMBER_CLASS_FILTER_READOUT;
   EXPECT(ember_sample(model, -1, S, 7, &opts, b, NULL, NULL) == EMBER_OK && memcmp(a, b, S * d * sizeof(float)) == 0,
-         "BALANCED is the default filter");
+         "READOUT is the default filter");
+  opts.class_filter = EMBER_CLASS_FILTER_BALANCED;
+  EXPECT(ember_sample(model, -1, S, 7, &opts, b, NULL, NULL) == EMBER_OK, "BALANCED filter");
   opts.class_filter = EMBER_CLASS_FILTER_OFF;
   EXPECT(ember_sample(model, -1, S, 7, &opts, c, NULL, NULL) == EMBER_OK, "unfiltered sample");
   int same = 0;

@@ -235,11 +235,12 @@ ember_status ember_explain(const ember_model *model, const float *rows, size_t n
 
 /** Sampler algorithms (ember_sampler_options.kind). */
 enum { EMBER_SAMPLER_TABEBM = 0, EMBER_SAMPLER_LANGEVIN = 1, EMBER_SAMPLER_MALA = 2 };
-/** Class filters (ember_sampler_options.class_filter). BALANCED (the default): a row of class c
- *  is kept only where c has the least energy (the most probable class with equal priors);
- *  rejected chains run again from fresh streams, at most 16 runs (as `ember sample`). OFF: every
- *  chain's row. */
-enum { EMBER_CLASS_FILTER_OFF = 0, EMBER_CLASS_FILTER_BALANCED = 1 };
+/** Class filters (ember_sampler_options.class_filter). READOUT (the default): a row of class c
+ *  is kept only where the file's classification read-out (ember_classify's logits) with the
+ *  class priors taken out picks c; rejected chains run again from fresh streams, at most 16 runs
+ *  (as `ember sample`). BALANCED: kept only where c has the least energy (the most probable class
+ *  with equal priors under the raw energies); re-runs as READOUT. OFF: every chain's row. */
+enum { EMBER_CLASS_FILTER_OFF = 0, EMBER_CLASS_FILTER_BALANCED = 1, EMBER_CLASS_FILTER_READOUT = 2 };
 /** Chain starts (ember_sampler_options.init). */
 /** INTERPOLATE: SMOTE-style, between a stored row and one of its 5 nearest stored rows. */
 enum { EMBER_INIT_STARTING_ROWS = 0, EMBER_INIT_BASE = 1, EMBER_INIT_INTERPOLATE = 2 };
@@ -261,7 +262,7 @@ typedef struct ember_sampler_options {
   int32_t threads;        /**< Worker threads, ≤ 1024 (≤ 0 means 1; at most the cores are used).
                                Output never depends on it. */
   float divergence_limit; /**< Chains leaving |x_i| ≤ limit (encoded units) restart; (0, 1e6]; NaN = 100. */
-  int32_t class_filter;   /**< EMBER_CLASS_FILTER_*, or -1 for the default (BALANCED). */
+  int32_t class_filter;   /**< EMBER_CLASS_FILTER_*, or -1 for the default (READOUT). */
 } ember_sampler_options;
 
 /** What a sampling call did (summed over classes). */

@@ -29,7 +29,7 @@ __all__ = ["Model", "load"]
 _KINDS = {0: "numeric", 1: "integer", 2: "categorical"}
 _SAMPLERS = {"tabebm": 0, "langevin": 1, "mala": 2}
 _INITS = {"stored": 0, "starting_rows": 0, "base": 1, "interpolate": 2}
-_CLASS_FILTERS = {"off": 0, "balanced": 1}
+_CLASS_FILTERS = {"off": 0, "balanced": 1, "readout": 2}
 _SAMPLER_FIELDS = {"steps", "step_size", "noise_scale", "temperature", "init_noise", "grad_clip", "threads",
                    "divergence_limit"}
 
@@ -561,8 +561,9 @@ class Model:
         ("tabebm", "langevin", "mala"), ``steps``, ``step_size``, ``noise_scale``,
         ``temperature``, ``init_noise``, ``grad_clip``, ``init`` ("stored", "base",
         "interpolate"), ``threads`` (never changes the rows), ``divergence_limit``, ``class_filter``
-        ("balanced", the default: a row of class c is kept only where c is the most probable class
-        with equal priors, as ``ember sample``; "off": every chain's row)."""
+        ("readout", the default: a row of class c is kept only where the file's classification
+        read-out picks c with equal priors, as ``ember sample``; "balanced": where c has the least
+        energy; "off": every chain's row)."""
         rows, classes = self.sample_encoded(n, cls, seed, **sampler)
         return self.decode(rows, classes)
 

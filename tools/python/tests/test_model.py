@@ -213,10 +213,14 @@ def test_class_filter_option(model):
     default, _ = model.sample_encoded(300, seed=9)
     balanced, _ = model.sample_encoded(300, seed=9, class_filter="balanced")
     off, _ = model.sample_encoded(300, seed=9, class_filter="off")
-    np.testing.assert_array_equal(default, balanced)
+    readout, _ = model.sample_encoded(300, seed=9, class_filter="readout")
+    np.testing.assert_array_equal(default, readout)
     # Rows the filter accepted at their first run are the unfiltered rows; the others differ.
     same = (off == balanced).all(axis=1)
     assert same.sum() > 150
+    readout2, _ = model.sample_encoded(300, seed=9, class_filter="readout", threads=2)
+    np.testing.assert_array_equal(readout, readout2)
+    assert np.isfinite(readout).all() and (off == readout).all(axis=1).sum() > 150
     with pytest.raises(ValueError):
         model.sample(5, class_filter="strict")
 

@@ -118,6 +118,12 @@ public enum TrainArguments {
     options.settings.maxClassRows = p.int(.maxClassRows) ?? options.settings.maxClassRows
     options.settings.maxSteps = p.int(.maxSteps) ?? options.settings.maxSteps
     options.command = command
+    // TEMPORARY tuning hook (round 6): EMBER_TUNE_DQ=floor|add|off[,noise]
+    if let v = ProcessInfo.processInfo.environment["EMBER_TUNE_DQ"] {
+      let parts = v.split(separator: ",").map(String.init)
+      options.settings.dequantization = Dequantization(
+        variance: parts.first.flatMap(Dequantization.Variance.init(rawValue:)) ?? .off, heldoutNoise: parts.contains("noise"))
+    }
     return options
   }
 

@@ -24,11 +24,17 @@ public struct Dequantization: Sendable, Equatable {
   /// Compare base candidates on held-out rows dequantized with seeded uniform noise of their
   /// lattice spacing (x + h·(u − ½)), so that no candidate wins by fitting the lattice.
   public var heldoutNoise: Bool = false
+  /// Which columns are lattices: whole-number columns (spacing 1/std) and/or category slots
+  /// (spacing 1).
+  public var integers: Bool = true
+  public var categories: Bool = true
 
   /// No dequantization.
-  public init(variance: Variance = .off, heldoutNoise: Bool = false) {
+  public init(variance: Variance = .off, heldoutNoise: Bool = false, integers: Bool = true, categories: Bool = true) {
     self.variance = variance
     self.heldoutNoise = heldoutNoise
+    self.integers = integers
+    self.categories = categories
   }
 
   /// Whether anything is done.
@@ -37,13 +43,13 @@ public struct Dequantization: Sendable, Equatable {
   /// The lattice spacing h of every encoded slot (0: continuous): 1/std for an integer
   /// feature, 1 for each slot of a categorical one, 0 for a numeric one. Depends on the
   /// feature specs only, so every class of a model (and a class added later) sees the same.
-  public static func spacings(_ features: [FeatureSpec], width d: Int) -> [Double] {
+  public func spacings(_ features: [FeatureSpec], width d: Int) -> [Double] {
     var h = [Double](repeating: 0, count: d)
     for f in features {
       switch f.kind {
-      case .integer:
+      case .integer where integers:
         if f.std > 0 && f.slotOffset < d { h[f.slotOffset] = 1 / f.std }
-      case .categorical:
+      case .categorical where categories:
         for s in 0..<f.slotCount where f.slotOffset + s < d { h[f.slotOffset + s] = 1 }
       default:
         break

@@ -22,7 +22,9 @@ final class DequantizationTests: XCTestCase {
       FeatureSpec(name: "b", kind: .integer, std: 4, slotOffset: 1),
       FeatureSpec(name: "c", kind: .categorical, categories: ["x", "y", "z"], slotOffset: 2, slotCount: 3),
     ]
-    XCTAssertEqual(Dequantization.spacings(features, width: 5), [0, 0.25, 1, 1, 1])
+    XCTAssertEqual(Dequantization().spacings(features, width: 5), [0, 0.25, 1, 1, 1])
+    XCTAssertEqual(Dequantization(categories: false).spacings(features, width: 5), [0, 0.25, 0, 0, 0])
+    XCTAssertEqual(Dequantization(integers: false).spacings(features, width: 5), [0, 0, 1, 1, 1])
   }
 
   func testALatticeColumnsFittedVarianceRespectsTheFloor() {
@@ -54,12 +56,14 @@ final class DequantizationTests: XCTestCase {
     let training = folds.map { v in (0..<n).filter { !v.contains($0) } }
     let spacings = [1 / 0.6, 1 / 0.6]
     // Without dequantization a mixture latches onto the lattice values and wins.
-    let plain = ClassFitter(settings: ObjectiveSettings(), heldoutFraction: 0.2, refit: false, d: 2, spacings: spacings)
+    var off = ObjectiveSettings()
+    off.dequantization = Dequantization()
+    let plain = ClassFitter(settings: off, heldoutFraction: 0.2, refit: false, d: 2, spacings: spacings)
     var r1 = TrainerRandom(seed: 2)
     XCTAssertGreaterThanOrEqual(plain.chooseBase(x, training: training, validation: folds, rng: &r1).components, 2)
     // Seen dequantized, it is one Gaussian cluster.
-    var settings = ObjectiveSettings()
-    settings.dequantization = Dequantization(variance: .floor, heldoutNoise: true)
+    let settings = ObjectiveSettings()
+    XCTAssertEqual(settings.dequantization, Dequantization(variance: .add, heldoutNoise: true), "the default")
     let fitter = ClassFitter(settings: settings, heldoutFraction: 0.2, refit: false, d: 2, spacings: spacings)
     var r2 = TrainerRandom(seed: 2)
     XCTAssertEqual(fitter.chooseBase(x, training: training, validation: folds, rng: &r2).components, 1)
@@ -99,7 +103,6 @@ final class DequantizationTests: XCTestCase {
     var o = TrainingOptions(target: "y")
     o.settings.hidden = [8, 8]
     o.settings.epochs = 30
-    o.settings.dequantization = Dequantization(variance: .floor, heldoutNoise: true)
     o.seed = seed
     o.sourceDateEpoch = 0
     o.threads = 2

@@ -95,6 +95,19 @@ struct ClassFitter {
     let bases = training.map { fitBase(choice, x, $0, rng: &rng) }
     let wantNet = s.epochs > 0 && n >= s.networkMinRows
 
+    // The network's held-out rows (stopping loss, scale, gain test) dequantized like the base
+    // test's, so that a network cannot win them back by fitting the lattice the base ignores.
+    // The held-out energies reported and calibrated on stay those of the rows themselves.
+    let noisy = wantNet && s.dequantization.heldoutNoise && s.dequantization.networkTest
+      && spacings.contains(where: { $0 > 0 })
+    var noise = TrainerRandom(seed: noisy ? rng.next() : 0, stream: Self.dequantizationStream + 1)
+    func tested(_ rows: [Float]) -> [Float] {
+      guard noisy else { return rows }
+      var out = rows
+      Self.dequantize(&out, spacings: spacings, rng: &noise)
+      return out
+    }
+
     // Networks per fold, with held-out loss curves.
     var runs: [TrainingRun] = []
     var outOfTime = false
@@ -106,7 +119,7 @@ struct ClassFitter {
         let rows = training[f]
         let t = ResidualTrainer(
           settings: s, rows: gather(x, rows), count: rows.count, width: d, base: bases[f],
-          validation: gather(x, Self.spaced(validation[f], s.stoppingRows)))
+          validation: tested(gather(x, Self.spaced(validation[f], s.stoppingRows))))
         let steps = ResidualTrainer.steps(for: rows.count, s)
         let run = t.train(rng: &rng, steps: steps, keepCheckpoints: crossFit, deadline: phaseDeadline(phases - f)) {
           step, loss in report(.network, f + 1, phases, step, steps, loss)
@@ -137,14 +150,23 @@ struct ClassFitter {
     let heldX = (0..<k).map { gather(x, validation[$0]) }
     var drawX: [[Float]] = []
     let heldLogB = (0..<k).map { bases[$0].logDensity(heldX[$0]) }
+    // Held-out rows and network outputs of the tests (the rows themselves unless `noisy`).
+    var testX = heldX
+    var testR: [[Double]] = []
     if wantNet {
       for f in 0..<k {
         heldR.append(foldNets[f].outputs(heldX[f], count: validation[f].count).map(Double.init))
         drawX.append(baseDraws(bases[f], rng: &rng))
         drawR.append(foldNets[f].outputs(drawX[f], count: drawX[f].count / max(d, 1)).map(Double.init))
+        if noisy {
+          testX[f] = tested(heldX[f])
+          testR.append(foldNets[f].outputs(testX[f], count: validation[f].count).map(Double.init))
+        } else {
+          testR.append(heldR[f])
+        }
       }
     }
-    var scale = wantNet ? (s.selectScale ? Self.bestScale(held: heldR, draws: drawR) : 1) : 0
+    var scale = wantNet ? (s.selectScale ? Self.bestScale(held: testR, draws: drawR) : 1) : 0
     // Keep the network only when its mean paired held-out gain over the base is more than
     // `gainStandardErrors` standard errors. With cross-fitting each fold's gains are measured
     // at a step and scale chosen on the other folds only (``nestedGains``), so they are honest;
@@ -152,8 +174,8 @@ struct ClassFitter {
     if s.selectScale && scale > 0 {
       let gains =
         checkpointed
-        ? nestedGains(runs, held: heldX, draws: drawX)
-        : Self.gains(held: heldR, draws: drawR, scale: scale)
+        ? nestedGains(runs, held: testX, draws: drawX)
+        : Self.gains(held: testR, draws: drawR, scale: scale)
       if !Self.clearlyPositive(gains, standardErrors: s.gainStandardErrors) { scale = 0 }
     }
     var heldout: [(row: Int, energy: Double)] = []

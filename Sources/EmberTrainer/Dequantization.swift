@@ -24,6 +24,9 @@ public struct Dequantization: Sendable, Equatable {
   /// Compare base candidates on held-out rows dequantized with seeded uniform noise of their
   /// lattice spacing (x + h·(u − ½)), so that no candidate wins by fitting the lattice.
   public var heldoutNoise: Bool = false
+  /// With `heldoutNoise`, the network's held-out rows too (its early-stopping loss, its scale
+  /// and its keep-or-drop gain test), so that it cannot win them back by fitting the lattice.
+  public var networkTest: Bool = true
   /// Which columns are lattices: whole-number columns (spacing 1/std) and/or category slots
   /// (spacing 1).
   public var integers: Bool = true

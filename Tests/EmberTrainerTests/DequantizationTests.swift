@@ -133,4 +133,29 @@ final class DequantizationTests: XCTestCase {
       XCTAssertEqual(kept, spec.classes[i])
     }
   }
+
+  func testANetworkCannotWinBackTheLatticeOnDequantizedHeldOutRows() {
+    // One Gaussian cluster on a coarse lattice: what a network can add over the dequantized
+    // base is the lattice itself, which dequantized held-out rows do not reward.
+    let n = 300
+    let x = latticeRows(n, sigma: 0.6, seed: 9)
+    var settings = ObjectiveSettings()
+    settings.hidden = [16, 16]
+    settings.epochs = 150
+    settings.learningRate = 1e-2
+    settings.jitter = 0.01
+    let spacings = [1 / 0.6, 1 / 0.6]
+    func fit(_ networkTest: Bool) -> ClassFit {
+      var s = settings
+      s.dequantization.networkTest = networkTest
+      let fitter = ClassFitter(settings: s, heldoutFraction: 0.2, refit: false, d: 2, spacings: spacings)
+      var rng = TrainerRandom(seed: 4)
+      return fitter.fit(x, count: n, rng: &rng) { _, _, _, _, _, _ in }
+    }
+    let dequantized = fit(true), raw = fit(false)
+    XCTAssertNil(dequantized.net, "no network kept on dequantized held-out rows")
+    XCTAssertNotNil(raw.net, "on the rows themselves the network wins the lattice back")
+    XCTAssertEqual(dequantized.heldout.count, n)
+    XCTAssertGreaterThanOrEqual(raw.heldoutLL, raw.heldoutBaseLL)
+  }
 }

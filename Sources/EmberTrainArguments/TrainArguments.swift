@@ -66,6 +66,9 @@ extension OptionSpec {
     "max-steps",
     help: "Most optimiser steps of one network training run (a cross-fitting fold, the held-out split or a refit), whatever the data size; a run usually stops earlier, at its best held-out loss.",
     kind: .integer(1...Int.max), default: String(ObjectiveSettings().maxSteps))
+  public static let noDequantize = flag(
+    "no-dequantize",
+    help: "Fit class bases to whole-number and category columns as they are: no lattice variance (spacing²/12) in the covariance and no uniform noise on the held-out rows that choose the base (what models before round 7 did).")
   public static let trainThreads = OptionSpec(
     "threads", help: "Worker threads (default: one per core).", kind: .integer(1...EmberSession.maximumThreads))
 }
@@ -77,7 +80,7 @@ public enum TrainArguments {
   public static let options: [OptionSpec] = [
     .target, .trainSeed, .objective, .hidden, .activation, .epochs, .lr, .weightDecay, .minClassRows, .categorical,
     .numeric, .integer, .ignore, .keepStartingRows, .noStartingRows, .addTo, .rawEnergies, .noStackedReadout, .refit,
-    .maxSeconds, .maxClassRows, .maxSteps, .trainThreads,
+    .maxSeconds, .maxClassRows, .maxSteps, .noDequantize, .trainThreads,
   ]
 
   /// The training options as a verb of their own, for scanning CLI-style strings in hosts.
@@ -118,6 +121,7 @@ public enum TrainArguments {
     options.settings.maxClassRows = p.int(.maxClassRows) ?? options.settings.maxClassRows
     options.settings.maxSteps = p.int(.maxSteps) ?? options.settings.maxSteps
     options.command = command
+    if p.flag(.noDequantize) { options.settings.dequantization = Dequantization() }
     return options
   }
 

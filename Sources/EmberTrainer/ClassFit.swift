@@ -47,6 +47,12 @@ struct ClassFitter {
   /// always refits).
   let refit: Bool
   let d: Int
+  /// Lattice spacing of every encoded dimension (``Dequantization/spacings(_:width:)``; empty:
+  /// none), used as `settings.dequantization` says.
+  var spacings: [Double] = []
+
+  /// The lattice term of every base fitted here.
+  var lattice: LatticeVariance { LatticeVariance(spacings: spacings, rule: settings.dequantization.variance) }
 
   /// A progress report: (stage, phase, phases, step, steps, loss).
   typealias Report = (TrainingProgress.Stage, Int, Int, Int, Int, Double) -> Void
@@ -59,7 +65,7 @@ struct ClassFitter {
       // Nothing to hold out: the row's own (in-sample) energy stands in, so that the class still
       // takes part in the read-out and calibration instead of being invisible to them.
       let choice = BaseChoice(components: 1, ridge: Self.singleRowRidge)
-      let base = choice.fit(x, count: 1, width: d, rng: &rng)
+      let base = choice.fit(x, count: 1, width: d, lattice: lattice, rng: &rng)
       return ClassFit(
         base: base, net: nil, scale: 0, baseChoice: choice, steps: 0, trainedRows: [0],
         heldout: [(0, -base.logDensity(x)[0])], heldoutBaseLL: .nan, heldoutLL: .nan, folds: 0)
@@ -89,6 +95,19 @@ struct ClassFitter {
     let bases = training.map { fitBase(choice, x, $0, rng: &rng) }
     let wantNet = s.epochs > 0 && n >= s.networkMinRows
 
+    // The network's held-out rows (stopping loss, scale, gain test) dequantized like the base
+    // test's, so that a network cannot win them back by fitting the lattice the base ignores.
+    // The held-out energies reported and calibrated on stay those of the rows themselves.
+    let noisy = wantNet && s.dequantization.heldoutNoise && s.dequantization.networkTest
+      && spacings.contains(where: { $0 > 0 })
+    var noise = TrainerRandom(seed: noisy ? rng.next() : 0, stream: Self.dequantizationStream + 1)
+    func tested(_ rows: [Float]) -> [Float] {
+      guard noisy else { return rows }
+      var out = rows
+      Self.dequantize(&out, spacings: spacings, rng: &noise)
+      return out
+    }
+
     // Networks per fold, with held-out loss curves.
     var runs: [TrainingRun] = []
     var outOfTime = false
@@ -100,7 +119,7 @@ struct ClassFitter {
         let rows = training[f]
         let t = ResidualTrainer(
           settings: s, rows: gather(x, rows), count: rows.count, width: d, base: bases[f],
-          validation: gather(x, Self.spaced(validation[f], s.stoppingRows)))
+          validation: tested(gather(x, Self.spaced(validation[f], s.stoppingRows))))
         let steps = ResidualTrainer.steps(for: rows.count, s)
         let run = t.train(rng: &rng, steps: steps, keepCheckpoints: crossFit, deadline: phaseDeadline(phases - f)) {
           step, loss in report(.network, f + 1, phases, step, steps, loss)
@@ -131,14 +150,23 @@ struct ClassFitter {
     let heldX = (0..<k).map { gather(x, validation[$0]) }
     var drawX: [[Float]] = []
     let heldLogB = (0..<k).map { bases[$0].logDensity(heldX[$0]) }
+    // Held-out rows and network outputs of the tests (the rows themselves unless `noisy`).
+    var testX = heldX
+    var testR: [[Double]] = []
     if wantNet {
       for f in 0..<k {
         heldR.append(foldNets[f].outputs(heldX[f], count: validation[f].count).map(Double.init))
         drawX.append(baseDraws(bases[f], rng: &rng))
         drawR.append(foldNets[f].outputs(drawX[f], count: drawX[f].count / max(d, 1)).map(Double.init))
+        if noisy {
+          testX[f] = tested(heldX[f])
+          testR.append(foldNets[f].outputs(testX[f], count: validation[f].count).map(Double.init))
+        } else {
+          testR.append(heldR[f])
+        }
       }
     }
-    var scale = wantNet ? (s.selectScale ? Self.bestScale(held: heldR, draws: drawR) : 1) : 0
+    var scale = wantNet ? (s.selectScale ? Self.bestScale(held: testR, draws: drawR) : 1) : 0
     // Keep the network only when its mean paired held-out gain over the base is more than
     // `gainStandardErrors` standard errors. With cross-fitting each fold's gains are measured
     // at a step and scale chosen on the other folds only (``nestedGains``), so they are honest;
@@ -146,8 +174,8 @@ struct ClassFitter {
     if s.selectScale && scale > 0 {
       let gains =
         checkpointed
-        ? nestedGains(runs, held: heldX, draws: drawX)
-        : Self.gains(held: heldR, draws: drawR, scale: scale)
+        ? nestedGains(runs, held: testX, draws: drawX)
+        : Self.gains(held: testR, draws: drawR, scale: scale)
       if !Self.clearlyPositive(gains, standardErrors: s.gainStandardErrors) { scale = 0 }
     }
     var heldout: [(row: Int, energy: Double)] = []
@@ -202,8 +230,10 @@ struct ClassFitter {
   /// them, evenly spaced).
   func fitBase(_ choice: BaseChoice, _ x: [Float], _ rows: [Int], rng: inout TrainerRandom) -> MixtureBase {
     let used = choice.components > 1 ? Self.spaced(rows, settings.mixtureRows) : rows
-    if used.count == x.count / max(d, 1) { return choice.fit(x, count: used.count, width: d, rng: &rng) }
-    return choice.fit(gather(x, used), count: used.count, width: d, rng: &rng)
+    if used.count == x.count / max(d, 1) {
+      return choice.fit(x, count: used.count, width: d, lattice: lattice, rng: &rng)
+    }
+    return choice.fit(gather(x, used), count: used.count, width: d, lattice: lattice, rng: &rng)
   }
 
   /// At most `limit` of `rows`, evenly spaced (all of them when there are not more). The rows
@@ -240,14 +270,21 @@ struct ClassFitter {
       }
     }
     guard candidates.count > 1 else { return candidates.first ?? BaseChoice(components: 1, ridge: 0.05) }
-    // Per-row held-out log-likelihood of every candidate (rows in fold order).
+    // Per-row held-out log-likelihood of every candidate (rows in fold order), on the same
+    // (possibly dequantized) held-out rows for every candidate.
+    let lattice = self.lattice
+    var heldRows = validation.map { gather(x, $0) }
+    if settings.dequantization.heldoutNoise && spacings.contains(where: { $0 > 0 }) {
+      var noise = TrainerRandom(seed: rng.next(), stream: Self.dequantizationStream)
+      for f in heldRows.indices { Self.dequantize(&heldRows[f], spacings: spacings, rng: &noise) }
+    }
     let scores: [[Double]] = candidates.enumerated().map { i, c in
       report(i, candidates.count)
       var out: [Double] = []
-      for (t, v) in zip(training, validation) {
+      for (t, v) in zip(training, heldRows) {
         var local = rng
-        let b = c.fit(gather(x, t), count: t.count, width: d, rng: &local)
-        out += b.logDensity(gather(x, v))
+        let b = c.fit(gather(x, t), count: t.count, width: d, lattice: lattice, rng: &local)
+        out += b.logDensity(v)
       }
       report(i + 1, candidates.count)
       return out
@@ -270,6 +307,19 @@ struct ClassFitter {
       }
     }
     return candidates[incumbent.max { means[$0] < means[$1] }!]
+  }
+
+  /// Generator stream of the held-out rows' dequantization noise.
+  static let dequantizationStream: UInt64 = 0x6465_7175_616e_7421
+
+  /// Adds h_i·(u − ½), u ~ U(0, 1), to every lattice dimension i (h_i > 0) of the rows of `x`
+  /// (row-major, width `spacings.count`): each value spread over its lattice cell.
+  static func dequantize(_ x: inout [Float], spacings h: [Double], rng: inout TrainerRandom) {
+    let d = h.count
+    guard d > 0 else { return }
+    for r in 0..<(x.count / d) {
+      for i in 0..<d where h[i] > 0 { x[r * d + i] += Float(h[i] * (rng.uniform() - 0.5)) }
+    }
   }
 
   /// Whether the mean of paired per-row differences exceeds `standardErrors` standard errors
@@ -375,15 +425,18 @@ extension MLP {
 }
 
 /// A base family member: a Gaussian (k = 1, Ledoit–Wolf covariance + ridge·I) or a k-component
-/// shared-covariance mixture (pooled covariance + ridge·I).
+/// shared-covariance mixture (pooled covariance + ridge·I), each with the lattice term of
+/// ``LatticeVariance`` on the diagonal before the ridge.
 struct BaseChoice: Sendable, Equatable {
   var components: Int
   var ridge: Double
 
   /// Fits this base to `n` rows.
-  func fit(_ x: [Float], count n: Int, width d: Int, rng: inout TrainerRandom) -> MixtureBase {
+  func fit(
+    _ x: [Float], count n: Int, width d: Int, lattice: LatticeVariance = .none, rng: inout TrainerRandom
+  ) -> MixtureBase {
     components <= 1
-      ? MixtureBase.gaussian(x, count: n, width: d, ridge: ridge)
-      : MixtureBase.fitted(x, count: n, width: d, components: components, ridge: ridge, rng: &rng)
+      ? MixtureBase.gaussian(x, count: n, width: d, ridge: ridge, lattice: lattice)
+      : MixtureBase.fitted(x, count: n, width: d, components: components, ridge: ridge, lattice: lattice, rng: &rng)
   }
 }

@@ -73,6 +73,12 @@ public struct ObjectiveSettings: Sendable, Equatable {
   /// standard errors (each level's best ridge chosen, for each fold's rows, on the other folds).
   /// The Gaussian is the default (docs/TUNING.md, rounds 3 and 4).
   public var baseStandardErrors: Double = 3
+  /// How bases treat lattice-valued columns (whole numbers, one-hot slots): fitted and chosen
+  /// as if dequantized — the lattice variance h²/12 added to the covariance, candidates compared
+  /// on held-out rows with uniform noise of the spacing (docs/TUNING.md, round 7).
+  /// `--no-dequantize`: ``Dequantization/init(variance:heldoutNoise:integers:categories:)`` with
+  /// no arguments (the bases of round 5).
+  public var dequantization = Dequantization(variance: .add, heldoutNoise: true)
   /// Choose the network scale s ∈ [0, 1] on held-out rows (else s = 1).
   public var selectScale: Bool = true
   /// Draws from the base used to estimate the normaliser Z(s) by importance sampling.

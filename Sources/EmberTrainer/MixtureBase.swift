@@ -25,9 +25,15 @@ public struct MixtureBase: Sendable {
     shape = GaussianFit(mean: [Double](repeating: 0, count: d), covariance: covariance)
   }
 
-  /// One Gaussian: the mean and Ledoit–Wolf covariance of `n` rows, plus `ridge`·I.
+  /// One Gaussian: the mean and Ledoit–Wolf covariance of `n` rows, with the lattice term
+  /// `lattice` on its diagonal (``LatticeVariance``), plus `ridge`·I.
   public static func gaussian(_ x: [Float], count n: Int, width d: Int, ridge: Double) -> MixtureBase {
+    gaussian(x, count: n, width: d, ridge: ridge, lattice: .none)
+  }
+
+  static func gaussian(_ x: [Float], count n: Int, width d: Int, ridge: Double, lattice: LatticeVariance) -> MixtureBase {
     var (mean, cov) = GaussianFit.ledoitWolf(x, count: n, width: d)
+    lattice.apply(to: &cov, width: d)
     for i in 0..<d { cov[i * d + i] += ridge }
     return MixtureBase(means: mean, logWeights: [0], covariance: cov)
   }
@@ -190,7 +196,16 @@ extension MixtureBase {
   public static func fitted(
     _ x: [Float], count n: Int, width d: Int, components k: Int, ridge: Double, rng: inout TrainerRandom
   ) -> MixtureBase {
-    guard k > 1, n > k else { return gaussian(x, count: n, width: d, ridge: ridge) }
+    fitted(x, count: n, width: d, components: k, ridge: ridge, lattice: .none, rng: &rng)
+  }
+
+  /// ``fitted(_:count:width:components:ridge:rng:)`` with the lattice term `lattice` on the
+  /// shared covariance's diagonal at every M-step (before the ridge).
+  static func fitted(
+    _ x: [Float], count n: Int, width d: Int, components k: Int, ridge: Double, lattice: LatticeVariance,
+    rng: inout TrainerRandom
+  ) -> MixtureBase {
+    guard k > 1, n > k else { return gaussian(x, count: n, width: d, ridge: ridge, lattice: lattice) }
     func sq(_ r: Int, _ m: [Double], _ j: Int) -> Double {
       var s = 0.0
       for i in 0..<d {
@@ -251,7 +266,7 @@ extension MixtureBase {
     var resp = [Double](repeating: 0, count: n * k)
     for r in 0..<n { resp[r * k + assign[r]] = 1 }
     let total = scatter(x, n: n, d: d)
-    var model = mStep(x, n: n, d: d, k: k, resp: resp, ridge: ridge, scatter: total)
+    var model = mStep(x, n: n, d: d, k: k, resp: resp, ridge: ridge, lattice: lattice, scatter: total)
     var previous = -Double.infinity
     for _ in 0..<200 {
       // E-step.
@@ -270,7 +285,7 @@ extension MixtureBase {
         ll += top + log(s)
       }
       ll = ll / Double(n) - 0.5 * model.shape.logDet
-      model = mStep(x, n: n, d: d, k: k, resp: resp, ridge: ridge, scatter: total)
+      model = mStep(x, n: n, d: d, k: k, resp: resp, ridge: ridge, lattice: lattice, scatter: total)
       if ll - previous < 1e-5 { break }
       previous = ll
     }
@@ -299,7 +314,8 @@ extension MixtureBase {
   /// μ (exact when every row's responsibilities sum to 1), so with the first term precomputed
   /// (``scatter(_:n:d:)``, about the data mean) an M-step is O(n·k·d + k·d²), not O(n·k·d²).
   static func mStep(
-    _ x: [Float], n: Int, d: Int, k: Int, resp: [Double], ridge: Double, scatter: (mean: [Double], scatter: [Double])
+    _ x: [Float], n: Int, d: Int, k: Int, resp: [Double], ridge: Double, lattice: LatticeVariance = .none,
+    scatter: (mean: [Double], scatter: [Double])
   ) -> MixtureBase {
     var counts = [Double](repeating: 0, count: k)
     var means = [Double](repeating: 0, count: k * d)
@@ -330,8 +346,9 @@ extension MixtureBase {
         cov[a * d + b] /= Double(n)
         cov[b * d + a] = cov[a * d + b]
       }
-      cov[a * d + a] += ridge
     }
+    lattice.apply(to: &cov, width: d)
+    for a in 0..<d { cov[a * d + a] += ridge }
     let total = counts.reduce(0, +)
     let logWeights = counts.map { log(max($0, 1e-12) / total) }
     return MixtureBase(means: means, logWeights: logWeights, covariance: cov)

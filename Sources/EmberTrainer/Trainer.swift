@@ -459,7 +459,8 @@ public enum Trainer {
         let c = classes[k]
         let rows = data.classRows[c]
         let fitter = ClassFitter(
-          settings: options.settings, heldoutFraction: options.heldoutFraction, refit: options.refit, d: d)
+          settings: options.settings, heldoutFraction: options.heldoutFraction, refit: options.refit, d: d,
+          spacings: options.settings.dequantization.isActive ? options.settings.dequantization.spacings(data.features, width: d) : [])
         var rng = TrainerRandom(seed: options.seed, stream: UInt64(c) + 1)
         let label = data.classLabels[c]
         let classDeadline = deadline.map { d in

@@ -36,6 +36,10 @@ final class TrainArgumentsTests: XCTestCase {
     XCTAssertEqual(o.fitReadout, trainer.fitReadout)
     XCTAssertEqual(o.stackedReadout, trainer.stackedReadout)
     XCTAssertEqual(o.threads, trainer.threads)
+    XCTAssertEqual(o.settings.dequantization, trainer.settings.dequantization)
+    XCTAssertTrue(o.settings.dequantization.isActive, "bases see lattice columns dequantized by default")
+    let off = TrainArguments.trainingOptions(try TrainArguments.parse(["--target", "y", "--no-dequantize"]), command: "")
+    XCTAssertFalse(off.settings.dequantization.isActive)
   }
 
   func testRefusesWithTheScannersMessage() {

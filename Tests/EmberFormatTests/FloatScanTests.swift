@@ -5,28 +5,8 @@ import XCTest
 /// The validator's C scans of weights in place (`ember_sys_scan_floats`, `ember_sys_abs_sums`)
 /// against the plain Swift loops they replace: same indices, same maxima, same sums to the bit.
 final class FloatScanTests: XCTestCase {
-  private struct Rng {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    /// A finite float of any magnitude and sign (subnormals and zeros included).
-    mutating func float() -> Float {
-      switch below(4) {
-      case 0: return Float(bitPattern: UInt32(truncatingIfNeeded: next()) & 0x7F7F_FFFF | (below(2) == 0 ? 0 : 0x8000_0000))
-      case 1: return below(2) == 0 ? 0 : -0.0
-      default: return Float(Double(below(2_000_001)) / 1e6 - 1)
-      }
-    }
-  }
-
   func testTheFirstNonFiniteValueAndTheLargestMagnitudeAreTheLoopsAnswers() {
-    var rng = Rng(state: 5)
+    var rng = SplitMix64(seed: 5)
     let specials: [Float] = [.nan, -.nan, .infinity, -.infinity, .signalingNaN]
     for trial in 0..<3_000 {
       let n = trial < 600 ? trial : rng.below(2_000)
@@ -49,7 +29,7 @@ final class FloatScanTests: XCTestCase {
   }
 
   func testWeightAbsSumsInPlaceEqualTheAccessorPathToTheBit() {
-    var rng = Rng(state: 11)
+    var rng = SplitMix64(seed: 11)
     let shapes = [(1, 1), (3, 5), (7, 30), (8, 30), (9, 17), (128, 30), (128, 128), (1, 128), (13, 1), (33, 64)]
     for (outputs, inputs) in shapes + (0..<40).map({ _ in (1 + rng.below(70), 1 + rng.below(70)) }) {
       let w = (0..<(outputs * inputs)).map { _ in rng.float() }
@@ -65,6 +45,18 @@ final class FloatScanTests: XCTestCase {
         XCTAssertEqual(inPlace.maxColAbsSum.bitPattern, accessor.maxColAbsSum.bitPattern, "\(outputs)×\(inputs)")
         if w.contains(where: { $0 != 0 }) { XCTAssertGreaterThan(inPlace.maxRowAbsSum, 0) }
       }
+    }
+  }
+}
+
+extension SplitMix64 {
+  fileprivate mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+  /// A finite float of any magnitude and sign (subnormals and zeros included).
+  fileprivate mutating func float() -> Float {
+    switch below(4) {
+    case 0: return Float(bitPattern: UInt32(truncatingIfNeeded: next()) & 0x7F7F_FFFF | (below(2) == 0 ? 0 : 0x8000_0000))
+    case 1: return below(2) == 0 ? 0 : -0.0
+    default: return Float(Double(below(2_000_001)) / 1e6 - 1)
     }
   }
 }

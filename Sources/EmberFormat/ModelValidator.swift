@@ -135,13 +135,11 @@ enum ModelValidator {
       self.logWeights = logWeights.count
       self.precision = precision.count
       self.logDet = logDet
-      bad =
-        ModelValidator.firstNonFinite(means).map { "mean \($0)" } ?? ModelValidator.firstNonFinite(logWeights).map { "log weight \($0)" }
-        ?? ModelValidator.firstNonFinite(precision).map { "precision \($0)" }
+      // One pass per array: the first non-finite value and, when all are finite, the largest magnitude.
+      let m = ModelValidator.scan(means), w = ModelValidator.scan(logWeights), p = ModelValidator.scan(precision)
+      bad = m.bad.map { "mean \($0)" } ?? w.bad.map { "log weight \($0)" } ?? p.bad.map { "precision \($0)" }
       guard bad == nil else { return }
-      maxAbsMean = ModelValidator.maxAbs(means)
-      maxAbsLogWeight = ModelValidator.maxAbs(logWeights)
-      maxAbsPrecision = ModelValidator.maxAbs(precision)
+      (maxAbsMean, maxAbsLogWeight, maxAbsPrecision) = (m.maxAbs, w.maxAbs, p.maxAbs)
       let (dd, overflow) = d.multipliedReportingOverflow(by: d)
       guard !overflow, precision.count == dd else { return }
       for i in 0..<d {

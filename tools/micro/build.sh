@@ -154,6 +154,8 @@ MAP
 
   "${link[@]}" -o "$product" "${objects[@]}" -L "$TOOLCHAIN/lib/swift/embedded/$swift_target" \
     -lswiftUnicodeDataTables -lm -Wl,--gc-sections -Wl,-z,noexecstack
+  # An unstripped copy beside the objects, for profiles (perf report needs the symbols).
+  cp "$product" "$out/$(basename "$product").symbols"
   "$strip" "$product"
   check_product "$arch" "$product"
   if [ "$arch" = x86_64 ] && [ "$PROBE" = 0 ]; then build_library "$out" "${cc[@]}"; fi

@@ -87,8 +87,7 @@ struct RowPipeline {
       // keep the memory of one default set.
       reader = try CSVReader(
         path: options.input, delimiter: options.delimiter,
-        chunkBytes: parallel && options.threads > 1 ? CSVReader.defaultChunkBytes / 2 : CSVReader.defaultChunkBytes,
-        mapped: !options.stream)
+        chunkBytes: parallel && options.threads > 1 ? CSVReader.defaultChunkBytes / 2 : CSVReader.defaultChunkBytes)
       first = try reader.next()?.strings()
     } catch {
       throw CLIError.text(error)

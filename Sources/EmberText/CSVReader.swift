@@ -67,17 +67,6 @@ public final class CSVReader {
   private var recordFields: [Int] = []
   private var pendingError: TextError?
   private let classes: UnsafeMutablePointer<UInt8>
-  /// A regular file read through a memory map (`mapped`): the file is
-  /// [mapBase, mapBase + mapSize); `buffer` is a window of it at `windowOffset`, advanced
-  /// chunk by chunk; the byte under the sentinel at `end` is kept in `hiddenByte`. Pages before
-  /// the oldest live record (`released` so far) are dropped, so memory stays flat.
-  private var mapBase: UnsafeMutablePointer<UInt8>?
-  private var mapSize = 0
-  private var windowOffset = 0
-  private var hiddenByte: UInt8 = 0
-  private var released = 0
-  /// The window offset of the batch a ``CSVBatchCopy`` holds (mapped input).
-  private var heldByCopy = Int.max
 
   private static let quote: UInt8 = 0x22
   private static let lf: UInt8 = 0x0A
@@ -85,14 +74,11 @@ public final class CSVReader {
   private static let quotedField: UInt8 = 1
   private static let escapedField: UInt8 = 2
 
-  /// Opens `path` for reading; `"-"` is standard input (named `<stdin>`). With `mapped`, a
-  /// regular file is read through a memory map instead of `read` calls (no copy of its bytes;
-  /// the same records, errors and limits; memory flat in its length): for a file that does not
-  /// change while it is read (not one being appended to, as with `--stream`).
+  /// Opens `path` for reading; `"-"` is standard input (named `<stdin>`).
   /// Throws ``TextError/Code/open`` (missing, unreadable, a directory).
   public convenience init(
     path: String, delimiter: UInt8 = 0x2C, maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes,
-    maxFields: Int = CSVReader.defaultMaxFields, chunkBytes: Int = CSVReader.defaultChunkBytes, mapped: Bool = false
+    maxFields: Int = CSVReader.defaultMaxFields, chunkBytes: Int = CSVReader.defaultChunkBytes
   ) throws(TextError) {
     if path == "-" {
       self.init(
@@ -110,45 +96,6 @@ public final class CSVReader {
       fileDescriptor: fd, name: path, delimiter: delimiter, maxRecordBytes: maxRecordBytes, maxFields: maxFields,
       chunkBytes: chunkBytes)
     ownsFD = true
-    if mapped { map() }
-  }
-
-  /// Switches a regular, non-empty file to mapped reading (else keeps `read` calls).
-  private func map() {
-    guard ember_sys_file_kind(fd) == Int32(EMBER_FILE_REGULAR) else { return }
-    let size = Int(ember_sys_file_size(fd))
-    var address: UnsafeMutablePointer<UInt8>?
-    guard size > 0, ember_sys_map_input(fd, size, &address) == 0, let address else { return }
-    buffer.deallocate()
-    mapBase = address
-    mapSize = size
-    buffer = address
-    end = min(size, chunkBytes)
-    hideSentinel()
-  }
-
-  /// Puts the sentinel NUL at `end` (mapped input), keeping the byte it covers.
-  private func hideSentinel() {
-    eof = windowOffset + end == mapSize
-    hiddenByte = buffer[end]
-    buffer[end] = 0
-  }
-
-  /// Moves the window of mapped input to start at `start` (records before it are no longer
-  /// valid, but for a copy's) and drops the pages no live record needs, a megabyte or more at a
-  /// time.
-  private func advanceWindow() {
-    guard let mapBase, start > 0 else { return }
-    windowOffset += start
-    buffer += start
-    end -= start
-    start = 0
-    let page = Int(ember_sys_page_size())
-    let upTo = min(windowOffset, heldByCopy) / page * page
-    if upTo - released >= 1 << 20 {
-      ember_sys_release_input(mapBase + released, upTo - released)
-      released = upTo
-    }
   }
 
   /// Reads from an open file descriptor, which the reader does not close.
@@ -224,11 +171,7 @@ public final class CSVReader {
 
   deinit {
     if ownsFD { _ = ember_sys_close(fd) }
-    if let mapBase {
-      ember_sys_unmap_input(mapBase, mapSize)
-    } else {
-      buffer.deallocate()
-    }
+    buffer.deallocate()
     bounds.deallocate()
     flags.deallocate()
     classes.deallocate()
@@ -253,7 +196,6 @@ public final class CSVReader {
       throw pendingError
     }
     if atStart { try skipByteOrderMark() }
-    advanceWindow()
     recordLines.removeAll(keepingCapacity: true)
     recordFields.removeAll(keepingCapacity: true)
     fieldBase = 0
@@ -317,15 +259,6 @@ public final class CSVReader {
   /// field bounds and flags, lines and starts) and gives the reader its previous ones, into
   /// which only the bytes not yet read as records (normally less than one record) are copied.
   func handOver(to copy: CSVBatchCopy) {
-    if mapBase != nil {
-      // The copy reads the batch where it lies in the map; the window moves past it.
-      copy.borrow(buffer)
-      heldByCopy = windowOffset
-      (bounds, flags, boundsCapacity) = copy.exchangeBounds(bounds, flags, capacity: boundsCapacity)
-      copy.exchangeRecords(&recordLines, &recordFields)
-      advanceWindow()
-      return
-    }
     let tail = end - start
     var (bytes, bytesCapacity) = copy.exchangeBytes(buffer, capacity: capacity)
     if bytesCapacity < capacity {
@@ -586,12 +519,6 @@ public final class CSVReader {
   /// Reads more input after the unconsumed bytes. Returns false at the end of the input.
   private func fill() throws(TextError) -> Bool {
     if eof { return false }
-    if mapBase != nil {
-      buffer[end] = hiddenByte
-      end = min(mapSize - windowOffset, end + chunkBytes)
-      hideSentinel()
-      return true
-    }
     if start > 0 {
       let remaining = end - start
       if remaining > 0 { buffer.update(from: buffer + start, count: remaining) }
@@ -671,8 +598,6 @@ public final class CSVBatchCopy: CSVRecords {
   private var boundsCapacity = 64
   private var lines: [Int] = []
   private var starts: [Int] = []
-  /// The bytes of a batch of mapped input, which the copy reads in place (nil: `bytes`).
-  private var borrowed: UnsafeMutablePointer<UInt8>?
 
   /// An empty copy.
   public init() {
@@ -688,7 +613,6 @@ public final class CSVBatchCopy: CSVRecords {
   }
 
   func exchangeBytes(_ taken: UnsafeMutablePointer<UInt8>, capacity: Int) -> (UnsafeMutablePointer<UInt8>, Int) {
-    borrowed = nil
     defer {
       bytes = taken
       byteCapacity = capacity
@@ -707,8 +631,6 @@ public final class CSVBatchCopy: CSVRecords {
     return (bounds, flags, boundsCapacity)
   }
 
-  func borrow(_ bytes: UnsafeMutablePointer<UInt8>) { borrowed = bytes }
-
   func exchangeRecords(_ readerLines: inout [Int], _ readerStarts: inout [Int]) {
     swap(&lines, &readerLines)
     swap(&starts, &readerStarts)
@@ -720,8 +642,7 @@ public final class CSVBatchCopy: CSVRecords {
   public subscript(r: Int) -> CSVRecord {
     precondition(r >= 0 && r < count, "record index out of range")
     let first = starts[r]
-    return CSVRecord(
-      reader: reader!, line: lines[r], count: starts[r + 1] - first, base: borrowed ?? bytes, bounds: bounds + 2 * first)
+    return CSVRecord(reader: reader!, line: lines[r], count: starts[r + 1] - first, base: bytes, bounds: bounds + 2 * first)
   }
 
   fileprivate func attach(_ reader: CSVReader) { self.reader = reader }

@@ -79,36 +79,6 @@ void ember_sys_release_pages(const void *address, size_t size) {
   (void)madvise((void *)address, size, MADV_DONTNEED);
 }
 
-int ember_sys_map_input(int fd, size_t size, uint8_t **address) {
-  long page = sysconf(_SC_PAGESIZE);
-  size_t span = (size + 1 + (size_t)page - 1) / (size_t)page * (size_t)page;
-  // Anonymous zero pages first, then the file over them: the byte after the file's last one is
-  // readable (zero) even when the file ends on a page boundary.
-  void *room = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (room == MAP_FAILED) return -errno;
-  void *p = mmap(room, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0);
-  if (p == MAP_FAILED) {
-    int e = errno;
-    munmap(room, span);
-    return -e;
-  }
-  (void)madvise(p, size, MADV_SEQUENTIAL);
-  *address = p;
-  return 0;
-}
-
-void ember_sys_unmap_input(uint8_t *address, size_t size) {
-  long page = sysconf(_SC_PAGESIZE);
-  munmap(address, (size + 1 + (size_t)page - 1) / (size_t)page * (size_t)page);
-}
-
-void ember_sys_release_input(uint8_t *address, size_t size) {
-  // Private pages: dropped now (file pages stay in the page cache), never touched again.
-  (void)madvise(address, size, MADV_DONTNEED);
-}
-
-size_t ember_sys_page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
-
 int ember_sys_make_temporary(char *template_path, int mode) {
   int fd = mkstemp(template_path);
   if (fd < 0) return -errno;

@@ -3,38 +3,20 @@ import XCTest
 
 @testable import EmberText
 
-/// Reads every record of `text` (as strings) with their lines. With `chunk`, from a file in
-/// reads of `chunk` bytes and again through a memory map advanced `chunk` bytes at a time:
-/// both must give the same records, or the same error.
+/// Reads every record of `text` (as strings) with their lines.
 func readAll(_ text: String, chunk: Int? = nil, delimiter: UInt8 = 0x2C, maxRecord: Int = CSVReader.defaultMaxRecordBytes)
   throws(TextError) -> [(Int, [String])]
 {
-  guard let chunk else {
-    return try readRecords(CSVReader(text: text, name: "t.csv", delimiter: delimiter, maxRecordBytes: maxRecord))
+  let reader: CSVReader
+  if let chunk {
+    // Through a file descriptor, in tiny reads, to cross every buffer boundary.
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("embertext-\(UUID().uuidString).csv")
+    try! Data(text.utf8).write(to: url)
+    defer { try? FileManager.default.removeItem(at: url) }
+    reader = try CSVReader(path: url.path, delimiter: delimiter, maxRecordBytes: maxRecord, chunkBytes: chunk)
+  } else {
+    reader = CSVReader(text: text, name: "t.csv", delimiter: delimiter, maxRecordBytes: maxRecord)
   }
-  // Through a file descriptor, in tiny reads, to cross every buffer boundary.
-  let url = FileManager.default.temporaryDirectory.appendingPathComponent("embertext-\(UUID().uuidString).csv")
-  try! Data(text.utf8).write(to: url)
-  defer { try? FileManager.default.removeItem(at: url) }
-  let read = Result { () throws(TextError) in
-    try readRecords(CSVReader(path: url.path, delimiter: delimiter, maxRecordBytes: maxRecord, chunkBytes: chunk))
-  }
-  let mapped = Result { () throws(TextError) in
-    try readRecords(CSVReader(path: url.path, delimiter: delimiter, maxRecordBytes: maxRecord, chunkBytes: chunk, mapped: true))
-  }
-  switch (read, mapped) {
-  case (.success(let a), .success(let b)):
-    XCTAssertEqual(a.map(\.1), b.map(\.1), "mapped, chunk \(chunk): \(text.debugDescription.prefix(80))")
-    XCTAssertEqual(a.map(\.0), b.map(\.0), "mapped, chunk \(chunk): \(text.debugDescription.prefix(80))")
-  case (.failure(let a), .failure(let b)):
-    XCTAssertEqual("\(a)", "\(b)", "mapped, chunk \(chunk)")
-  default:
-    XCTFail("read \(read) but mapped \(mapped), chunk \(chunk): \(text.debugDescription.prefix(80))")
-  }
-  return try read.get()
-}
-
-func readRecords(_ reader: CSVReader) throws(TextError) -> [(Int, [String])] {
   var out: [(Int, [String])] = []
   while let r = try reader.next() { out.append((r.line, try r.strings())) }
   return out
@@ -156,8 +138,8 @@ final class CSVReaderTests: XCTestCase {
     try Data(text.utf8).write(to: url)
     defer { try? FileManager.default.removeItem(at: url) }
     let expected = try readAll(text)
-    for (chunk, maxRecords, mapped) in [(16, Int.max), (1000, 7), (1 << 18, Int.max)].flatMap({ c in [(c.0, c.1, false), (c.0, c.1, true)] }) {
-      let reader = try CSVReader(path: url.path, chunkBytes: chunk, mapped: mapped)
+    for (chunk, maxRecords) in [(16, Int.max), (1000, 7), (1 << 18, Int.max)] {
+      let reader = try CSVReader(path: url.path, chunkBytes: chunk)
       var got: [(Int, [String])] = []
       var batches = 0
       while let batch = try reader.nextBatch(maxRecords: maxRecords) {
@@ -184,8 +166,8 @@ final class CSVReaderTests: XCTestCase {
     try Data(text.utf8).write(to: url)
     defer { try? FileManager.default.removeItem(at: url) }
     let expected = try readAll(text)
-    for (chunk, maxRecords, mapped) in [(64, 5), (1000, 100), (1 << 18, 1024)].flatMap({ c in [(c.0, c.1, false), (c.0, c.1, true)] }) {
-      let reader = try CSVReader(path: url.path, chunkBytes: chunk, mapped: mapped)
+    for (chunk, maxRecords) in [(64, 5), (1000, 100), (1 << 18, 1024)] {
+      let reader = try CSVReader(path: url.path, chunkBytes: chunk)
       let copy = CSVBatchCopy()
       var got: [(Int, [String])] = []
       var next = try reader.nextBatch(maxRecords: maxRecords)
@@ -249,29 +231,6 @@ final class CSVReaderTests: XCTestCase {
 
   /// Random CSV text, read in memory and through 1- to 40-byte reads, against a reference
   /// reader written the obvious way.
-  /// Mapped input ending on a page boundary (the byte after the file is past its last page),
-  /// with and without a final line break, and a window that ends inside a record.
-  func testMappedInputEndingOnAPageBoundary() throws {
-    let page = 4096
-    for size in [page, 2 * page, 3 * page - 1, 3 * page + 1] {
-      for final in ["", "\n"] {
-        var text = "a,b\n"
-        var i = 0
-        while text.utf8.count + 12 < size - final.utf8.count {
-          text += "\(i),\"q\(i)\"\n"
-          i += 1
-        }
-        text += String(repeating: "7", count: size - final.utf8.count - text.utf8.count - 2) + ",9" + final
-        XCTAssertEqual(text.utf8.count, size)
-        for chunk in [16, 100, 1 << 18] {
-          let got = try readAll(text, chunk: chunk)  // read and mapped compared inside
-          XCTAssertEqual(got.count, i + 2)
-          XCTAssertEqual(got.last?.1.last, "9")
-        }
-      }
-    }
-  }
-
   func testRandomTextMatchesAReferenceReaderForEveryChunkSize() throws {
     var rng = SplitMix(seed: 7)
     let alphabet: [String] = ["a", "1", ",", "\"", "\n", "\r", "\r\n", " ", "é", "x"]

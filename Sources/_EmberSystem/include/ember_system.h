@@ -80,21 +80,6 @@ int64_t ember_sys_read_link(const char *path, char *buffer, size_t capacity);
 /// Maps `size` bytes of `fd` read-only (private). Returns 0 and sets *address, or -errno.
 int ember_sys_map_read(int fd, size_t size, const void **address);
 
-/// Maps the regular file `fd` of `size` (> 0) bytes for reading as CSV input: private,
-/// writable copy-on-write (the reader unescapes quoted fields in place), read lazily and in
-/// order, with one zero byte after the file's last. Returns 0 or −errno.
-int ember_sys_map_input(int fd, size_t size, uint8_t **address);
-
-/// Unmaps a mapping made by ember_sys_map_input of the same `size`.
-void ember_sys_unmap_input(uint8_t *address, size_t size);
-
-/// Drops the resident pages of [address, address + size) of such a mapping (page-aligned), for
-/// input already read: memory stays flat however long the file.
-void ember_sys_release_input(uint8_t *address, size_t size);
-
-/// The page size in bytes.
-size_t ember_sys_page_size(void);
-
 /// Unmaps a mapping made by ember_sys_map_read.
 void ember_sys_unmap(const void *address, size_t size);
 

@@ -1,4 +1,5 @@
 import EmberFormat
+import Synchronization
 
 /// The one path from a raw row to an answer: a loaded model ready to encode rows, evaluate
 /// energies, score, classify and sample. The CLIs, the C API, the Python binding (through the
@@ -30,6 +31,8 @@ public final class EmberSession: @unchecked Sendable {
   public let scoreCalibration: Calibration?
   /// The model's calibrated anomaly threshold on the score scale, if it has one.
   public let threshold: Float?
+  /// ``conditioning``, made on first use.
+  private let conditioningCache = Mutex<EnergyModel?>(nil)
 
   /// Prepares `model` for computation. A model that passed verification always prepares; the
   /// error (`.unusableModel`) is a safety net.
@@ -59,6 +62,22 @@ public final class EmberSession: @unchecked Sendable {
       try self.init(model)
     } catch {
       throw EmberFormatError(.invalid, error.message, at: error.location.isEmpty ? path : path + ": " + error.location)
+    }
+  }
+
+  /// The energies that conditioning on exact values uses (imputation, `sample --given/--where`,
+  /// the class weights given observed cells): ``energy`` with every base's recorded lattice
+  /// variance taken out of its covariance (Sheppard's correction,
+  /// ``EnergyModel/withoutLatticeVariance()``); ``energy`` itself when no base records one.
+  /// Made on first use (O(C·d³)), then shared; scoring, classifying and unconditional sampling
+  /// never use it.
+  public func conditioning() -> EnergyModel {
+    if let made = conditioningCache.withLock({ $0 }) { return made }
+    let made = protoOff() ? energy : energy.withoutLatticeVariance()  // PROTO
+    return conditioningCache.withLock { cached in
+      if let cached { return cached }
+      cached = made
+      return made
     }
   }
 
@@ -132,3 +151,6 @@ public final class EmberSession: @unchecked Sendable {
   /// depend on it).
   public static func workers(_ requested: Int) -> Int { max(1, min(requested, Parallel.availableCores)) }
 }
+
+import Glibc  // PROTO
+func protoOff() -> Bool { getenv("EMBER_PROTO_SHEPPARD").map { String(cString: $0) == "off" } ?? false }  // PROTO

@@ -59,6 +59,9 @@ public struct BaseInfo: @unchecked Sendable {
   /// d lattice variances h²/12 carried on the covariance's diagonal, in place; empty when the
   /// file records none (format 1.3; see ``GaussianBaseSpec/latticeVariance``).
   package let latticeVariance: UnsafeBufferPointer<Float>
+
+  /// Encoded slots whose lattice variance is positive (0 when none is recorded).
+  public var latticeSlots: Int { latticeVariance.reduce(0) { $0 + ($1 > 0 ? 1 : 0) } }
 }
 
 /// One class of a loaded model.

@@ -1,5 +1,4 @@
 import EmberFormat
-import Synchronization
 
 /// The one path from a raw row to an answer: a loaded model ready to encode rows, evaluate
 /// energies, score, classify and sample. The CLIs, the C API, the Python binding (through the
@@ -31,8 +30,6 @@ public final class EmberSession: @unchecked Sendable {
   public let scoreCalibration: Calibration?
   /// The model's calibrated anomaly threshold on the score scale, if it has one.
   public let threshold: Float?
-  /// ``conditioning``, made on first use.
-  private let conditioningCache = Mutex<EnergyModel?>(nil)
 
   /// Prepares `model` for computation. A model that passed verification always prepares; the
   /// error (`.unusableModel`) is a safety net.
@@ -69,16 +66,11 @@ public final class EmberSession: @unchecked Sendable {
   /// the class weights given observed cells): ``energy`` with every base's recorded lattice
   /// variance taken out of its covariance (Sheppard's correction,
   /// ``EnergyModel/withoutLatticeVariance()``); ``energy`` itself when no base records one.
-  /// Made on first use (O(C·d³)), then shared; scoring, classifying and unconditional sampling
-  /// never use it.
+  /// Made by each call that conditions (O(C·d³) when a base records a lattice variance, else
+  /// O(1)), so that loading a model for scoring pays nothing for it; scoring, classifying,
+  /// explaining and unconditional sampling never use it.
   public func conditioning() -> EnergyModel {
-    if let made = conditioningCache.withLock({ $0 }) { return made }
-    let made = protoOff() ? energy : energy.withoutLatticeVariance()  // PROTO
-    return conditioningCache.withLock { cached in
-      if let cached { return cached }
-      cached = made
-      return made
-    }
+    energy.withoutLatticeVariance()
   }
 
   /// Number of classes C.
@@ -151,6 +143,3 @@ public final class EmberSession: @unchecked Sendable {
   /// depend on it).
   public static func workers(_ requested: Int) -> Int { max(1, min(requested, Parallel.availableCores)) }
 }
-
-import Glibc  // PROTO
-func protoOff() -> Bool { getenv("EMBER_PROTO_SHEPPARD").map { String(cString: $0) == "off" } ?? false }  // PROTO

@@ -134,6 +134,7 @@ extension EmberSession {
           if candidates.count > 1, weights.allSatisfy({ !$0.isFinite }) {
             weights = self.energy.logPriors.map(Double.init)  // no probe landed: fall back to priors
           }
+          if candidates.count == 1 { weights[candidates[0]] = 0 }  // the only candidate: probability 1
           lp.value[r] = weights
         }
       }

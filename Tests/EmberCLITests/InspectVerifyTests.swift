@@ -143,7 +143,7 @@ final class InspectVerifyTests: XCTestCase {
     let r = try CLIRunner.run(["inspect", fixture("full")])
     XCTAssertEqual(r.status, 0, r.stderr)
     for needle in [
-      "format         1.2", "6,464 bytes", "stacked read-out, 3×3 weights", "crc32 0x", "ember train 0.1.0", "data/full.csv (64 rows)",
+      "format         1.3", "6,464 bytes", "stacked read-out, 3×3 weights", "crc32 0x", "ember train 0.1.0", "data/full.csv (64 rows)",
       "objective      nce", "2026-09-21T14:13:20Z", "balanced accuracy 0.875", "target         kind",
       "features (3, encoded width 6)", "colour: categorical {red, green, blue, grün, \"dunkel\"}, impute blue",
       "size: numeric, mean 10, std 3, range 1…20", "missing 4",

@@ -51,7 +51,7 @@ final class GoldenFixtureTests: XCTestCase {
       let model = try EmberModel(bytes: committed)
       XCTAssertEqual(model.formatVersion, old, name)
       XCTAssertEqual(model.spec(), spec, name)
-      XCTAssertEqual(try ModelWriter.serialize(spec, version: old, minReader: FormatVersion(major: 1, minor: 0)), committed, name)
+      XCTAssertEqual(try ModelWriter.serialize(spec, version: old, minReader: FormatVersion(major: 1, minor: 0), validating: true), committed, name)
     }
   }
 

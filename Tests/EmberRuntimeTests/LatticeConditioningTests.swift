@@ -27,14 +27,17 @@ final class LatticeConditioningTests: XCTestCase {
   }
 
   /// The point imputation of x given n = 1 (z = 2): with no network it is the base's
-  /// conditional mean exactly (the control variate cancels the chains' noise).
+  /// conditional mean exactly (the control variate cancels the chains' noise). The same with
+  /// the class given and unknown (the model's one class then has posterior 1).
   func imputedX(_ session: EmberSession) throws -> Float {
     let row: [Float] = [0, 2]
     let missing = [true, false]
     var out = [Float](repeating: 0, count: 2)
-    _ = try session.impute(
-      rows: row, missing: missing, classes: nil, count: 1, draws: nil, seed: 3, into: &out)
+    var unknown = [Float](repeating: 0, count: 2)
+    _ = try session.impute(rows: row, missing: missing, classes: [0], count: 1, draws: nil, seed: 3, into: &out)
+    _ = try session.impute(rows: row, missing: missing, classes: nil, count: 1, draws: nil, seed: 3, into: &unknown)
     XCTAssertEqual(out[1], 2, "the observed cell is kept")
+    XCTAssertEqual(unknown, out)
     return out[0]
   }
 

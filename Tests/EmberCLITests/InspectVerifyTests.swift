@@ -165,6 +165,12 @@ final class InspectVerifyTests: XCTestCase {
       minimal.stdout.contains("none stored (chains start from the base; the file holds no training data)"), minimal.stdout)
   }
 
+  func testInspectTextNamesARecordedLatticeVariance() throws {
+    let r = try CLIRunner.run(["inspect", fixture("mixture")])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertTrue(r.stdout.contains("(shared covariance), log det Σ -8.31777, lattice variance on 5 slots"), r.stdout)
+  }
+
   func testInspectJSONParsesAndHoldsEverything() throws {
     for name in Self.names {
       let path = fixture(name)
@@ -208,6 +214,11 @@ final class InspectVerifyTests: XCTestCase {
           XCTAssertEqual(net["shape"] as? [Int], [model.encodedWidth] + info.layers.map(\.outputs))
           XCTAssertEqual(net["parameter_count"] as? Int, info.parameterCount)
           XCTAssertEqual(net["weight_types"] as? [String], info.layers.map(\.weightType.description))
+        }
+        if let b = info.base {
+          let j = try XCTUnwrap(c["base"] as? [String: Any])
+          XCTAssertEqual(j["lattice_slots"] as? Int, b.latticeSlots, "\(name) \(info.label)")
+          XCTAssertEqual(b.latticeSlots, name == "mixture" ? 5 : 0, "the mixture fixture records one-hot slots")
         }
         if let cal = info.calibration {
           let j = try XCTUnwrap(c["calibration"] as? [String: Any])

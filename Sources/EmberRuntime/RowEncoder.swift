@@ -1,5 +1,6 @@
 import EmberFormat
 import EmberText
+import _EmberSystem
 
 /// What to do with a categorical cell whose category the model does not know.
 public enum UnknownCategoryPolicy: String, Sendable, CaseIterable {
@@ -114,6 +115,11 @@ public struct RowEncoder: Sendable {
   private let categoryIndex: [[String: Int]]
   /// The features flattened for the per-cell loop (no strings or arrays to retain).
   private let steps: [EncodingStep]
+  /// The numeric and integer features, in order, for the one-pass loop over a CSV record's
+  /// plain decimals (``encode(_:into:)-(CSVRecord,_)``).
+  private let numeric: [ember_text_numeric]
+  /// The indices in `steps` of the categorical features (what that loop leaves).
+  private let categorical: [Int]
 
   /// Matches `header` against the model's features. Throws `.missingColumns` naming every
   /// absent feature, or a feature column that appears twice.
@@ -151,7 +157,12 @@ public struct RowEncoder: Sendable {
         at: "header")
     }
     columns = features.map { position[$0.name]! }
-    steps = zip(features, columns).map { EncodingStep($0, column: $1) }
+    let steps = zip(features, columns).map { EncodingStep($0, column: $1) }
+    self.steps = steps
+    numeric = steps.filter { !$0.categorical }.map {
+      ember_text_numeric(mean: $0.mean, std: $0.std, field: Int32($0.column), slot: Int32($0.slotOffset))
+    }
+    categorical = steps.indices.filter { steps[$0].categorical }
     categoryIndex = features.map { f in
       var index: [String: Int] = [:]
       for (i, category) in f.categories.enumerated() where index[category] == nil { index[category] = i }
@@ -172,12 +183,35 @@ public struct RowEncoder: Sendable {
   /// Encodes one row's fields into `out` (width d) and returns its flags. On failure throws an
   /// error whose location is the column name and whose `column` is the field index; the caller
   /// adds file and line. O(fields used).
-  @_specialize(where R == CSVRecord)
   @_specialize(where R == ByteFields)
   public func encode<R: RowFields>(_ row: R, into out: UnsafeMutablePointer<Float>) throws(EmberRuntimeError) -> RowFlags {
+    try encode(row, steps: steps.indices, into: out)
+  }
+
+  /// ``encode(_:into:)`` of a CSV record, in one pass over its numeric fields when they are
+  /// all plain decimals (the common row: one C loop, `ember_text_encode_plain`, then the
+  /// categorical features); any other row takes the per-cell steps from the start, so the
+  /// values, flags and errors are the same either way.
+  public func encode(_ record: CSVRecord, into out: UnsafeMutablePointer<Float>) throws(EmberRuntimeError) -> RowFlags {
+    let done = numeric.withUnsafeBufferPointer {
+      ember_text_encode_plain(
+        record.base, record.bounds, record.count, $0.baseAddress, $0.count, Double(ModelLimits.encodedMagnitude), out)
+    }
+    guard done == numeric.count else { return try encode(record, steps: steps.indices, into: out) }
+    if categorical.isEmpty { return [] }
+    return try encode(record, steps: categorical, into: out)
+  }
+
+  /// The per-cell loop over `indices` of `steps`.
+  @_specialize(where R == CSVRecord, S == Range<Int>)
+  @_specialize(where R == CSVRecord, S == [Int])
+  @_specialize(where R == ByteFields, S == Range<Int>)
+  private func encode<R: RowFields, S: Sequence<Int>>(
+    _ row: R, steps indices: S, into out: UnsafeMutablePointer<Float>
+  ) throws(EmberRuntimeError) -> RowFlags {
     var flags: RowFlags = []
     let missingTokens = MissingValue.set
-    for f in steps.indices {
+    for f in indices {
       let step = steps[f]
       let column = step.column
       guard column < row.count else {

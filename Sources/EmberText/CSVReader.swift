@@ -667,8 +667,11 @@ public struct CSVRecord {
   public let line: Int
   /// The number of fields.
   public let count: Int
-  @usableFromInline let base: UnsafeMutablePointer<UInt8>
-  @usableFromInline let bounds: UnsafeMutablePointer<Int32>
+  /// The bytes the fields lie in, valid as long as the record: field i is
+  /// `base[bounds[2i] ..< bounds[2i + 1]]` (quotes removed), for loops over fields in C.
+  public let base: UnsafeMutablePointer<UInt8>
+  /// Each field's start and end offsets in `base`, 2 × `count` values.
+  public let bounds: UnsafeMutablePointer<Int32>
 
   init(reader: CSVReader, line: Int, count: Int, base: UnsafeMutablePointer<UInt8>, bounds: UnsafeMutablePointer<Int32>) {
     self.reader = reader

@@ -1,3 +1,5 @@
+import _EmberSystem
+
 /// What a text cell holds, read as a number. Missing-value tokens (`NA`, `?`, …) are not
 /// recognised here: the runtime owns that list (see ``ByteTokenSet``), so they are `.text`
 /// (or `.empty`, or `.nan` for NaN spellings) and the caller decides.
@@ -63,11 +65,13 @@ public enum DecimalParser {
   /// integer and at most 22 digits after the point, nothing else (no spaces, no exponent) —
   /// or nil for any other text (read it with ``parseDouble(_:)``, which gives the same value
   /// for these). For hot loops over numeric cells. O(length).
-  @inlinable @inline(__always)
+  /// The same reading as the row encoder's per-record loop (`ember_text_encode_plain`): both
+  /// are `ember_text_plain_double`.
+  @inline(__always)
   public static func plainDouble(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
-    guard let s = ShortDecimal.scan(bytes), s.significand <= 1 << 53, s.fractionDigits <= 22 else { return nil }
-    let v = Double(s.significand) / ExactPowers.double(s.fractionDigits)
-    return s.negative ? -v : v
+    guard let p = bytes.baseAddress else { return nil }
+    var v = 0.0
+    return ember_text_plain_double(p, bytes.count, &v) != 0 ? v : nil
   }
 
   @usableFromInline

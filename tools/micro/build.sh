@@ -109,8 +109,9 @@ MAP
 
   local cflags=(-O2 -fPIC -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables)
   local objects=()
-  for f in Sources/_EmberSystem/*.c tools/micro/libc_shims.c tools/micro/main.c; do
+  for f in Sources/_EmberSystem/*.c tools/micro/libc_shims.c tools/micro/malloc.c tools/micro/main.c; do
     [ "$arch" != x86_64 ] && [ "$f" = tools/micro/libc_shims.c ] && continue  # glibc has arc4random_buf
+    [ "$arch" != x86_64 ] && [ "$f" = tools/micro/malloc.c ] && continue  # glibc's malloc is kept
     "${cc[@]}" "${cflags[@]}" -ISources/_EmberSystem/include -c "$f" -o "$out/$(basename "$f").o"
     objects+=("$out/$(basename "$f").o")
   done
@@ -154,8 +155,15 @@ MAP
 
   "${link[@]}" -o "$product" "${objects[@]}" -L "$TOOLCHAIN/lib/swift/embedded/$swift_target" \
     -lswiftUnicodeDataTables -lm -Wl,--gc-sections -Wl,-z,noexecstack
+  # An unstripped copy beside the objects, for profiles (perf report needs the symbols).
+  cp "$product" "$out/$(basename "$product").symbols"
   "$strip" "$product"
   check_product "$arch" "$product"
+  if [ "$arch" = x86_64 ]; then
+    # The binary's allocator (tools/micro/malloc.c), under four threads of random use.
+    musl-gcc -static -O2 -o "$out/malloc_check" tools/micro/malloc_check.c tools/micro/malloc.c -lpthread
+    "$out/malloc_check" | grep -qx ok
+  fi
   if [ "$arch" = x86_64 ] && [ "$PROBE" = 0 ]; then build_library "$out" "${cc[@]}"; fi
 }
 
@@ -179,7 +187,7 @@ build_library() {
     -c Sources/_EmberCAPITypes/types.c -o "$out/capi_types.o"
   local members=()
   for o in "$out"/*.o; do
-    case "$(basename "$o")" in main.c.o|EmberCommands.o|EmberEdge.o) ;; *) members+=("$o") ;; esac
+    case "$(basename "$o")" in main.c.o|malloc.c.o|EmberCommands.o|EmberEdge.o) ;; *) members+=("$o") ;; esac
   done
   rm -rf "$out/unicode" && mkdir -p "$out/unicode" dist/lib
   (cd "$out/unicode" && ar x "$TOOLCHAIN/lib/swift/embedded/x86_64-unknown-linux-gnu/libswiftUnicodeDataTables.a")

@@ -219,6 +219,28 @@ void ember_sys_transpose_floats(const float *src, size_t rows, size_t cols, floa
 size_t ember_text_split_fields(const uint8_t *buffer, size_t start, size_t end, uint8_t delimiter, int32_t *bounds,
                                size_t limit, size_t *fields);
 
+/// One numeric feature as the row encoder reads it from a CSV record: the plain decimal in
+/// field `field` becomes out[slot] = the float nearest min(max((v − mean) / std, −limit), limit).
+typedef struct {
+  double mean;
+  double std;
+  int32_t field;
+  int32_t slot;
+} ember_text_numeric;
+
+/// Reads bytes[0..<count] when it is a plain decimal — an optional '-', digits, an optional '.'
+/// and digits, 1 to 19 digits in all whose integer is at most 2^53, at most 22 after the point,
+/// nothing else — into *value (the nearest double: one correctly rounded division) and returns
+/// 1; returns 0 for anything else (which the general parser reads). O(count).
+int ember_text_plain_double(const uint8_t *bytes, size_t count, double *value);
+
+/// Encodes the numeric `features` of one CSV record (`fields` fields; field i is
+/// base[bounds[2i]..<bounds[2i+1]]) in order, as ``ember_text_numeric`` says, and returns how
+/// many it encoded: `count`, or the index of the first feature whose field is absent or not a
+/// plain decimal (``ember_text_plain_double``). O(bytes of the fields read).
+size_t ember_text_encode_plain(const uint8_t *base, const int32_t *bounds, size_t fields,
+                               const ember_text_numeric *features, size_t count, double limit, float *out);
+
 #ifdef __cplusplus
 }
 #endif

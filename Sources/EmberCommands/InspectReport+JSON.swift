@@ -41,7 +41,10 @@ extension InspectReport {
       }
       var base: InspectJSON = .null
       if let b = c.base {
-        base = .object([("components", .int(Int64(b.components))), ("log_det_covariance", .double(b.logDetCovariance))])
+        base = .object([
+          ("components", .int(Int64(b.components))), ("log_det_covariance", .double(b.logDetCovariance)),
+          ("lattice_slots", .int(Int64(b.latticeSlots))),
+        ])
       }
       var sampler: InspectJSON = .null
       if let s = c.sampler {

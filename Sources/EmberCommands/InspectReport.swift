@@ -125,7 +125,8 @@ enum InspectReport {
       }
       if let b = c.base {
         let kind = b.components == 1 ? "gaussian" : "mixture of \(b.components) gaussians (shared covariance)"
-        field("base", "\(kind), log det Σ \(g(b.logDetCovariance))", indent: 4)
+        let lattice = b.latticeSlots > 0 ? ", lattice variance on \(b.latticeSlots) slots" : ""
+        field("base", "\(kind), log det Σ \(g(b.logDetCovariance))\(lattice)", indent: 4)
       } else {
         field("base", "none", indent: 4)
       }

@@ -56,6 +56,12 @@ public struct BaseInfo: @unchecked Sendable {
   package let logWeights: UnsafeBufferPointer<Float>
   /// d×d precision.
   package let precision: UnsafeBufferPointer<Float>
+  /// d lattice variances h²/12 carried on the covariance's diagonal, in place; empty when the
+  /// file records none (format 1.3; see ``GaussianBaseSpec/latticeVariance``).
+  package let latticeVariance: UnsafeBufferPointer<Float>
+
+  /// Encoded slots whose lattice variance is positive (0 when none is recorded).
+  public var latticeSlots: Int { latticeVariance.reduce(0) { $0 + ($1 > 0 ? 1 : 0) } }
 }
 
 /// One class of a loaded model.
@@ -239,7 +245,7 @@ public final class EmberModel: @unchecked Sendable {
       base: c.base.map {
         GaussianBaseSpec(
           means: Array($0.means), logWeights: Array($0.logWeights), precision: Array($0.precision),
-          logDetCovariance: $0.logDetCovariance)
+          logDetCovariance: $0.logDetCovariance, latticeVariance: Array($0.latticeVariance))
       },
       networkScale: c.networkScale, calibration: c.calibration, sampler: c.sampler,
       startingRows: c.startingRows.isEmpty ? nil : Array(c.startingRows), offset: c.offset)

@@ -38,13 +38,21 @@ public struct GaussianBaseSpec: Equatable, Sendable {
   public var precision: [Float]
   /// log det S.
   public var logDetCovariance: Double
+  /// The lattice variance of each encoded slot (d values, h²/12 for a slot whose values sit on
+  /// a lattice of spacing h, 0 for a continuous one) that S carries on its diagonal: a base
+  /// fitted to dequantized values. Empty: none. Scoring uses S as it is; conditioning on exact
+  /// values (imputation, `sample --given`) uses S − diag(latticeVariance). Format 1.3.
+  public var latticeVariance: [Float]
 
   /// Creates a base description.
-  public init(means: [Float], logWeights: [Float], precision: [Float], logDetCovariance: Double) {
+  public init(
+    means: [Float], logWeights: [Float], precision: [Float], logDetCovariance: Double, latticeVariance: [Float] = []
+  ) {
     self.means = means
     self.logWeights = logWeights
     self.precision = precision
     self.logDetCovariance = logDetCovariance
+    self.latticeVariance = latticeVariance
   }
 
   /// Number of components k.

@@ -11,8 +11,9 @@ public struct FormatVersion: Comparable, Hashable, Sendable, CustomStringConvert
     self.minor = minor
   }
 
-  /// The version this library writes and reads (1.1 added the optional stacked read-out).
-  public static let current = FormatVersion(major: 1, minor: 2)
+  /// The version this library writes and reads (1.1 added the optional stacked read-out, 1.2
+  /// the read-out's input weights and sampler proposals, 1.3 a base's lattice variance).
+  public static let current = FormatVersion(major: 1, minor: 3)
 
   /// `major.minor`.
   public var description: String { "\(major).\(minor)" }

@@ -102,6 +102,11 @@ enum ModelValidator {
     var logWeights: Int
     var precision: Int
     var logDet: Double
+    /// Number of lattice variances (0 or d).
+    var latticeVariance: Int
+    /// Index of the first lattice variance that is not finite or is negative.
+    var badLatticeVariance: Int?
+    var maxLatticeVariance: Float = 0
     /// What is not finite, if anything.
     var bad: String?
     var maxAbsMean: Float = 0
@@ -115,11 +120,16 @@ enum ModelValidator {
     var notPositiveDefinite: Int?
 
     /// Facts of a base given as arrays (a spec).
-    init(components: Int, means: [Float], logWeights: [Float], precision: [Float], logDet: Double, width d: Int) {
+    init(
+      components: Int, means: [Float], logWeights: [Float], precision: [Float], logDet: Double, latticeVariance: [Float],
+      width d: Int
+    ) {
       self = means.withUnsafeBufferPointer { m in
         logWeights.withUnsafeBufferPointer { w in
           precision.withUnsafeBufferPointer { p in
-            BaseFacts(components: components, means: m, logWeights: w, precision: p, logDet: logDet, width: d)
+            latticeVariance.withUnsafeBufferPointer { v in
+              BaseFacts(components: components, means: m, logWeights: w, precision: p, logDet: logDet, latticeVariance: v, width: d)
+            }
           }
         }
       }
@@ -128,13 +138,16 @@ enum ModelValidator {
     /// Facts of a base read in place (a file view, or a spec's arrays).
     init(
       components: Int, means: UnsafeBufferPointer<Float>, logWeights: UnsafeBufferPointer<Float>,
-      precision: UnsafeBufferPointer<Float>, logDet: Double, width d: Int
+      precision: UnsafeBufferPointer<Float>, logDet: Double, latticeVariance: UnsafeBufferPointer<Float>, width d: Int
     ) {
       self.components = components
       self.means = means.count
       self.logWeights = logWeights.count
       self.precision = precision.count
       self.logDet = logDet
+      self.latticeVariance = latticeVariance.count
+      badLatticeVariance = latticeVariance.firstIndex { !($0.isFinite && $0 >= 0) }
+      if badLatticeVariance == nil { maxLatticeVariance = latticeVariance.max() ?? 0 }
       // One pass per array: the first non-finite value and, when all are finite, the largest magnitude.
       let m = ModelValidator.scan(means), w = ModelValidator.scan(logWeights), p = ModelValidator.scan(precision)
       bad = m.bad.map { "mean \($0)" } ?? w.bad.map { "log weight \($0)" } ?? p.bad.map { "precision \($0)" }
@@ -183,7 +196,7 @@ enum ModelValidator {
         base: c.base.map { g in
           BaseFacts(
             components: g.components, means: g.means, logWeights: g.logWeights, precision: g.precision,
-            logDet: g.logDetCovariance, width: d)
+            logDet: g.logDetCovariance, latticeVariance: g.latticeVariance, width: d)
         },
         networkScale: c.networkScale, calibration: c.calibration, sampler: c.sampler,
         startingCount: c.startingRows?.count ?? 0, badStart: c.startingRows.flatMap(firstNonFinite),
@@ -246,7 +259,7 @@ enum ModelValidator {
         base: c.base.map { g in
           BaseFacts(
             components: g.components, means: g.means, logWeights: g.logWeights,
-            precision: g.precision, logDet: g.logDetCovariance, width: d)
+            precision: g.precision, logDet: g.logDetCovariance, latticeVariance: g.latticeVariance, width: d)
         },
         networkScale: c.networkScale, calibration: c.calibration, sampler: c.sampler,
         startingCount: c.startingRows.count, badStart: startScan.bad, maxAbsStart: startScan.maxAbs,
@@ -439,6 +452,13 @@ enum ModelValidator {
         if let row = b.notPositiveDefinite {
           throw invalid("the precision matrix is not positive definite (Cholesky pivot \(row) ≤ 0)", "\(bat) precision")
         }
+        guard b.latticeVariance == 0 || b.latticeVariance == d else {
+          throw invalid("\(b.latticeVariance) lattice variances, expected \(d) (or none)", "\(bat) lattice_variance")
+        }
+        if let i = b.badLatticeVariance {
+          throw invalid("lattice variance \(i) is negative or not finite", "\(bat) lattice_variance")
+        }
+        try bounded(b.maxLatticeVariance, "\(bat) lattice_variance")
       }
       if let cal = c.calibration { try check(cal, at: "\(at) calibration") }
       if let s = c.sampler {

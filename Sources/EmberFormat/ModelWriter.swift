@@ -128,9 +128,10 @@ private struct RefWriter {
     let means = floats(g.means)
     let logWeights = floats(g.logWeights)
     let precision = floats(g.precision)
+    let lattice = g.latticeVariance.isEmpty ? 0 : floats(g.latticeVariance)
     var a = embr_base_args(
       means: means, log_weights: logWeights, precision: precision,
-      log_det_covariance: g.logDetCovariance, components: UInt32(g.components))
+      log_det_covariance: g.logDetCovariance, components: UInt32(g.components), lattice_variance: lattice)
     return embr_b_base(b, &a)
   }
 

@@ -90,7 +90,7 @@ struct PayloadDecoder {
       base = BaseInfo(
         components: Int(c.base_components), logDetCovariance: c.base_log_det,
         means: floats(c.base_means), logWeights: floats(c.base_log_weights),
-        precision: floats(c.base_precision))
+        precision: floats(c.base_precision), latticeVariance: floats(c.base_lattice_variance))
     }
     var sampler: SamplerDefaults? = nil
     if c.sampler.present != 0 {

@@ -30,6 +30,33 @@ public final class EnergyModel: @unchecked Sendable {
     logPriors = model.classes.map { Float(Double.log($0.prior)) }
   }
 
+  private init(_ other: EnergyModel, classes: [PreparedClass]) {
+    model = other.model
+    width = other.width
+    gradientStride = other.gradientStride
+    self.classes = classes
+    logPriors = other.logPriors
+  }
+
+  /// The energies with every base's recorded lattice variance taken out of its covariance
+  /// (``PreparedBase/withoutLatticeVariance(_:variance:width:)``; networks, priors and the
+  /// other bases shared): the energies conditional sampling and imputation condition exact
+  /// values on. `self` when no base records a lattice variance. O(C·d³) when one does.
+  func withoutLatticeVariance() -> EnergyModel {
+    var changed = false
+    var prepared = classes
+    for (c, info) in model.classes.enumerated() {
+      guard let base = info.base else { continue }
+      let variance = base.latticeVariance.map(Double.init)
+      guard let corrected = PreparedBase.withoutLatticeVariance(base, variance: variance, width: width) else {
+        continue
+      }
+      prepared[c] = PreparedClass(classes[c], base: corrected)
+      changed = true
+    }
+    return changed ? EnergyModel(self, classes: prepared) : self
+  }
+
   /// Number of classes C.
   public var classCount: Int { classes.count }
 

@@ -88,7 +88,7 @@ public final class Explainer: @unchecked Sendable {
   public init(_ session: EmberSession) {
     self.session = session
     evaluator = Evaluator(session)
-    proposals = session.proposals()
+    proposals = session.proposals(session.energy)
     let (t, w) = Explainer.gaussLegendre(Explainer.nodes)
     nodeAt = t.map(Float.init)
     nodeWeight = w.map(Float.init)

@@ -31,16 +31,25 @@ final class PreparedBase: @unchecked Sendable {
   let lowerDouble: [Double]
   let rawMeans: [Double]
 
-  init(_ base: BaseInfo, width d: Int, at location: String) throws(EmberRuntimeError) {
+  convenience init(_ base: BaseInfo, width d: Int, at location: String) throws(EmberRuntimeError) {
+    try self.init(
+      componentMeans: Array(base.means), logWeights: Array(base.logWeights), precision: base.precision.map(Double.init),
+      logDetCovariance: base.logDetCovariance, width: d, at: location)
+  }
+
+  /// A base from its parts: k×d component means, k log weights, the d×d precision (double) and log det S.
+  init(
+    componentMeans raw: [Float], logWeights: [Float], precision: [Double], logDetCovariance: Double, width d: Int, at location: String
+  ) throws(EmberRuntimeError) {
     self.d = d
     dPad = padded(d)
-    k = base.components
+    k = logWeights.count
     kPad = padded(k)
     // Cholesky in double precision.
     var l = [Double](repeating: 0, count: d * d)
     for i in 0..<d {
       for j in 0...i {
-        var s = Double(base.precision[i * d + j])
+        var s = precision[i * d + j]
         for p in 0..<j { s -= l[i * d + p] * l[j * d + p] }
         if i == j {
           guard s > 0, s.isFinite else {
@@ -53,9 +62,9 @@ final class PreparedBase: @unchecked Sendable {
       }
     }
     lowerDouble = l
-    rawMeans = base.means.map(Double.init)
+    rawMeans = raw.map(Double.init)
     var c = [Double](repeating: 0, count: d)
-    for j in 0..<k { for i in 0..<d { c[i] += Double(base.means[j * d + i]) / Double(k) } }
+    for j in 0..<k { for i in 0..<d { c[i] += Double(raw[j * d + i]) / Double(k) } }
     center = c.map { Float($0) }
     lower = AlignedBuffer(count: d * dPad)
     lowerT = AlignedBuffer(count: d * dPad)
@@ -74,7 +83,7 @@ final class PreparedBase: @unchecked Sendable {
         for col in 0..<d {
           // m'_j[col] = Σ_i (m_j[i] − c[i]) · L[i][col]
           var s = 0.0
-          for i in col..<d { s += (Double(base.means[j * d + i]) - c[i]) * l[i * d + col] }
+          for i in col..<d { s += (Double(raw[j * d + i]) - c[i]) * l[i * d + col] }
           means.pointer[j * dPad + col] = Float(s)
           meansT.pointer[col * kPad + j] = Float(s)
           norm += s * s
@@ -83,8 +92,8 @@ final class PreparedBase: @unchecked Sendable {
       }
     }
     meanNorms = norms
-    logWeights = Array(base.logWeights)
-    constant = Float(0.5 * base.logDetCovariance + 0.5 * Double(d) * Double.log(2 * Double.pi))
+    self.logWeights = logWeights
+    constant = Float(0.5 * logDetCovariance + 0.5 * Double(d) * Double.log(2 * Double.pi))
   }
 
   /// Adds E_base to `energies[i·stride]` and, when `gradients` is given, writes ∇E_base into

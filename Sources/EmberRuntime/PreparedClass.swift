@@ -21,6 +21,15 @@ final class PreparedClass: @unchecked Sendable {
     }
   }
 
+  /// The same class with another base term (the layers shared, not copied).
+  init(_ other: PreparedClass, base: PreparedBase?) {
+    d = other.d
+    layers = other.layers
+    output = other.output
+    scale = other.scale
+    self.base = base
+  }
+
   /// Whether the last layer has a single output (handled by a row-dot kernel).
   var singleOutput: Bool { layers.last.map { $0.outputs == 1 } ?? false }
 

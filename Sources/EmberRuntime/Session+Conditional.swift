@@ -21,9 +21,9 @@ extension EmberSession {
   static let imputeTag: UInt64 = 0x494D_5055 << 32
   static let imputeProbeTag: UInt64 = 0x4950_5242 << 32
 
-  /// The proposal (base mixture, or N(0, I)) of every class.
-  func proposals() -> [MixtureProposal] {
-    energy.classes.map { MixtureProposal($0.base, width: width) }
+  /// The proposal (base mixture, or N(0, I)) of every class of `energies`.
+  func proposals(_ energies: EnergyModel) -> [MixtureProposal] {
+    energies.classes.map { MixtureProposal($0.base, width: width) }
   }
 
   func checkSweeps(_ sweeps: Int) throws(EmberRuntimeError) {
@@ -63,7 +63,8 @@ extension EmberSession {
       counts[candidates[0]] = count
       return counts
     }
-    let props = proposals()
+    let energy = conditioning()
+    let props = proposals(energy)
     let block = ConditionalBlock(energy, proposals: props, batch: EmberSession.conditionalBatch)
     var logWeights = [Double](repeating: -.infinity, count: classCount)
     for c in candidates {
@@ -104,6 +105,7 @@ extension EmberSession {
     try EmberSession.checkThreads(threads, option: "threads")
     var stats = ConditionalStats()
     guard count > 0 else { return stats }
+    let energy = conditioning()
     let proposal = MixtureProposal(energy.classes[c].base, width: width)
     let (row, pattern) = conditions.pattern(proposal: proposal)
     let d = width

@@ -60,7 +60,8 @@ extension EmberSession {
         throw EmberRuntimeError(.unknownClass, "row \(firstRow + r): class index \(classes[r]) is out of range")
       }
     }
-    let props = proposals()
+    let energy = conditioning()
+    let props = proposals(energy)
     let workers = EmberSession.workers(threads)
     let blocks = (0..<workers).map { _ in ConditionalBlock(energy, proposals: props, batch: EmberSession.conditionalBatch) }
     let known: [Int?] = (0..<n).map { r in
@@ -133,6 +134,7 @@ extension EmberSession {
           if candidates.count > 1, weights.allSatisfy({ !$0.isFinite }) {
             weights = self.energy.logPriors.map(Double.init)  // no probe landed: fall back to priors
           }
+          if candidates.count == 1 { weights[candidates[0]] = 0 }  // the only candidate: probability 1
           lp.value[r] = weights
         }
       }

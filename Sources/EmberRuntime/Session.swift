@@ -62,6 +62,17 @@ public final class EmberSession: @unchecked Sendable {
     }
   }
 
+  /// The energies that conditioning on exact values uses (imputation, `sample --given/--where`,
+  /// the class weights given observed cells): ``energy`` with every base's recorded lattice
+  /// variance taken out of its covariance (Sheppard's correction,
+  /// ``EnergyModel/withoutLatticeVariance()``); ``energy`` itself when no base records one.
+  /// Made by each call that conditions (O(C·d³) when a base records a lattice variance, else
+  /// O(1)), so that loading a model for scoring pays nothing for it; scoring, classifying,
+  /// explaining and unconditional sampling never use it.
+  public func conditioning() -> EnergyModel {
+    energy.withoutLatticeVariance()
+  }
+
   /// Number of classes C.
   public var classCount: Int { energy.classCount }
   /// Encoded width d.

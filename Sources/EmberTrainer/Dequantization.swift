@@ -77,15 +77,22 @@ struct LatticeVariance: Sendable {
     variances = rule == .off || h.allSatisfy({ $0 == 0 }) ? [] : h.map { $0 * $0 / 12 }
   }
 
-  /// Applies the term to the diagonal of the d×d covariance `cov` (row-major).
-  func apply(to cov: inout [Double], width d: Int) {
-    guard variances.count == d else { return }
+  /// Applies the term to the diagonal of the d×d covariance `cov` (row-major) and returns what
+  /// it added to each diagonal entry (d values, the base's recorded lattice variance; empty
+  /// when nothing was added).
+  @discardableResult
+  func apply(to cov: inout [Double], width d: Int) -> [Double] {
+    guard variances.count == d else { return [] }
+    var added = [Double](repeating: 0, count: d)
     for i in 0..<d where variances[i] > 0 {
+      let before = cov[i * d + i]
       switch rule {
-      case .floor: cov[i * d + i] = max(cov[i * d + i], variances[i])
+      case .floor: cov[i * d + i] = max(before, variances[i])
       case .add: cov[i * d + i] += variances[i]
       case .off: break
       }
+      added[i] = cov[i * d + i] - before
     }
+    return added.contains { $0 > 0 } ? added : []
   }
 }

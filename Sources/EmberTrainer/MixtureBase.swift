@@ -13,6 +13,9 @@ public struct MixtureBase: Sendable {
   public let logWeights: [Double]
   /// The shared covariance (its mean is unused).
   public let shape: GaussianFit
+  /// What the lattice term added to the covariance's diagonal (d values; empty: nothing), as
+  /// recorded in the file (``GaussianBaseSpec/latticeVariance``).
+  public var latticeVariance: [Double] = []
 
   /// Number of components k.
   public var components: Int { logWeights.count }
@@ -33,9 +36,11 @@ public struct MixtureBase: Sendable {
 
   static func gaussian(_ x: [Float], count n: Int, width d: Int, ridge: Double, lattice: LatticeVariance) -> MixtureBase {
     var (mean, cov) = GaussianFit.ledoitWolf(x, count: n, width: d)
-    lattice.apply(to: &cov, width: d)
+    let added = lattice.apply(to: &cov, width: d)
     for i in 0..<d { cov[i * d + i] += ridge }
-    return MixtureBase(means: mean, logWeights: [0], covariance: cov)
+    var base = MixtureBase(means: mean, logWeights: [0], covariance: cov)
+    base.latticeVariance = added
+    return base
   }
 
   /// The same mixture with its covariance multiplied by τ².
@@ -184,7 +189,8 @@ public struct MixtureBase: Sendable {
   public var baseSpec: GaussianBaseSpec {
     GaussianBaseSpec(
       means: means.map { Float($0) }, logWeights: logWeights.map { Float($0) },
-      precision: shape.precision.map { Float($0) }, logDetCovariance: shape.logDet)
+      precision: shape.precision.map { Float($0) }, logDetCovariance: shape.logDet,
+      latticeVariance: latticeVariance.map { Float($0) })
   }
 }
 
@@ -347,10 +353,12 @@ extension MixtureBase {
         cov[b * d + a] = cov[a * d + b]
       }
     }
-    lattice.apply(to: &cov, width: d)
+    let added = lattice.apply(to: &cov, width: d)
     for a in 0..<d { cov[a * d + a] += ridge }
     let total = counts.reduce(0, +)
     let logWeights = counts.map { log(max($0, 1e-12) / total) }
-    return MixtureBase(means: means, logWeights: logWeights, covariance: cov)
+    var base = MixtureBase(means: means, logWeights: logWeights, covariance: cov)
+    base.latticeVariance = added
+    return base
   }
 }

@@ -229,6 +229,7 @@ void embr_class_get(const uint8_t *payload, uint32_t index, embr_class *out) {
     out->base_means = span(b->means());
     out->base_log_weights = span(b->log_weights());
     out->base_precision = span(b->precision());
+    out->base_lattice_variance = span(b->lattice_variance());
     out->base_log_det = b->log_det_covariance();
     out->base_components = b->components();
   }
@@ -338,6 +339,7 @@ embr_ref embr_b_base(embr_builder *b, const embr_base_args *a) {
   if (a->precision) gb.add_precision(Offset<Vector<float>>(a->precision));
   gb.add_log_det_covariance(a->log_det_covariance);
   gb.add_components(a->components);
+  if (a->lattice_variance) gb.add_lattice_variance(Offset<Vector<float>>(a->lattice_variance));
   return gb.Finish().o;
 }
 

@@ -143,7 +143,7 @@ final class InspectVerifyTests: XCTestCase {
     let r = try CLIRunner.run(["inspect", fixture("full")])
     XCTAssertEqual(r.status, 0, r.stderr)
     for needle in [
-      "format         1.2", "6,464 bytes", "stacked read-out, 3×3 weights", "crc32 0x", "ember train 0.1.0", "data/full.csv (64 rows)",
+      "format         1.3", "6,464 bytes", "stacked read-out, 3×3 weights", "crc32 0x", "ember train 0.1.0", "data/full.csv (64 rows)",
       "objective      nce", "2026-09-21T14:13:20Z", "balanced accuracy 0.875", "target         kind",
       "features (3, encoded width 6)", "colour: categorical {red, green, blue, grün, \"dunkel\"}, impute blue",
       "size: numeric, mean 10, std 3, range 1…20", "missing 4",
@@ -163,6 +163,12 @@ final class InspectVerifyTests: XCTestCase {
     let minimal = try CLIRunner.run(["inspect", fixture("minimal")])
     XCTAssertTrue(
       minimal.stdout.contains("none stored (chains start from the base; the file holds no training data)"), minimal.stdout)
+  }
+
+  func testInspectTextNamesARecordedLatticeVariance() throws {
+    let r = try CLIRunner.run(["inspect", fixture("mixture")])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertTrue(r.stdout.contains("(shared covariance), log det Σ -8.31777, lattice variance on 5 slots"), r.stdout)
   }
 
   func testInspectJSONParsesAndHoldsEverything() throws {
@@ -208,6 +214,11 @@ final class InspectVerifyTests: XCTestCase {
           XCTAssertEqual(net["shape"] as? [Int], [model.encodedWidth] + info.layers.map(\.outputs))
           XCTAssertEqual(net["parameter_count"] as? Int, info.parameterCount)
           XCTAssertEqual(net["weight_types"] as? [String], info.layers.map(\.weightType.description))
+        }
+        if let b = info.base {
+          let j = try XCTUnwrap(c["base"] as? [String: Any])
+          XCTAssertEqual(j["lattice_slots"] as? Int, b.latticeSlots, "\(name) \(info.label)")
+          XCTAssertEqual(b.latticeSlots, name == "mixture" ? 5 : 0, "the mixture fixture records one-hot slots")
         }
         if let cal = info.calibration {
           let j = try XCTUnwrap(c["calibration"] as? [String: Any])

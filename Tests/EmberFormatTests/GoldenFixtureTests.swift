@@ -38,6 +38,23 @@ final class GoldenFixtureTests: XCTestCase {
     }
   }
 
+  /// Files written before format 1.3 (`Fixtures/format-1.2`, the committed fixtures of that
+  /// version) still load to their specs — without a lattice variance — and a 1.3 writer asked
+  /// for version 1.2 reproduces them byte for byte: the 1.3 addition is absent from a file
+  /// that does not use it.
+  func testFormatOnePointTwoFilesLoadAndReserialiseToTheSameBytes() throws {
+    let old = FormatVersion(major: 1, minor: 2)
+    for (name, current) in [("full", TestModels.full()), ("mixture", TestModels.mixture())] {
+      var spec = current
+      for c in spec.classes.indices { spec.classes[c].base?.latticeVariance = [] }
+      let committed = try readBytes("\(fixturesDirectory)/format-1.2/\(name).ember")
+      let model = try EmberModel(bytes: committed)
+      XCTAssertEqual(model.formatVersion, old, name)
+      XCTAssertEqual(model.spec(), spec, name)
+      XCTAssertEqual(try ModelWriter.serialize(spec, version: old, minReader: FormatVersion(major: 1, minor: 0), validating: true), committed, name)
+    }
+  }
+
   func testFixturesAreSmallAndAllPresent() throws {
     let files = try FileManager.default.contentsOfDirectory(atPath: fixturesDirectory).filter { $0.hasSuffix(".ember") }
     XCTAssertEqual(Set(files), Set(TestModels.fixtures.map { "\($0.name).ember" }))

@@ -95,7 +95,8 @@ enum TestModels {
         label: label, prior: 0.5, trainRows: 12,
         base: GaussianBaseSpec(
           means: r.floats(3 * d, scale: 2), logWeights: [-1.0986123, -1.0986123, -1.0986123],
-          precision: precision(d, 4), logDetCovariance: -8.317766166719343),
+          precision: precision(d, 4), logDetCovariance: -8.317766166719343,
+          latticeVariance: [0] + [Float](repeating: Float(1) / 12, count: 5)),
         calibration: calibration(&r, rows: 6),
         sampler: SamplerDefaults(kind: .mala, steps: 30, stepSize: 0.003, noiseScale: -1, temperature: 0.1, initNoise: 0, gradClip: 0.5, initialization: .base, proposals: 16),
         startingRows: nil)

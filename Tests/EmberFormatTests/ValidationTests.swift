@@ -216,6 +216,16 @@ final class ValidationTests: XCTestCase {
       edit { $0.readout = StackedReadout(weights: [3e38], bias: [0]) }, at: "readout_weights", message: "exceeds")
   }
 
+  func testALatticeVarianceNeedsOneFiniteNonNegativeValuePerSlot() throws {
+    assertInvalid(
+      edit { $0.classes[0].base!.latticeVariance = [0.25] }, at: "class 0 \"a\" base lattice_variance", message: "1 lattice variances, expected 2")
+    assertInvalid(edit { $0.classes[0].base!.latticeVariance = [0, -0.25] }, at: "base lattice_variance", message: "lattice variance 1 is negative")
+    assertInvalid(edit { $0.classes[0].base!.latticeVariance = [.nan, 0] }, at: "base lattice_variance", message: "lattice variance 0")
+    assertInvalid(edit { $0.classes[0].base!.latticeVariance = [0, 3e38] }, at: "base lattice_variance", message: "exceeds")
+    let fine = edit { $0.classes[0].base!.latticeVariance = [0, 0.25] }
+    XCTAssertEqual(try EmberModel(bytes: try ModelWriter.serialize(fine)).spec(), fine)
+  }
+
   func testPrecisionMustBePositiveDefinite() {
     assertInvalid(
       edit { $0.classes[0].base!.precision = [1, 2, 2, 1] }, at: "class 0 \"a\" base precision", message: "not positive definite")

@@ -40,10 +40,17 @@ final class DequantizationTests: XCTestCase {
     XCTAssertEqual(g.shape.covariance[3], plain.shape.covariance[3], "a continuous column is untouched")
     let add = MixtureBase.gaussian(x, count: 400, width: 2, ridge: 0.001, lattice: LatticeVariance(spacings: [1, 0], rule: .add))
     XCTAssertEqual(add.shape.covariance[0], plain.shape.covariance[0] + 1.0 / 12, accuracy: 1e-9)
+    // What each rule added is what the file records (and what conditioning takes back out).
+    XCTAssertEqual(add.latticeVariance, [1.0 / 12, 0])
+    XCTAssertEqual(add.baseSpec.latticeVariance, [Float(1.0 / 12), 0])
+    XCTAssertEqual(g.latticeVariance[0], 1.0 / 12 - (plain.shape.covariance[0] - 0.001), accuracy: 1e-12, "the floor's top-up")
+    XCTAssertEqual(plain.latticeVariance, [], "nothing added, nothing recorded")
+    XCTAssertEqual(plain.baseSpec.latticeVariance, [])
     // A mixture's shared covariance: components on the lattice values would have no spread.
     var r = TrainerRandom(seed: 5)
     let m = MixtureBase.fitted(x, count: 400, width: 2, components: 2, ridge: 0.01, lattice: floor, rng: &r)
     XCTAssertGreaterThanOrEqual(m.shape.covariance[0], 1.0 / 12 + 0.01 - 1e-12)
+    XCTAssertEqual(m.latticeVariance.count, 2, "the last M-step's term is recorded")
     var r2 = TrainerRandom(seed: 5)
     let unfloored = MixtureBase.fitted(x, count: 400, width: 2, components: 2, ridge: 0.01, rng: &r2)
     XCTAssertLessThan(unfloored.shape.covariance[0], 1.0 / 12 + 0.01, "without the floor the spread is below h²/12")

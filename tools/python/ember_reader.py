@@ -42,7 +42,7 @@ from ember.fb.ModelFile import ModelFile  # noqa: E402
 from ember.fb.Model import Model as FBModel  # noqa: E402
 
 #: Format version this reader reads (same as the Swift ``FormatVersion.current``).
-READER_VERSION = (1, 2)
+READER_VERSION = (1, 3)
 FILE_IDENTIFIER = b"EMBR"
 
 FEATURE_KINDS = ("numeric", "integer", "categorical")
@@ -167,6 +167,9 @@ class GaussianBase:
     precision: np.ndarray      # (d, d)
     log_det_covariance: float
     components: int
+    #: (d,) lattice variance h²/12 carried on the covariance's diagonal (format 1.3; empty when
+    #: absent). Scoring ignores it; conditioning on exact values takes it out of the covariance.
+    lattice_variance: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
 
     def energy_and_grad(self, x: np.ndarray, want_grad: bool = True):
         """E_base(x) (n,) and its gradient (n, d), float64."""
@@ -534,8 +537,12 @@ def _decode_model(m, data: bytes) -> Model:
             if means.size != k * d or prec.size != d * d:
                 raise EmberFileError("invalid", f"base shapes: {means.size} means, {prec.size} precision values "
                                      f"for k={k}, d={d}", f"{at} base")
+            lattice = _vec(b, "LatticeVariance")
+            if lattice.size not in (0, d):
+                raise EmberFileError("invalid", f"{lattice.size} lattice variances, expected {d} (or none)",
+                                     f"{at} base lattice_variance")
             base = GaussianBase(means.reshape(k, d), _vec(b, "LogWeights"), prec.reshape(d, d),
-                                b.LogDetCovariance(), k)
+                                b.LogDetCovariance(), k, lattice)
         s = c.Sampler()
         sampler = None if s is None else SamplerDefaults(
             _enum(SAMPLER_KINDS, s.Kind(), f"{at} sampler kind"), s.Steps(), s.StepSize(), s.NoiseScale(),

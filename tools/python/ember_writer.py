@@ -89,12 +89,15 @@ def _class(b, c: er.ClassModel) -> int:
         m = _aligned(b, c.base.means, np.float32)
         lw = _vector(b, c.base.log_weights, np.float32)
         p = _aligned(b, c.base.precision, np.float32)
+        lv = _aligned(b, c.base.lattice_variance, np.float32) if np.size(c.base.lattice_variance) else None
         FBase.GaussianBaseStart(b)
         FBase.GaussianBaseAddMeans(b, m)
         FBase.GaussianBaseAddLogWeights(b, lw)
         FBase.GaussianBaseAddPrecision(b, p)
         FBase.GaussianBaseAddLogDetCovariance(b, float(c.base.log_det_covariance))
         FBase.GaussianBaseAddComponents(b, int(c.base.components))
+        if lv is not None:
+            FBase.GaussianBaseAddLatticeVariance(b, lv)
         base = FBase.GaussianBaseEnd(b)
     cal = _calibration(b, c.calibration)
     samp = None

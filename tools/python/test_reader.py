@@ -110,9 +110,10 @@ def test_rejects_newer_major_and_min_reader():
         er.read_model(ew.wrap_payload(payload, version=(2, 0)))
     assert e.value.kind == "unsupported_version"
     with pytest.raises(er.EmberFileError) as e:
-        er.read_model(ew.wrap_payload(payload, version=(1, 4), min_reader=(1, 3)))
+        major, minor = er.READER_VERSION
+        er.read_model(ew.wrap_payload(payload, version=(major, minor + 2), min_reader=(major, minor + 1)))
     assert e.value.kind == "unsupported_version"
-    assert er.read_model(ew.wrap_payload(payload, version=(1, 7), min_reader=(1, 0))).format_version == (1, 7)
+    assert er.read_model(ew.wrap_payload(payload, version=(1, 9), min_reader=(1, 0))).format_version == (1, 9)
 
 
 def test_semantic_validation_names_location():
@@ -334,3 +335,20 @@ def test_swift_energies_and_input_gradients_match_numpy(tmp_path, act, output, w
         np.testing.assert_allclose(e, e_ref, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(e_ref).max())))
         scale = max(1.0, float(np.abs(g_ref).max()))
         np.testing.assert_allclose(g, g_ref, rtol=1e-4, atol=1e-4 * scale)
+
+
+def test_lattice_variance_round_trips_and_swift_fixture_reads():
+    m = ew.random_model(d=5, classes=2, seed=3, categorical=True)
+    lattice = np.array([0, 0, 1 / 12, 1 / 12, 1 / 12], dtype=np.float32)
+    m.classes[0].base.lattice_variance = lattice
+    back = er.read_model(ew.serialize(m))
+    assert np.array_equal(back.classes[0].base.lattice_variance, lattice)
+    assert back.classes[1].base.lattice_variance.size == 0
+    m.classes[0].base.lattice_variance = lattice[:3]
+    with pytest.raises(er.EmberFileError) as e:
+        er.read_model(ew.serialize(m))
+    assert e.value.kind == "invalid" and "lattice_variance" in e.value.at
+    fixture = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "EmberFormatTests", "Fixtures", "mixture.ember")
+    with open(fixture, "rb") as f:
+        swift = er.read_model(f.read())
+    assert [list(np.round(c.base.lattice_variance * 12, 5)) for c in swift.classes] == [[0, 1, 1, 1, 1, 1]] * 2

@@ -675,7 +675,8 @@ struct GaussianBase FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
     VT_LOG_WEIGHTS = 6,
     VT_PRECISION = 8,
     VT_LOG_DET_COVARIANCE = 10,
-    VT_COMPONENTS = 12
+    VT_COMPONENTS = 12,
+    VT_LATTICE_VARIANCE = 14
   };
   /// k*d component means, row-major.
   const flatbuffers::Vector<float> *means() const {
@@ -696,6 +697,13 @@ struct GaussianBase FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   uint32_t components() const {
     return GetField<uint32_t>(VT_COMPONENTS, 1);
   }
+  /// Optional (format 1.3): d values, the lattice variance h^2/12 of each encoded slot that S
+  /// carries on its diagonal (a base fitted to dequantized whole-number columns and one-hot
+  /// slots; 0 for a continuous slot). Conditioning on exact values takes it back out
+  /// (S - diag(lattice_variance)); scoring uses S as it is. Absent: none (1.2 readers ignore it).
+  const flatbuffers::Vector<float> *lattice_variance() const {
+    return GetPointer<const flatbuffers::Vector<float> *>(VT_LATTICE_VARIANCE);
+  }
   bool Verify(flatbuffers::Verifier &verifier) const {
     return VerifyTableStart(verifier) &&
            VerifyOffset(verifier, VT_MEANS) &&
@@ -706,6 +714,8 @@ struct GaussianBase FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
            verifier.VerifyVector(precision()) &&
            VerifyField<double>(verifier, VT_LOG_DET_COVARIANCE, 8) &&
            VerifyField<uint32_t>(verifier, VT_COMPONENTS, 4) &&
+           VerifyOffset(verifier, VT_LATTICE_VARIANCE) &&
+           verifier.VerifyVector(lattice_variance()) &&
            verifier.EndTable();
   }
 };
@@ -729,6 +739,9 @@ struct GaussianBaseBuilder {
   void add_components(uint32_t components) {
     fbb_.AddElement<uint32_t>(GaussianBase::VT_COMPONENTS, components, 1);
   }
+  void add_lattice_variance(flatbuffers::Offset<flatbuffers::Vector<float>> lattice_variance) {
+    fbb_.AddOffset(GaussianBase::VT_LATTICE_VARIANCE, lattice_variance);
+  }
   explicit GaussianBaseBuilder(flatbuffers::FlatBufferBuilder &_fbb)
         : fbb_(_fbb) {
     start_ = fbb_.StartTable();
@@ -746,9 +759,11 @@ inline flatbuffers::Offset<GaussianBase> CreateGaussianBase(
     flatbuffers::Offset<flatbuffers::Vector<float>> log_weights = 0,
     flatbuffers::Offset<flatbuffers::Vector<float>> precision = 0,
     double log_det_covariance = 0.0,
-    uint32_t components = 1) {
+    uint32_t components = 1,
+    flatbuffers::Offset<flatbuffers::Vector<float>> lattice_variance = 0) {
   GaussianBaseBuilder builder_(_fbb);
   builder_.add_log_det_covariance(log_det_covariance);
+  builder_.add_lattice_variance(lattice_variance);
   builder_.add_components(components);
   builder_.add_precision(precision);
   builder_.add_log_weights(log_weights);
@@ -762,19 +777,22 @@ inline flatbuffers::Offset<GaussianBase> CreateGaussianBaseDirect(
     const std::vector<float> *log_weights = nullptr,
     const std::vector<float> *precision = nullptr,
     double log_det_covariance = 0.0,
-    uint32_t components = 1) {
+    uint32_t components = 1,
+    const std::vector<float> *lattice_variance = nullptr) {
   if (means) { _fbb.ForceVectorAlignment(means->size(), sizeof(float), 32); }
   auto means__ = means ? _fbb.CreateVector<float>(*means) : 0;
   auto log_weights__ = log_weights ? _fbb.CreateVector<float>(*log_weights) : 0;
   if (precision) { _fbb.ForceVectorAlignment(precision->size(), sizeof(float), 32); }
   auto precision__ = precision ? _fbb.CreateVector<float>(*precision) : 0;
+  auto lattice_variance__ = lattice_variance ? _fbb.CreateVector<float>(*lattice_variance) : 0;
   return ember::fb::CreateGaussianBase(
       _fbb,
       means__,
       log_weights__,
       precision__,
       log_det_covariance,
-      components);
+      components,
+      lattice_variance__);
 }
 
 /// Energy quantiles on held-out rows and the derived threshold.

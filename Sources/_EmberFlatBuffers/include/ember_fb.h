@@ -95,7 +95,7 @@ typedef struct {
   int8_t output;
   uint32_t layer_count;
   int has_base;
-  embr_span base_means, base_log_weights, base_precision; /* float */
+  embr_span base_means, base_log_weights, base_precision, base_lattice_variance; /* float */
   double base_log_det;
   uint32_t base_components;
   float network_scale;
@@ -146,6 +146,7 @@ typedef struct {
 typedef struct { embr_ref levels, quantiles; float threshold; uint32_t rows; } embr_calibration_args;
 typedef struct {
   embr_ref means, log_weights, precision; double log_det_covariance; uint32_t components;
+  embr_ref lattice_variance;
 } embr_base_args;
 typedef struct {
   embr_ref label; double prior; uint32_t train_rows; embr_ref network, base; float network_scale;

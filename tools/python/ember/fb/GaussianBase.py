@@ -129,7 +129,38 @@ class GaussianBase(object):
             return self._tab.Get(flatbuffers.number_types.Uint32Flags, o + self._tab.Pos)
         return 1
 
-def GaussianBaseStart(builder): builder.StartObject(5)
+    # Optional (format 1.3): d values, the lattice variance h^2/12 of each encoded slot that S
+    # carries on its diagonal (a base fitted to dequantized whole-number columns and one-hot
+    # slots; 0 for a continuous slot). Conditioning on exact values takes it back out
+    # (S - diag(lattice_variance)); scoring uses S as it is. Absent: none (1.2 readers ignore it).
+    # GaussianBase
+    def LatticeVariance(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # GaussianBase
+    def LatticeVarianceAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Float32Flags, o)
+        return 0
+
+    # GaussianBase
+    def LatticeVarianceLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # GaussianBase
+    def LatticeVarianceIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        return o == 0
+
+def GaussianBaseStart(builder): builder.StartObject(6)
 def Start(builder):
     return GaussianBaseStart(builder)
 def GaussianBaseAddMeans(builder, means): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(means), 0)
@@ -156,6 +187,12 @@ def AddLogDetCovariance(builder, logDetCovariance):
 def GaussianBaseAddComponents(builder, components): builder.PrependUint32Slot(4, components, 1)
 def AddComponents(builder, components):
     return GaussianBaseAddComponents(builder, components)
+def GaussianBaseAddLatticeVariance(builder, latticeVariance): builder.PrependUOffsetTRelativeSlot(5, flatbuffers.number_types.UOffsetTFlags.py_type(latticeVariance), 0)
+def AddLatticeVariance(builder, latticeVariance):
+    return GaussianBaseAddLatticeVariance(builder, latticeVariance)
+def GaussianBaseStartLatticeVarianceVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def StartLatticeVarianceVector(builder, numElems):
+    return GaussianBaseStartLatticeVarianceVector(builder, numElems)
 def GaussianBaseEnd(builder): return builder.EndObject()
 def End(builder):
     return GaussianBaseEnd(builder)

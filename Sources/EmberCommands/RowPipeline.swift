@@ -210,7 +210,7 @@ extension RowPipeline {
 
   /// Rows encoded, evaluated and formatted together by one thread: the unit of work handed
   /// out within a batch.
-  static let pieceRows = 32
+  static let pieceRows = 64
 
   /// Buffers for one batch: encoded rows (n×d), energies (n×C), row slots, one output text per
   /// piece of ``pieceRows`` rows, and per thread an evaluator and C floats of scratch. Threads

@@ -39,16 +39,17 @@ extension PreparedBase {
   }
 
   /// Lower Cholesky factor of the d×d symmetric matrix `a` (row-major), or nil when it is not
-  /// numerically positive definite. O(d³/3).
-  static func cholesky(_ a: [Double], _ d: Int) -> [Double]? {
+  /// numerically positive definite: a pivot not finite or not above `relativeFloor` × its
+  /// diagonal entry (the default treats a pivot lost to rounding as not positive definite).
+  /// O(d³/3).
+  static func cholesky(_ a: [Double], _ d: Int, relativeFloor: Double = 1e-12) -> [Double]? {
     var l = [Double](repeating: 0, count: d * d)
     for i in 0..<d {
       for j in 0...i {
         var s = a[i * d + j]
         for p in 0..<j { s -= l[i * d + p] * l[j * d + p] }
         if i == j {
-          // Relative pivot floor: a pivot lost to rounding is not positive definite.
-          guard s > 1e-12 * Swift.max(a[i * d + i], 0), s.isFinite else { return nil }
+          guard s > relativeFloor * Swift.max(a[i * d + i], 0), s.isFinite else { return nil }
           l[i * d + i] = s.squareRoot()
         } else {
           l[i * d + j] = s / l[j * d + j]

@@ -45,21 +45,9 @@ final class PreparedBase: @unchecked Sendable {
     dPad = padded(d)
     k = logWeights.count
     kPad = padded(k)
-    // Cholesky in double precision.
-    var l = [Double](repeating: 0, count: d * d)
-    for i in 0..<d {
-      for j in 0...i {
-        var s = precision[i * d + j]
-        for p in 0..<j { s -= l[i * d + p] * l[j * d + p] }
-        if i == j {
-          guard s > 0, s.isFinite else {
-            throw EmberRuntimeError(.unusableModel, "the base precision matrix is not positive definite", at: location)
-          }
-          l[i * d + i] = s.squareRoot()
-        } else {
-          l[i * d + j] = s / l[j * d + j]
-        }
-      }
+    // Cholesky in double precision (any positive finite pivot accepted).
+    guard let l = Self.cholesky(precision, d, relativeFloor: 0) else {
+      throw EmberRuntimeError(.unusableModel, "the base precision matrix is not positive definite", at: location)
     }
     lowerDouble = l
     rawMeans = raw.map(Double.init)

@@ -46,7 +46,7 @@ final class PreparedBase: @unchecked Sendable {
     k = logWeights.count
     kPad = padded(k)
     // Cholesky in double precision (any positive finite pivot accepted).
-    guard let l = Self.cholesky(precision, d, relativeFloor: 0) else {
+    guard let l = SymmetricMatrix.cholesky(precision, d, relativeFloor: 0) else {
       throw EmberRuntimeError(.unusableModel, "the base precision matrix is not positive definite", at: location)
     }
     lowerDouble = l

@@ -1,4 +1,5 @@
 import EmberFormat
+import EmberRuntime
 import Foundation
 
 /// A multivariate Gaussian in double precision: mean, covariance S, its Cholesky factor, the
@@ -41,25 +42,8 @@ public struct GaussianFit: Sendable {
     var ld = 0.0
     for i in 0..<d { ld += 2 * log(l[i * d + i]) }
     logDet = ld
-    // P = L⁻ᵀ L⁻¹: invert L by forward substitution, then multiply.
-    var inv = [Double](repeating: 0, count: d * d)
-    for j in 0..<d {
-      inv[j * d + j] = 1 / l[j * d + j]
-      for i in (j + 1)..<max(d, j + 1) {
-        var s = 0.0
-        for k in j..<i { s -= l[i * d + k] * inv[k * d + j] }
-        inv[i * d + j] = s / l[i * d + i]
-      }
-    }
-    var p = [Double](repeating: 0, count: d * d)
-    for i in 0..<d {
-      for j in 0...i {
-        var s = 0.0
-        for k in max(i, j)..<d { s += inv[k * d + i] * inv[k * d + j] }
-        p[i * d + j] = s
-        p[j * d + i] = s
-      }
-    }
+    // P = L⁻ᵀ L⁻¹, as the runtime computes a base's precision.
+    let p = SymmetricMatrix.inverse(cholesky: l, d)
     precision = p
     precisionFloat = p.map { Float($0) }
   }

@@ -141,89 +141,16 @@ struct ShortDecimal {
     self.negative = negative
   }
 
-  /// The plain decimal in `bytes`, or nil for anything else (which the general path reads).
+  /// The short decimal in `bytes`, or nil for anything else (which the general path reads):
+  /// `ember_text_short_decimal`, the reading the row encoder's loop uses too.
   @inlinable @inline(__always)
   static func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> ShortDecimal? {
-    guard var p = bytes.baseAddress, bytes.count > 0 else { return nil }
-    let end = p + bytes.count
-    let negative = p.pointee == 0x2D
-    if negative { p += 1 }
-    let digitsStart = p
-    var w: UInt64 = 0
-    while p < end {
-      let d = p.pointee &- 0x30
-      if d > 9 { break }
-      w = w &* 10 &+ UInt64(d)
-      p += 1
-    }
-    var count = p - digitsStart
-    var fraction = 0
-    if p < end && p.pointee == 0x2E {
-      p += 1
-      let k = end - p
-      // 1 to 8 fraction digits ending the field, in a field of ≥ 8 bytes: the 8 bytes that end
-      // the field, the ones before the fraction replaced by '0', checked and read at once
-      // (anything else falls through to the byte loop, which decides as before).
-      if k >= 1 && k <= 8 && bytes.count >= 8 {
-        let last8 = UnsafeRawPointer(end - 8).loadUnaligned(as: UInt64.self).littleEndian
-        let before: UInt64 = (1 &<< UInt64(64 - 8 * k)) &- 1  // k ≥ 1: a shift below 64
-        let v = (last8 & ~before) | (0x3030_3030_3030_3030 & before)
-        if SWARDigits.areEightDigits(v) {
-          count += k
-          guard count <= 19 else { return nil }
-          return ShortDecimal(
-            significand: w &* SWARDigits.powerOfTen(k) &+ SWARDigits.value(v), fractionDigits: k, negative: negative)
-        }
-      }
-      let fractionStart = p
-      while p < end {
-        let d = p.pointee &- 0x30
-        if d > 9 { break }
-        w = w &* 10 &+ UInt64(d)
-        p += 1
-      }
-      fraction = p - fractionStart
-      count += fraction
-    }
-    guard p == end && count > 0 && count <= 19 else { return nil }
-    return ShortDecimal(significand: w, fractionDigits: fraction, negative: negative)
-  }
-}
-
-/// Eight ASCII digits in a little-endian word (the first digit in the lowest byte), read
-/// without branches.
-@usableFromInline
-enum SWARDigits {
-  /// Whether every byte of `v` is an ASCII digit.
-  @inlinable @inline(__always)
-  static func areEightDigits(_ v: UInt64) -> Bool {
-    (v & 0xF0F0_F0F0_F0F0_F0F0) | (((v &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4)
-      == 0x3333_3333_3333_3333
-  }
-
-  /// The number the eight digits of `v` spell (at most 99,999,999): pairs, then fours, then
-  /// all eight combined by three multiplications.
-  @inlinable @inline(__always)
-  static func value(_ v: UInt64) -> UInt64 {
-    var x = v & 0x0F0F_0F0F_0F0F_0F0F
-    x = (x &* 2561) >> 8
-    x = ((x & 0x00FF_00FF_00FF_00FF) &* 6_553_601) >> 16
-    return ((x & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
-  }
-
-  /// 10^k for k in 1...8.
-  @inlinable @inline(__always)
-  static func powerOfTen(_ k: Int) -> UInt64 {
-    switch k {
-    case 1: 10
-    case 2: 100
-    case 3: 1000
-    case 4: 10000
-    case 5: 100_000
-    case 6: 1_000_000
-    case 7: 10_000_000
-    default: 100_000_000
-    }
+    guard let p = bytes.baseAddress else { return nil }
+    var digits: UInt64 = 0
+    var fraction: Int32 = 0
+    var negative: Int32 = 0
+    guard ember_text_short_decimal(p, bytes.count, &digits, &fraction, &negative) != 0 else { return nil }
+    return ShortDecimal(significand: digits, fractionDigits: Int(fraction), negative: negative != 0)
   }
 }
 

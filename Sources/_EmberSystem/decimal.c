@@ -40,11 +40,9 @@ typedef struct {
   uint32_t negative;
 } plain_parts;
 
-// The plain decimal in p[0..<n]: optional '-', digits, optional '.' and digits, 1 to 19 digits
-// in all, nothing else, whose digits make at most 2^53 with at most 22 after the point. Integer
-// work only: the division that makes it a double is left to the caller, so that a loop over
-// cells keeps several divisions in flight instead of waiting on each.
-static inline __attribute__((always_inline)) int plain_decimal(const uint8_t *p, size_t n, plain_parts *out) {
+// The short decimal in p[0..<n]: optional '-', digits, optional '.' and digits, 1 to 19 digits
+// in all, nothing else (every decimal the parser reads in one loop). Integer work only.
+static inline __attribute__((always_inline)) int short_decimal(const uint8_t *p, size_t n, plain_parts *out) {
   if (n == 0) return 0;
   const uint8_t *end = p + n;
   uint32_t negative = *p == '-';
@@ -84,10 +82,27 @@ static inline __attribute__((always_inline)) int plain_decimal(const uint8_t *p,
     count += fraction;
   }
 done:
-  if (p != end || count == 0 || count > 19 || w > (1ull << 53) || fraction > 22) return 0;
+  if (p != end || count == 0 || count > 19) return 0;
   out->digits = w;
   out->fraction = (uint32_t)fraction;
   out->negative = negative;
+  return 1;
+}
+
+// A short decimal whose digits make at most 2^53 with at most 22 after the point: its double is
+// one correctly rounded division, left to the caller, so that a loop over cells keeps several
+// divisions in flight instead of waiting on each.
+static inline __attribute__((always_inline)) int plain_decimal(const uint8_t *p, size_t n, plain_parts *out) {
+  return short_decimal(p, n, out) && out->digits <= (1ull << 53) && out->fraction <= 22;
+}
+
+int ember_text_short_decimal(const uint8_t *bytes, size_t count, uint64_t *digits, int32_t *fraction,
+                             int32_t *negative) {
+  plain_parts d;
+  if (!short_decimal(bytes, count, &d)) return 0;
+  *digits = d.digits;
+  *fraction = (int32_t)d.fraction;
+  *negative = (int32_t)d.negative;
   return 1;
 }
 

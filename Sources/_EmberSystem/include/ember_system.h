@@ -228,6 +228,14 @@ typedef struct {
   int32_t slot;
 } ember_text_numeric;
 
+/// Reads bytes[0..<count] when it is a short decimal — an optional '-', digits, an optional '.'
+/// and digits, 1 to 19 digits in all, nothing else — into its digits as one integer, how many
+/// follow the point and its sign (1 when negative), and returns 1; returns 0 for anything else.
+/// Eight fraction digits are checked and read at once. EmberText's decimal parser starts here.
+/// O(count).
+int ember_text_short_decimal(const uint8_t *bytes, size_t count, uint64_t *digits, int32_t *fraction,
+                             int32_t *negative);
+
 /// Reads bytes[0..<count] when it is a plain decimal — an optional '-', digits, an optional '.'
 /// and digits, 1 to 19 digits in all whose integer is at most 2^53, at most 22 after the point,
 /// nothing else — into *value (the nearest double: one correctly rounded division) and returns

@@ -109,10 +109,13 @@ MAP
 
   local cflags=(-O2 -fPIC -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables)
   local objects=()
-  for f in Sources/_EmberSystem/*.c tools/micro/libc_shims.c tools/micro/malloc.c tools/micro/main.c; do
+  for f in Sources/_EmberSystem/*.c tools/micro/libc_shims.c tools/micro/malloc.c tools/micro/memcpy.c tools/micro/main.c; do
     [ "$arch" != x86_64 ] && [ "$f" = tools/micro/libc_shims.c ] && continue  # glibc has arc4random_buf
     [ "$arch" != x86_64 ] && [ "$f" = tools/micro/malloc.c ] && continue  # glibc's malloc is kept
-    "${cc[@]}" "${cflags[@]}" -ISources/_EmberSystem/include -c "$f" -o "$out/$(basename "$f").o"
+    [ "$arch" != x86_64 ] && [ "$f" = tools/micro/memcpy.c ] && continue  # and glibc's memcpy
+    local fileflags=()
+    [ "$f" = tools/micro/memcpy.c ] && fileflags=(-fno-builtin)
+    "${cc[@]}" "${cflags[@]}" ${fileflags[@]+"${fileflags[@]}"} -ISources/_EmberSystem/include -c "$f" -o "$out/$(basename "$f").o"
     objects+=("$out/$(basename "$f").o")
   done
   for f in Sources/_EmberKernels/*.c; do
@@ -163,6 +166,9 @@ MAP
     # The binary's allocator (tools/micro/malloc.c), under four threads of random use.
     musl-gcc -static -O2 -o "$out/malloc_check" tools/micro/malloc_check.c tools/micro/malloc.c -lpthread
     "$out/malloc_check" | grep -qx ok
+    # Its memcpy and memmove (the object linked above): every size and offset, overlapping moves.
+    musl-gcc -static -O2 -o "$out/memcpy_check" tools/micro/memcpy_check.c "$out/memcpy.c.o"
+    "$out/memcpy_check" | grep -qx ok
   fi
   if [ "$arch" = x86_64 ] && [ "$PROBE" = 0 ]; then build_library "$out" "${cc[@]}"; fi
 }
@@ -187,7 +193,7 @@ build_library() {
     -c Sources/_EmberCAPITypes/types.c -o "$out/capi_types.o"
   local members=()
   for o in "$out"/*.o; do
-    case "$(basename "$o")" in main.c.o|malloc.c.o|EmberCommands.o|EmberEdge.o) ;; *) members+=("$o") ;; esac
+    case "$(basename "$o")" in main.c.o|malloc.c.o|memcpy.c.o|EmberCommands.o|EmberEdge.o) ;; *) members+=("$o") ;; esac
   done
   rm -rf "$out/unicode" && mkdir -p "$out/unicode" dist/lib
   (cd "$out/unicode" && ar x "$TOOLCHAIN/lib/swift/embedded/x86_64-unknown-linux-gnu/libswiftUnicodeDataTables.a")

@@ -101,9 +101,61 @@ double ek_det_log(double x) {
   return kd * ln2_hi + (lm + kd * ln2_lo);
 }
 
-float ek_det_expf(float x) { return (float)ek_det_exp((double)x); }
+// The float functions return (float)ek_det_exp((double)x) and (float)ek_det_log((double)x),
+// bit for bit, most of the time without computing them: a shorter evaluation in double (error
+// below 2^-41 of the result; Estrin's scheme, so its steps overlap) is rounded to float when the
+// rounding is unambiguous — when every double within 2^-34 of it (far more than both
+// evaluations' errors together) rounds to the same float, so the full function's result, which
+// lies there too, does as well. Otherwise (about one call in a few thousand: a value next to a
+// rounding boundary) and outside the common range, the full function decides. Scores call these
+// once or twice per row.
+static inline int unambiguous(double y, float *out) {
+  double margin = (y < 0 ? -y : y) * 0x1p-34;
+  float lo = (float)(y - margin), hi = (float)(y + margin);
+  *out = lo;
+  return lo == hi;
+}
 
-float ek_det_logf(float x) { return (float)ek_det_log((double)x); }
+float ek_det_expf(float x) {
+  if (x == 0) return 1.0f;
+  if (!(x >= -80.0f && x <= 80.0f)) return (float)ek_det_exp((double)x);  // and NaN
+  double xd = (double)x;
+  double t = xd * inv_ln2 + round_magic;
+  double kd = t - round_magic;
+  int64_t k = (int64_t)kd;
+  double r = (xd - kd * ln2_hi) - kd * ln2_lo;
+  // e^r, |r| ≤ 0.347, by its Taylor series to r^10 (truncation below 2^-42 relative).
+  double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+  double a0 = 1.0 + r, a1 = 0.5 + r * (1.0 / 6.0), a2 = 1.0 / 24.0 + r * (1.0 / 120.0);
+  double a3 = 1.0 / 720.0 + r * (1.0 / 5040.0), a4 = 1.0 / 40320.0 + r * (1.0 / 362880.0);
+  double b0 = a0 + r2 * a1, b1 = a2 + r2 * a3, b2 = a4 + r2 * (1.0 / 3628800.0);
+  double y = ((b0 + r4 * b1) + r8 * b2) * from_bits((uint64_t)(k + 1023) << 52);
+  float f;
+  return unambiguous(y, &f) ? f : (float)ek_det_exp(xd);
+}
+
+float ek_det_logf(float x) {
+  uint32_t b;
+  memcpy(&b, &x, sizeof b);
+  // Positive normal floats only (b's sign clear, exponent field 1…254).
+  if (b - 0x00800000u >= 0x7f000000u) return (float)ek_det_log((double)x);
+  int k = (int)(b >> 23) - 127;
+  double m = from_bits(((uint64_t)(b & 0x007fffffu) << 29) | 0x3ff0000000000000ull);
+  if (m > 1.41421356237309504880) {
+    m *= 0.5;
+    k += 1;
+  }
+  // log m = 2s·(1 + z/3 + z²/5 + … + z⁷/15), s = (m − 1)/(m + 1), z = s², z ≤ 0.0295
+  // (truncation below 2^-44 relative).
+  double f = m - 1.0;
+  double s = f / (2.0 + f);
+  double z = s * s, z2 = z * z, z4 = z2 * z2;
+  double q = ((1.0 + z * (1.0 / 3.0)) + z2 * (1.0 / 5.0 + z * (1.0 / 7.0))) +
+             z4 * ((1.0 / 9.0 + z * (1.0 / 11.0)) + z2 * (1.0 / 13.0 + z * (1.0 / 15.0)));
+  double y = (double)k * 0.69314718055994530942 + 2.0 * s * q;
+  float out;
+  return unambiguous(y, &out) ? out : (float)ek_det_log((double)x);
+}
 
 // log(1 + t) for t ≥ 0 without losing small t: log(u)·t/(u − 1) with u = 1 + t rounded
 // (Goldberg's correction; a few ulp).

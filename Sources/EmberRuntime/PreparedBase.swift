@@ -91,8 +91,13 @@ final class PreparedBase: @unchecked Sendable {
     energies: UnsafeMutablePointer<Float>, stride: Int, gradients: UnsafeMutablePointer<Float>?
   ) {
     let xc = w.centered.pointer
-    for r in 0..<n {
-      for i in 0..<d { xc[r * d + i] = x[r * d + i] - center[i] }
+    center.withUnsafeBufferPointer { c in
+      // One flat loop without overflow checks (vectorised; the same subtractions).
+      let c = c.baseAddress!
+      for r in 0..<n {
+        let row = x + r &* d, out = xc + r &* d
+        for i in 0..<d { out[i] = row[i] - c[i] }
+      }
     }
     let xp = w.transformed.pointer
     ek_gemm(n, d, d, xc, d, lower.pointer, dPad, nil, xp, dPad)

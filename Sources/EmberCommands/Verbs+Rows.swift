@@ -31,6 +31,7 @@ extension Verb {
     let threshold = p.float(.threshold)
     let withEnergies = p.flag(.energies)
     let labels = session.labels
+    let labelText = FieldTable(labels)
     var columns = (input.stream ? ["line"] : []) + ["score", "percentile", "anomaly", "nearest_class"]
     if withEnergies { columns += labels.map { "energy_" + $0 } }
     let explanation = try Explanation(k: p.int(.explain), session: session, threads: input.threads)
@@ -50,9 +51,10 @@ extension Verb {
         for k in row.kept { text.field(k) }
         if input.stream { text.field(row.line) }
         text.field(s)
-        if let p = session.percentile(ofScore: s) { text.field(p) } else { text.field("") }
-        text.field(session.isAnomaly(score: s, threshold: threshold, flags: row.flags).map { $0 ? "1" : "0" } ?? "")
-        text.field(labels[best])
+        let none: StaticString = "", yes: StaticString = "1", no: StaticString = "0"
+        if let p = session.percentile(ofScore: s) { text.field(p) } else { text.field(none) }
+        text.field(session.isAnomaly(score: s, threshold: threshold, flags: row.flags).map { $0 ? yes : no } ?? none)
+        text.field(labelText[best])
         if withEnergies { for c in 0..<labels.count { text.field(e[c]) } }
         if let explanation {
           var why: [String] = []
@@ -85,6 +87,7 @@ extension Verb {
     let session = try openSession(model)
     let labelOnly = p.flag(.labelOnly)
     let labels = session.labels
+    let labelText = FieldTable(labels)
     let columns = (input.stream ? ["line"] : []) + ["label"] + (labelOnly ? [] : labels.map { "p_" + $0 })
     try input.checkKeep(outputColumns: columns)
     let sink = try OutputSink(path: output)
@@ -99,7 +102,7 @@ extension Verb {
         let best = session.classify(e, row: x, probabilities: p)
         for k in row.kept { text.field(k) }
         if input.stream { text.field(row.line) }
-        text.field(labels[best])
+        text.field(labelText[best])
         if !labelOnly { for c in 0..<labels.count { text.field(p[c]) } }
         text.endLine()
       })

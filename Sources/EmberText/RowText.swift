@@ -89,6 +89,14 @@ public final class RowText {
     text.withUTF8 { field($0) }
   }
 
+  /// ``field(_:)-(UnsafeBufferPointer<UInt8>)`` of a literal's bytes (no reference counting:
+  /// for the fixed tokens written on every row).
+  @inline(__always)
+  public func field(_ text: StaticString) {
+    // (A one-character literal is held as a scalar, without a pointer to bytes.)
+    text.withUTF8Buffer { field($0) }
+  }
+
   /// Appends a float field: its shortest round-trip text (``FloatText/write(_:into:)``).
   @inline(__always)
   public func field(_ value: Float) {
@@ -119,5 +127,36 @@ enum CSVQuoting {
   static func needsQuotes(_ bytes: UnsafeBufferPointer<UInt8>, delimiter: UInt8) -> Bool {
     for b in bytes where b == delimiter || b == 0x22 || b == 0x0A || b == 0x0D { return true }
     return false
+  }
+}
+
+/// Strings written as fields row after row (class labels), kept as UTF-8 bytes in one buffer:
+/// writing one (``RowText/field(_:)-(UnsafeBufferPointer<UInt8>)`` of ``subscript(_:)``) costs
+/// no reference counting, which a `String` from an array does on every row. Immutable.
+public final class FieldTable: @unchecked Sendable {
+  private let bytes: UnsafeMutablePointer<UInt8>
+  private let starts: [Int]
+
+  /// The strings' bytes, in order.
+  public init(_ strings: [String]) {
+    var starts = [0]
+    for s in strings { starts.append(starts[starts.count - 1] + s.utf8.count) }
+    bytes = .allocate(capacity: max(starts[starts.count - 1], 1))
+    var at = 0
+    for s in strings {
+      for b in s.utf8 {
+        bytes[at] = b
+        at += 1
+      }
+    }
+    self.starts = starts
+  }
+
+  deinit { bytes.deallocate() }
+
+  /// String i's bytes (valid as long as the table). O(1).
+  @inline(__always)
+  public subscript(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+    starts.withUnsafeBufferPointer { s in UnsafeBufferPointer(start: bytes + s[i], count: s[i + 1] - s[i]) }
   }
 }

@@ -25,38 +25,34 @@ final class DeterministicMathTests: XCTestCase {
     0.70710677, 0.9999999, 1.0000001,
   ]
 
-  func testFloatExpIsTheDoubleExpRoundedOnRandomAndDenseInputs() {
-    for x in Self.special { checkExp(x) }
-    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+  /// `check` on the special values, a million random bit patterns (from `seed`), and every
+  /// `step`th float of each of `ranges` (bit patterns, lower bound included).
+  private func sweep(_ check: (Float) -> Void, seed: UInt64, ranges: [(UInt32, UInt32)], step: UInt32) {
+    for x in Self.special { check(x) }
+    var state = seed
     for _ in 0..<1_000_000 {
       state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-      checkExp(Float(bitPattern: UInt32(truncatingIfNeeded: state >> 32)))
+      check(Float(bitPattern: UInt32(truncatingIfNeeded: state >> 32)))
     }
-    // The range scores use, densely: every 4099th float in [-90, 90].
-    for top in [Float(90), Float(-90)] {
-      var b: UInt32 = top < 0 ? 0x8000_0000 : 0
-      while b < top.bitPattern {
-        checkExp(Float(bitPattern: b))
-        b += 4099
+    for (low, high) in ranges {
+      var b = low
+      while b < high {
+        check(Float(bitPattern: b))
+        b += step
       }
     }
+  }
+
+  func testFloatExpIsTheDoubleExpRoundedOnRandomAndDenseInputs() {
+    // The range scores use, densely: every 4099th float in [-90, 90].
+    sweep(checkExp, seed: 0x9E37_79B9_7F4A_7C15, ranges: [(0, Float(90).bitPattern), (0x8000_0000, Float(-90).bitPattern)], step: 4099)
     XCTAssertGreaterThan(checked, 1_500_000)
     XCTAssertEqual(mismatches, [])
   }
 
   func testFloatLogIsTheDoubleLogRoundedOnRandomAndDenseInputs() {
-    for x in Self.special { checkLog(x) }
-    var state: UInt64 = 0x2545_F491_4F6C_DD1D
-    for _ in 0..<1_000_000 {
-      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-      checkLog(Float(bitPattern: UInt32(truncatingIfNeeded: state >> 32)))
-    }
     // [0.25, 8] (sums of class terms), every 97th float.
-    var b = Float(0.25).bitPattern
-    while b < Float(8).bitPattern {
-      checkLog(Float(bitPattern: b))
-      b += 97
-    }
+    sweep(checkLog, seed: 0x2545_F491_4F6C_DD1D, ranges: [(Float(0.25).bitPattern, Float(8).bitPattern)], step: 97)
     XCTAssertGreaterThan(checked, 1_400_000)
     XCTAssertEqual(mismatches, [])
   }

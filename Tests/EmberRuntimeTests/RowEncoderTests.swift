@@ -43,6 +43,38 @@ final class RowEncoderTests: XCTestCase {
     }
   }
 
+  /// Encodes every record of `text` (a header line, then rows) both ways and compares values,
+  /// flags and errors. Returns the rows, those read whole by the one-pass loop's kind of cells,
+  /// and those refused.
+  func compareBothPaths(_ encoder: RowEncoder, _ text: String) throws -> (rows: Int, plain: Int, failed: Int) {
+    let reader = CSVReader(text: text, name: "rows.csv")
+    _ = try reader.next()
+    var rows = 0, plain = 0, failed = 0
+    while let record = try reader.next() {
+      rows += 1
+      var fast = [Float](repeating: .nan, count: encoder.width)
+      var slow = [Float](repeating: .nan, count: encoder.width)
+      let a = Result { () throws(EmberRuntimeError) in try encoder.encode(record, into: &fast) }
+      let strings = try record.strings()
+      let b = Result { () throws(EmberRuntimeError) in try encoder.encode(strings, into: &slow) }
+      switch (a, b) {
+      case (.success(let f), .success(let g)):
+        XCTAssertEqual(f, g, "row \(rows): \(strings)")
+        XCTAssertEqual(fast.map(\.bitPattern), slow.map(\.bitPattern), "row \(rows): \(strings)")
+        // Rows the one-pass loop reads whole: every cell a category name or a plain decimal.
+        if strings.allSatisfy({ s in s.contains(where: \.isNumber) && s.allSatisfy { "-.0123456789".contains($0) } || s.allSatisfy(\.isLetter) && !s.isEmpty }) {
+          plain += 1
+        }
+      case (.failure(let e), .failure(let g)):
+        XCTAssertEqual(e, g, "row \(rows): \(strings)")
+        failed += 1
+      default:
+        XCTFail("row \(rows): \(strings): \(a) vs \(b)")
+      }
+    }
+    return (rows, plain, failed)
+  }
+
   func testOnePassLoopEncodesLikeTheCellSteps() throws {
     let header = ["n", "extra", "t", "mode", "tiny"]
     for policy in UnknownCategoryPolicy.allCases {
@@ -53,35 +85,39 @@ final class RowEncoderTests: XCTestCase {
         text += header.map { cell(&rng, categorical: $0 == "mode") }.joined(separator: ",") + "\n"
       }
       text += "1,2\n"  // too few fields
-      let reader = CSVReader(text: text, name: "rows.csv")
-      _ = try reader.next()
-      var rows = 0, plain = 0, failed = 0
-      while let record = try reader.next() {
-        rows += 1
-        var fast = [Float](repeating: .nan, count: encoder.width)
-        var slow = [Float](repeating: .nan, count: encoder.width)
-        let a = Result { () throws(EmberRuntimeError) in try encoder.encode(record, into: &fast) }
-        let strings = try record.strings()
-        let b = Result { () throws(EmberRuntimeError) in try encoder.encode(strings, into: &slow) }
-        switch (a, b) {
-        case (.success(let f), .success(let g)):
-          XCTAssertEqual(f, g, "row \(rows): \(strings)")
-          XCTAssertEqual(fast.map(\.bitPattern), slow.map(\.bitPattern), "row \(rows): \(strings)")
-          // Rows the one-pass loop reads whole: every cell a category name or a plain decimal.
-          if strings.allSatisfy({ s in s.contains(where: \.isNumber) && s.allSatisfy { "-.0123456789".contains($0) } || s.allSatisfy(\.isLetter) && !s.isEmpty }) {
-            plain += 1
-          }
-        case (.failure(let e), .failure(let g)):
-          XCTAssertEqual(e, g, "row \(rows): \(strings)")
-          failed += 1
-        default:
-          XCTFail("row \(rows): \(strings): \(a) vs \(b)")
-        }
-      }
+      let (rows, plain, failed) = try compareBothPaths(encoder, text)
       XCTAssertEqual(rows, 4_001)
       XCTAssertGreaterThan(plain, 100)
       XCTAssertGreaterThan(failed, 100)
     }
+  }
+
+  /// Many numeric columns in another order than the features' (the loop reads them several at
+  /// a time where the CPU can): mostly short plain decimals, some long, signed, clamped (a tiny
+  /// std) or not plain.
+  func testOnePassLoopEncodesManyColumnsLikeTheCellSteps() throws {
+    let count = 19
+    var specs: [FeatureSpec] = []
+    for i in 0..<count {
+      specs.append(
+        FeatureSpec(
+          name: "c\(i)", kind: .numeric, imputeValue: 0, mean: Double(i) * 0.37 - 2, std: i == 7 ? 1e-30 : 0.5 + Double(i) / 3,
+          min: -1e9, max: 1e9, slotOffset: i))
+    }
+    let header = (0..<count).map { "c\((count - 1 - $0) * 5 % count)" } + ["extra"]
+    let encoder = try RowEncoder(features: specs, header: header)
+    var rng = RandomSource(seed: 7)
+    var text = header.joined(separator: ",") + "\n"
+    for r in 0..<3_000 {
+      text += header.map { _ in
+        // One row in five plain throughout; in the others a cell is of any kind one time in eight.
+        r % 5 == 0 || rng.next() % 8 != 0 ? String(Double(Int64(rng.next() % 20_000_000) - 10_000_000) / 1_000_000) : cell(&rng, categorical: false)
+      }.joined(separator: ",") + "\n"
+    }
+    let (rows, plain, failed) = try compareBothPaths(encoder, text)
+    XCTAssertEqual(rows, 3_000)
+    XCTAssertGreaterThan(plain, 500)
+    XCTAssertGreaterThan(failed, 100)
   }
 
   /// The clamp to the encoded box: a z-score beyond it (here from a tiny std) is the box's edge.

@@ -245,7 +245,9 @@ int ember_text_plain_double(const uint8_t *bytes, size_t count, double *value);
 /// Encodes the numeric `features` of one CSV record (`fields` fields; field i is
 /// base[bounds[2i]..<bounds[2i+1]]) in order, as ``ember_text_numeric`` says, and returns how
 /// many it encoded: `count`, or the index of the first feature whose field is absent or not a
-/// plain decimal (``ember_text_plain_double``). O(bytes of the fields read).
+/// plain decimal (``ember_text_plain_double``). With AVX-512 four fields are read at a time,
+/// each as the 16 bytes that end where it ends: a field ending at offset e ≥ 16 may be read
+/// from base + e − 16 on (bytes before it, never before base). O(bytes of the fields read).
 size_t ember_text_encode_plain(const uint8_t *base, const int32_t *bounds, size_t fields,
                                const ember_text_numeric *features, size_t count, double limit, float *out);
 

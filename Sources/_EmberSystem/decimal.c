@@ -1,5 +1,6 @@
 // Plain decimals → double, and the row encoder's numeric cells: see include/ember_system.h.
 #include "ember_system.h"
+#include "cpu.h"
 
 #include <string.h>
 
@@ -138,25 +139,8 @@ static size_t read_scalar(const uint8_t *base, const int32_t *bounds, size_t fie
   return read;
 }
 
-#if defined(__x86_64__) && !defined(EMBER_NO_AVX512)
-#include <cpuid.h>
+#if defined(EMBER_SYSTEM_AVX512)
 #include <immintrin.h>
-
-// AVX-512 F, BW and VL, and the OS saving their state (CPUID leaves 1 and 7, XCR0).
-static int read_wide_supported(void) {
-  static int known = -1;
-  int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
-  if (k >= 0) return k;
-  unsigned a, b, c, d, x0 = 0, x1 = 0;
-  k = 0;
-  if (__get_cpuid(1, &a, &b, &c, &d) && ((c >> 27) & 1)) {
-    __asm__ volatile("xgetbv" : "=a"(x0), "=d"(x1) : "c"(0));
-    if ((x0 & 0xE6) == 0xE6 && __get_cpuid_count(7, 0, &a, &b, &c, &d))
-      k = ((b >> 16) & 1) && ((b >> 30) & 1) && ((b >> 31) & 1);
-  }
-  __atomic_store_n(&known, k, __ATOMIC_RELAXED);
-  return k;
-}
 
 // read_scalar, four cells at a time: each cell's 16 bytes (ending where it ends) in one lane of
 // a 64-byte register; one compare per kind of byte for all four (digits, '.', a leading '-');
@@ -238,8 +222,8 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) static size_t read_wide(con
 
 static size_t read_block(const uint8_t *base, const int32_t *bounds, size_t fields,
                          const ember_text_numeric *features, size_t n, plain_parts *parts) {
-#if defined(__x86_64__) && !defined(EMBER_NO_AVX512)
-  if (n >= 4 && read_wide_supported()) return read_wide(base, bounds, fields, features, n, parts);
+#if defined(EMBER_SYSTEM_AVX512)
+  if (n >= 4 && ember_sys_avx512bw()) return read_wide(base, bounds, fields, features, n, parts);
 #endif
   return read_scalar(base, bounds, fields, features, n, parts);
 }

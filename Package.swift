@@ -34,6 +34,7 @@ let package = Package(
     // C++ over the flatc-generated header, exposed as a plain C API (ember_fb.h).
     .target(
       name: "_EmberFlatBuffers",
+      dependencies: ["_EmberSystem"],
       exclude: ["generated"],
       cxxSettings: [
         .define("FLATBUFFERS_MAX_ALIGNMENT", to: "64"),
@@ -44,6 +45,7 @@ let package = Package(
     // SIMD kernels (packed matrix product, activations) with run-time CPU dispatch.
     .target(
       name: "_EmberKernels",
+      dependencies: ["_EmberSystem"],
       exclude: ["kernels_impl.h"],
       cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off", "-Wno-psabi"])]
     ),

@@ -6,8 +6,9 @@
 #include <new>
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
+
+#include "ember_system.h"
 #endif
 
 using namespace ember::fb;
@@ -87,13 +88,7 @@ EMBR_CLMUL uint32_t crc32_folded(uint32_t state, const uint8_t *p, size_t n) {
   return (uint32_t)_mm_extract_epi32(_mm_xor_si128(x, t), 1);
 }
 
-// CPUID leaf 1 alone (the compiler's __builtin_cpu_supports runs a constructor that reads
-// many leaves, each a trap to the hypervisor in a VM): PCLMULQDQ is ECX bit 1, SSE4.1 bit 19.
-const bool has_clmul = [] {
-  unsigned a, b, c, d;
-  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
-  return ((c >> 1) & 1) != 0 && ((c >> 19) & 1) != 0;
-}();
+const bool has_clmul = (ember_sys_cpu_features() & EMBER_CPU_CLMUL) != 0;
 #endif
 
 }  // namespace

@@ -1,5 +1,6 @@
 // SIMD-level dispatch for the kernels in kernels_impl.h.
 #include "ember_kernels.h"
+#include "ember_system.h"
 
 #include <math.h>
 #include <string.h>
@@ -39,41 +40,13 @@
 #undef EK_MR
 #undef EK_NB
 
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
-
-static int ek_level = 0;
-
-// The CPU's and the operating system's support, from two CPUID leaves and XCR0 (the
-// compiler's __builtin_cpu_supports runs a start-up constructor that reads many more leaves,
-// each a trap to the hypervisor in a VM: a measurable part of a 1 ms cold start).
-static int detect(void) {
-#if defined(__x86_64__)
-  unsigned a, b, c, d;
-  if (!__get_cpuid(1, &a, &b, &c, &d)) return 1;
-  int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
-  if (!osxsave || !avx) return 1;
-  unsigned xcr0, xcr0_high;
-  __asm__ volatile("xgetbv" : "=a"(xcr0), "=d"(xcr0_high) : "c"(0));
-  (void)xcr0_high;
-  if ((xcr0 & 0x6) != 0x6) return 1;  // the OS saves XMM and YMM state
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 1;
-  int avx2 = (b >> 5) & 1, avx512f = (b >> 16) & 1, avx512vl = (b >> 31) & 1;
-  // …and opmask, upper ZMM and ZMM16–31 state for AVX-512.
-  if (avx512f && avx512vl && avx2 && fma && (xcr0 & 0xE6) == 0xE6) return 3;
-  if (avx2 && fma) return 2;
-#endif
-  return 1;
-}
-
+// The widest kernels the CPU and the operating system support (_EmberSystem's CPUID reading,
+// done once).
 int ek_simd_level(void) {
-  int level = __atomic_load_n(&ek_level, __ATOMIC_RELAXED);
-  if (level == 0) {
-    level = detect();
-    __atomic_store_n(&ek_level, level, __ATOMIC_RELAXED);
-  }
-  return level;
+  int f = ember_sys_cpu_features();
+  if ((f & EMBER_CPU_AVX512) && (f & EMBER_CPU_AVX2_FMA)) return 3;
+  if (f & EMBER_CPU_AVX2_FMA) return 2;
+  return 1;
 }
 
 #if defined(__x86_64__)

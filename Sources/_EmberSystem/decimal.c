@@ -1,6 +1,5 @@
 // Plain decimals → double, and the row encoder's numeric cells: see include/ember_system.h.
 #include "ember_system.h"
-#include "cpu.h"
 
 #include <string.h>
 
@@ -139,7 +138,7 @@ static size_t read_scalar(const uint8_t *base, const int32_t *bounds, size_t fie
   return read;
 }
 
-#if defined(EMBER_SYSTEM_AVX512)
+#if defined(__x86_64__)
 #include <immintrin.h>
 
 // read_scalar, four cells at a time: each cell's 16 bytes (ending where it ends) in one lane of
@@ -222,8 +221,8 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) static size_t read_wide(con
 
 static size_t read_block(const uint8_t *base, const int32_t *bounds, size_t fields,
                          const ember_text_numeric *features, size_t n, plain_parts *parts) {
-#if defined(EMBER_SYSTEM_AVX512)
-  if (n >= 4 && ember_sys_avx512bw()) return read_wide(base, bounds, fields, features, n, parts);
+#if defined(__x86_64__)
+  if (n >= 4 && (ember_sys_cpu_features() & EMBER_CPU_AVX512BW)) return read_wide(base, bounds, fields, features, n, parts);
 #endif
   return read_scalar(base, bounds, fields, features, n, parts);
 }

@@ -1,6 +1,5 @@
 // Byte scanning for EmberText's CSV reader: see include/ember_system.h.
 #include "ember_system.h"
-#include "cpu.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -83,7 +82,7 @@ static size_t split_from(const uint8_t *buffer, size_t p, size_t field_start, si
   }
 }
 
-#if defined(EMBER_SYSTEM_AVX512)
+#if defined(__x86_64__)
 #include <immintrin.h>
 
 // The same, 64 bytes at a time (AVX-512 BW), then split_from for the last 63 bytes or fewer.
@@ -127,8 +126,8 @@ size_t ember_text_split_fields(const uint8_t *buffer, size_t start, size_t end, 
     *fields = 0;
     return start;
   }
-#if defined(EMBER_SYSTEM_AVX512)
-  if (ember_sys_avx512bw()) return split_wide(buffer, start, end, delimiter, bounds, limit, fields);
+#if defined(__x86_64__)
+  if (ember_sys_cpu_features() & EMBER_CPU_AVX512BW) return split_wide(buffer, start, end, delimiter, bounds, limit, fields);
 #endif
   return split_from(buffer, start, start, 0, end, delimiter, bounds, limit, fields);
 }

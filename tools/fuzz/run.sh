@@ -33,7 +33,7 @@ build() {
   if [[ -f "$stamp" && "$stamp" -nt "$newest" && -x "$out/fuzz-file" && -x "$out/fuzz-payload" && -x "$out/fuzz-rows" ]]; then return; fi
   echo "building fuzz targets in $out" >&2
   "$CLANGXX" -std=c++17 -w -O1 -g -fsanitize=fuzzer-no-link,address -DFLATBUFFERS_MAX_ALIGNMENT=64 -DNDEBUG \
-    -I Sources/_EmberFlatBuffers/include -c Sources/_EmberFlatBuffers/ember_fb.cpp -o "$out/ember_fb.o"
+    -I Sources/_EmberFlatBuffers/include -I Sources/_EmberSystem/include -c Sources/_EmberFlatBuffers/ember_fb.cpp -o "$out/ember_fb.o"
   cat > "$out/module/module.modulemap" <<MAP
 module _EmberFlatBuffers {
   header "$PWD/Sources/_EmberFlatBuffers/include/ember_fb.h"

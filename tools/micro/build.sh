@@ -119,13 +119,13 @@ MAP
     objects+=("$out/$(basename "$f").o")
   done
   for f in Sources/_EmberKernels/*.c; do
-    "${cc[@]}" "${cflags[@]}" -O3 -fno-math-errno -ffp-contract=off -Wno-psabi -ISources/_EmberKernels/include \
+    "${cc[@]}" "${cflags[@]}" -O3 -fno-math-errno -ffp-contract=off -Wno-psabi -ISources/_EmberKernels/include -ISources/_EmberSystem/include \
       -c "$f" -o "$out/$(basename "$f").o"
     objects+=("$out/$(basename "$f").o")
   done
   local cxxflags=(-std=c++17 -Os -fPIC -fno-exceptions -fno-rtti -fno-asynchronous-unwind-tables
     -ffunction-sections -fdata-sections -DNDEBUG -DFLATBUFFERS_MAX_ALIGNMENT=64)
-  "${cxx[@]}" "${cxxflags[@]}" -w -ISources/_EmberFlatBuffers/include -c Sources/_EmberFlatBuffers/ember_fb.cpp -o "$out/ember_fb.o"
+  "${cxx[@]}" "${cxxflags[@]}" -w -ISources/_EmberFlatBuffers/include -ISources/_EmberSystem/include -c Sources/_EmberFlatBuffers/ember_fb.cpp -o "$out/ember_fb.o"
   "${cxx[@]}" "${cxxflags[@]}" -c tools/micro/new_delete.cpp -o "$out/new_delete.o"
   objects+=("$out/ember_fb.o" "$out/new_delete.o")
 

@@ -111,6 +111,20 @@ void ember_sys_register_temporary(const char *path);
 /// Forgets a temporary file registered with ember_sys_register_temporary.
 void ember_sys_unregister_temporary(const char *path);
 
+// ---- CPU features (cpu.c) ---------------------------------------------------------------
+
+/// x86_64 instruction sets the CPU has and the operating system saves the state of, as bits:
+/// read once from CPUID leaves 1 and 7 and XCR0 (the compiler's __builtin_cpu_supports runs a
+/// start-up constructor that reads many more leaves, each a trap to the hypervisor in a VM).
+/// 0 on other CPUs. Used by the kernels, the CRC and the text loops to pick their wide paths.
+enum {
+  EMBER_CPU_AVX2_FMA = 1,   ///< AVX2 and FMA (YMM state saved)
+  EMBER_CPU_AVX512 = 2,     ///< AVX-512 F and VL (opmask and ZMM state saved)
+  EMBER_CPU_AVX512BW = 4,   ///< AVX-512 BW as well as F and VL
+  EMBER_CPU_CLMUL = 8,      ///< PCLMULQDQ and SSE4.1
+};
+int ember_sys_cpu_features(void);
+
 // ---- Threads (threads.c) ----------------------------------------------------------------
 
 /// Logical CPUs available to this process (at least 1).

@@ -7,14 +7,27 @@ package enum SymmetricMatrix {
   /// diagonal entry (the default treats a pivot lost to rounding as not positive definite).
   /// O(d³/3).
   package static func cholesky(_ a: [Double], _ d: Int, relativeFloor: Double = 1e-12) -> [Double]? {
+    factor(a, d) { s, i in s > relativeFloor * Swift.max(a[i * d + i], 0) && s.isFinite ? s : nil }
+  }
+
+  /// Lower Cholesky factor of the d×d symmetric matrix `a` with every pivot raised to at least
+  /// `floor` (a covariance estimate that rounding left barely singular still gets a factor).
+  /// O(d³/3).
+  package static func cholesky(_ a: [Double], _ d: Int, clampingPivotsTo floor: Double) -> [Double] {
+    factor(a, d) { s, _ in Swift.max(s, floor) }!
+  }
+
+  /// The factorisation both share: `pivot(s, i)` is the value whose square root becomes
+  /// L[i][i] (nil: not positive definite).
+  private static func factor(_ a: [Double], _ d: Int, pivot: (Double, Int) -> Double?) -> [Double]? {
     var l = [Double](repeating: 0, count: d * d)
     for i in 0..<d {
       for j in 0...i {
         var s = a[i * d + j]
         for p in 0..<j { s -= l[i * d + p] * l[j * d + p] }
         if i == j {
-          guard s > relativeFloor * Swift.max(a[i * d + i], 0), s.isFinite else { return nil }
-          l[i * d + i] = s.squareRoot()
+          guard let q = pivot(s, i) else { return nil }
+          l[i * d + i] = q.squareRoot()
         } else {
           l[i * d + j] = s / l[j * d + j]
         }

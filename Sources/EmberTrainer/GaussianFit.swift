@@ -26,18 +26,7 @@ public struct GaussianFit: Sendable {
     self.d = d
     self.mean = mean
     self.covariance = covariance
-    var l = [Double](repeating: 0, count: d * d)
-    for i in 0..<d {
-      for j in 0...i {
-        var s = covariance[i * d + j]
-        for k in 0..<j { s -= l[i * d + k] * l[j * d + k] }
-        if i == j {
-          l[i * d + i] = max(s, 1e-12).squareRoot()
-        } else {
-          l[i * d + j] = s / l[j * d + j]
-        }
-      }
-    }
+    let l = SymmetricMatrix.cholesky(covariance, d, clampingPivotsTo: 1e-12)
     lower = l
     var ld = 0.0
     for i in 0..<d { ld += 2 * log(l[i * d + i]) }
